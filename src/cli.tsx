@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+import {readFileSync} from 'node:fs';
+import {Command, CommanderError} from 'commander';
+import {InputError} from './adapters/input.js';
+import {diagnoseInputs, exitCodeFor, renderJson, renderPlain} from './commands/diagnose.js';
+import {kbLint, kbList, kbShow, kbTest} from './commands/kb.js';
+import {loadCompiledKb, type GlobalOptions} from './commands/context.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function useColor(): boolean {
+	if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+	if (process.env.FORCE_COLOR === '0') return false;
+	if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '') return true;
+	return process.stdout.isTTY === true;
+}
+
+function interactive(opts: {json?: boolean; plain?: boolean}): boolean {
+	return !opts.json && !opts.plain && process.stdout.isTTY === true && process.env.CI !== 'true';
+}
+
+function write(s: string): Promise<void> {
+	return new Promise((resolve) => (process.stdout.write(s) ? resolve() : process.stdout.once('drain', resolve)));
+}
+
+function globals(cmd: Command): GlobalOptions {
+	return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+function collect(value: string, prev: string[] = []): string[] {
+	return [...prev, value];
+}
+
+export function buildProgram(): Command {
+	const program = new Command('kdoctor')
+		.description('Finds why a local Kubernetes E2E run failed, shows the evidence, and fixes it.')
+		.version(pkg.version, '-V, --version')
+		.option('--kb <dir>', 'knowledge base folder (default: the one shipped with kdoctor)')
+		.option('--config <file>', 'kdoctor.yaml to read (default: ./kdoctor.yaml when present)')
+		.option('--allow-registry <prefix>', 'allowed base-image registry prefix (repeatable; overrides the config)', collect)
+		.showHelpAfterError('(kdoctor --help lists the commands)')
+		.configureOutput({outputError: (str, writeErr) => writeErr(str)});
+
+	program
+		.command('diagnose')
+		.description('diagnose failed-run output: test logs, podman/kind output, kubectl get/describe, pod logs')
+		.argument('[files...]', "files to read; '-' (or nothing, with a pipe) reads standard input")
+		.option('--json', 'JSON output: one object per file (JSON Lines for several files)')
+		.option('--plain', 'plain text even on a terminal')
+		.option('-v, --verbose', 'every finding, with what each piece of evidence means')
+		.addHelpText(
+			'after',
+			`
+Exit status: 0 nothing found at confidence 0.5 or more, 1 a cause was found, 2 usage or input error.
+Examples:
+  kdoctor diagnose ginkgo.log
+  kubectl describe pod gateway-abc -n kubernaut-system | kdoctor diagnose
+  kdoctor diagnose --json build.log pods.txt`,
+		)
+		.action(async (files: string[], opts: {json?: boolean; plain?: boolean; verbose?: boolean}, cmd: Command) => {
+			const inputs = files.length > 0 ? files : ['-'];
+			if (inputs.includes('-') && process.stdin.isTTY) throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
+			const compiled = loadCompiledKb(globals(cmd));
+			const ac = new AbortController();
+			const results = await diagnoseInputs(compiled, inputs, ac.signal);
+			if (interactive(opts) && results.length > 0 && results.every((r) => r.diagnosis)) {
+				const {runDiagnoseTui} = await import('./ui/run-diagnose.js');
+				await runDiagnoseTui(compiled, results);
+				process.exitCode = exitCodeFor(results);
+				return;
+			}
+			if (opts.json) await write(renderJson(results));
+			else {
+				const {out, err} = renderPlain(results, useColor(), opts.verbose === true);
+				await write(out);
+				if (err) process.stderr.write(err);
+			}
+			process.exitCode = exitCodeFor(results);
+		});
+
+	const kb = program.command('kb').description('inspect and check the knowledge base');
+	kb.command('list')
+		.description('list every entry')
+		.option('--json', 'JSON output')
+		.action(async (opts: {json?: boolean}, cmd: Command) => {
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = kbList(loadCompiledKb(globals(cmd)), out, opts.json === true);
+			await write(out.s);
+		});
+	kb.command('show')
+		.description('show one entry: signals, confusions, remediations')
+		.argument('<id>', 'entry id (kdoctor kb list)')
+		.option('--json', 'JSON output')
+		.action(async (id: string, opts: {json?: boolean}, cmd: Command) => {
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = kbShow(loadCompiledKb(globals(cmd)), id, out, opts.json === true);
+			await write(out.s);
+		});
+	kb.command('lint')
+		.description('reject unsafe patterns, duplicate ids and entries without examples')
+		.action(async (_opts: unknown, cmd: Command) => {
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = kbLint(loadCompiledKb(globals(cmd)), out, useColor());
+			await write(out.s);
+		});
+	kb.command('test')
+		.description("run every entry's positive and negative examples")
+		.argument('[id]', 'only this entry')
+		.option('-v, --verbose', 'list passing examples too')
+		.action(async (id: string | undefined, opts: {verbose?: boolean}, cmd: Command) => {
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = kbTest(loadCompiledKb(globals(cmd)), out, useColor(), id, opts.verbose === true);
+			await write(out.s);
+		});
+
+	return program;
+}
+
+/** Runs the CLI; every failure a user can cause ends as one line on stderr and exit code 2. */
+export async function main(argv: string[]): Promise<void> {
+	const program = buildProgram();
+	program.exitOverride();
+	for (const sub of program.commands) {
+		sub.exitOverride();
+		for (const subsub of sub.commands) subsub.exitOverride();
+	}
+	try {
+		if (argv.length === 0) {
+			program.outputHelp();
+			return;
+		}
+		await program.parseAsync(argv, {from: 'user'});
+	} catch (error) {
+		if (error instanceof CommanderError) {
+			process.exitCode = error.exitCode === 0 ? 0 : 2;
+			return;
+		}
+		const message = error instanceof Error ? error.message : String(error);
+		process.stderr.write(`kdoctor: ${message}\n`);
+		if (process.env.KDOCTOR_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+		process.exitCode = 2;
+	}
+}
+
+process.on('SIGINT', () => {
+	process.stderr.write('\nkdoctor: interrupted\n');
+	process.exit(130);
+});
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+	if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+
+await main(process.argv.slice(2));

@@ -1,0 +1,44 @@
+import {InputError, openInput} from '../adapters/input.js';
+import {diagnoseStream, hasDiagnosis, type Diagnosis} from '../core/diagnose/diagnose.js';
+import type {CompiledKb} from '../core/kb/compile.js';
+import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
+
+export type DiagnosedInput = {file: string; diagnosis?: Diagnosis; error?: string};
+
+/** Diagnoses each input in order; an unreadable one is reported, the others still run. */
+export async function diagnoseInputs(c: CompiledKb, files: string[], signal?: AbortSignal): Promise<DiagnosedInput[]> {
+	const out: DiagnosedInput[] = [];
+	for (const file of files) {
+		try {
+			out.push({file, diagnosis: await diagnoseStream(c, openInput(file), {signal})});
+		} catch (error) {
+			if (error instanceof InputError) out.push({file, error: error.message});
+			else throw error;
+		}
+	}
+	return out;
+}
+
+/** 2 if any input could not be looked at, else 1 if any has a diagnosis, else 0. */
+export function exitCodeFor(results: DiagnosedInput[]): number {
+	if (results.some((r) => r.error || r.diagnosis?.status === 'empty')) return 2;
+	return results.some((r) => r.diagnosis && hasDiagnosis(r.diagnosis)) ? 1 : 0;
+}
+
+export function renderJson(results: DiagnosedInput[]): string {
+	return results
+		.map((r) => JSON.stringify(r.diagnosis ? diagnosisJson(r.file, r.diagnosis) : {file: r.file, status: 'error', error: r.error, findings: []}))
+		.join('\n') + '\n';
+}
+
+export function renderPlain(results: DiagnosedInput[], color: boolean, verbose: boolean): {out: string; err: string} {
+	const paint = makePaint(color);
+	let out = '';
+	let err = '';
+	results.forEach((r, i) => {
+		if (i > 0) out += '\n';
+		if (r.error) err += `kdoctor: ${r.error}\n`;
+		else out += diagnosisText(r.file, r.diagnosis!, paint, verbose);
+	});
+	return {out, err};
+}

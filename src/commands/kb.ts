@@ -1,0 +1,61 @@
+import {lintKb, testKb} from '../core/kb/check.js';
+import type {CompiledKb} from '../core/kb/compile.js';
+import {makePaint} from '../plain/format.js';
+
+type Out = {write(s: string): void};
+
+/** `kdoctor kb list`: one line per entry, grouped by file. */
+export function kbList(c: CompiledKb, out: Out, json: boolean): number {
+	if (json) {
+		out.write(JSON.stringify(c.kb.entries.map((e) => ({id: e.id, title: e.title, layer: e.layer}))) + '\n');
+		return 0;
+	}
+	for (const f of c.kb.files) {
+		out.write(`${f.topic}\n`);
+		for (const id of f.ids) {
+			const e = c.kb.byId.get(id)!;
+			out.write(`  ${id.padEnd(30)} ${e.layer.padEnd(9)} ${e.title}\n`);
+		}
+	}
+	out.write(`${c.kb.entries.length} entries in ${c.kb.files.length} files\n`);
+	return 0;
+}
+
+/** `kdoctor kb show ID`: the whole entry as a person reads it. */
+export function kbShow(c: CompiledKb, id: string, out: Out, json: boolean): number {
+	const e = c.kb.byId.get(id);
+	if (!e) throw new Error(`no entry "${id}" (kdoctor kb list shows them)`);
+	if (json) {
+		out.write(JSON.stringify(e, null, 2) + '\n');
+		return 0;
+	}
+	out.write(`${e.id} — ${e.title}\nlayer: ${e.layer}\n\n${e.summary.trim()}\n\nsignals:\n`);
+	for (const s of e.signals) out.write(`  ${s.role.padEnd(9)} ${s.weight.toFixed(2)}  ${s.pattern ? `/${s.pattern}/` : `${s.when!.fact}`}\n             ${s.means}\n`);
+	if (e.explains.length) out.write(`\nexplains: ${e.explains.join(', ')}\n`);
+	for (const cw of e.confusedWith) out.write(`\nconfused with ${cw.id}: ${cw.tellApart}\n`);
+	if (e.remediations.length) out.write('\nremediations:\n');
+	for (const r of e.remediations) out.write(`  [${r.key}] ${r.title} (${r.kind}${r.destructive ? ', destructive' : ''})\n      change: ${r.change}\n      verify: ${r.verify}\n      undo:   ${r.undo}\n`);
+	if (e.references.length) out.write(`\nreferences:\n${e.references.map((r) => `  ${r}\n`).join('')}`);
+	return 0;
+}
+
+/** `kdoctor kb lint`: exit 1 on any error-level problem. */
+export function kbLint(c: CompiledKb, out: Out, color: boolean): number {
+	const paint = makePaint(color);
+	const problems = lintKb(c.kb);
+	for (const p of problems) out.write(`${p.severity === 'error' ? paint.red('error') : paint.yellow('warning')} ${p.id}: ${p.message}\n`);
+	const errors = problems.filter((p) => p.severity === 'error').length;
+	out.write(`${c.kb.entries.length} entries checked: ${errors} errors, ${problems.length - errors} warnings\n`);
+	return errors > 0 ? 1 : 0;
+}
+
+/** `kdoctor kb test [ID]`: runs every entry's examples through the whole KB. */
+export function kbTest(c: CompiledKb, out: Out, color: boolean, only?: string, verbose = false): number {
+	if (only && !c.kb.byId.has(only)) throw new Error(`no entry "${only}" (kdoctor kb list shows them)`);
+	const paint = makePaint(color);
+	const results = testKb(c, only);
+	const failed = results.filter((r) => !r.ok);
+	for (const r of verbose ? results : failed) out.write(`${r.ok ? paint.green('ok  ') : paint.red('FAIL')} ${r.id} ${r.kind} ${r.name}: ${r.message}\n`);
+	out.write(`${results.length - failed.length} passed, ${failed.length} failed\n`);
+	return failed.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,54 @@
+import type {CompiledKb} from '../kb/compile.js';
+import {TextScanner} from './scan.js';
+import {REPORT_CONFIDENCE, score, type Facts, type Finding} from './score.js';
+
+export type InputStatus = 'ok' | 'empty' | 'binary';
+
+export type Diagnosis = {
+	status: InputStatus;
+	findings: Finding[];
+	stats: {bytes: number; lines: number};
+};
+
+/** Diagnoses a stream chunk by chunk, so a multi-GB log never sits in memory. */
+export async function diagnoseStream(
+	compiled: CompiledKb,
+	source: AsyncIterable<Uint8Array | string>,
+	opts: {facts?: Facts; signal?: AbortSignal} = {},
+): Promise<Diagnosis> {
+	const scanner = new TextScanner(compiled);
+	const decoder = new TextDecoder('utf-8', {fatal: false});
+	let bytes = 0;
+	for await (const chunk of source) {
+		opts.signal?.throwIfAborted();
+		if (typeof chunk === 'string') {
+			bytes += Buffer.byteLength(chunk);
+			scanner.push(chunk);
+		} else {
+			bytes += chunk.byteLength;
+			scanner.push(decoder.decode(chunk, {stream: true}));
+		}
+	}
+	const rest = decoder.decode();
+	if (rest) scanner.push(rest);
+	return finish(compiled, scanner, bytes, opts.facts);
+}
+
+/** Diagnoses text already in memory (examples, pasted snippets, tests). */
+export function diagnoseText(compiled: CompiledKb, text: string, facts?: Facts): Diagnosis {
+	const scanner = new TextScanner(compiled);
+	scanner.push(text);
+	return finish(compiled, scanner, Buffer.byteLength(text), facts);
+}
+
+function finish(compiled: CompiledKb, scanner: TextScanner, bytes: number, facts: Facts | undefined): Diagnosis {
+	const result = scanner.end();
+	const hasFacts = facts !== undefined && Object.keys(facts).length > 0;
+	const status: InputStatus = result.blank && !hasFacts ? 'empty' : result.binary && result.matches.size === 0 ? 'binary' : 'ok';
+	return {status, findings: score(compiled, result.matches, facts), stats: {bytes, lines: result.lines}};
+}
+
+/** True when at least one finding is confident enough to be called a diagnosis. */
+export function hasDiagnosis(d: Diagnosis): boolean {
+	return d.findings.some((f) => f.confidence >= REPORT_CONFIDENCE);
+}

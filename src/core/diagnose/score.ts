@@ -1,0 +1,143 @@
+import type {CompiledKb} from '../kb/compile.js';
+import type {Entry, Layer, RemediationKind, Signal} from '../kb/schema.js';
+import type {Hit, SignalHits} from './scan.js';
+
+export type FactValue = {value: string | number | boolean; text?: string; source?: 'cluster' | 'host' | 'engine' | 'run'};
+export type Facts = Record<string, FactValue[]>;
+
+export type EvidenceItem = {
+	line: number | null;
+	text: string;
+	signal: string;
+	means: string;
+	role: Signal['role'];
+	source: 'text' | 'cluster' | 'host' | 'engine' | 'run';
+	before?: string[];
+	after?: string[];
+	related?: {line: number; text: string};
+	file?: string;
+};
+
+export type Finding = {
+	id: string;
+	title: string;
+	layer: Layer;
+	confidence: number;
+	summary: string;
+	evidence: EvidenceItem[];
+	/** Every signal that matched, so a reader can see why the confidence is what it is. */
+	why: {signal: string; means: string; role: Signal['role']; weight: number; count: number}[];
+	remediations: {key: string; title: string; kind: RemediationKind}[];
+	captures: Record<string, string>;
+	explainedBy?: string;
+	file?: string;
+};
+
+/** Findings below this are dropped entirely; between it and REPORT they are shown as "possible". */
+export const MIN_CONFIDENCE = 0.15;
+/** A finding at or above this counts as a diagnosis (exit code 1, shown as a cause). */
+export const REPORT_CONFIDENCE = 0.5;
+const MAX_EVIDENCE = 8;
+
+type Matched = {signal: Signal; count: number; hits: Hit[]; facts: FactValue[]};
+
+/** Turns signal matches into ranked findings: noisy-OR of what matched, damped by what argues against it. */
+export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}): Finding[] {
+	const findings: Finding[] = [];
+	for (const entry of compiled.kb.entries) {
+		const matched = matchEntry(entry, textMatches, facts);
+		if (!matched.some((m) => m.signal.role === 'signature')) continue;
+		let p = 1;
+		for (const m of matched) if (m.signal.role !== 'against') p *= 1 - m.signal.weight;
+		let confidence = 1 - p;
+		for (const m of matched) if (m.signal.role === 'against') confidence *= 1 - m.signal.weight;
+		confidence = Math.min(0.99, confidence);
+		if (confidence < MIN_CONFIDENCE) continue;
+		findings.push(buildFinding(entry, matched, confidence));
+	}
+	applyExplains(compiled, findings);
+	return rank(findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
+}
+
+function matchEntry(entry: Entry, textMatches: Map<string, SignalHits>, facts: Facts): Matched[] {
+	const out: Matched[] = [];
+	for (const signal of entry.signals) {
+		if (signal.pattern) {
+			const m = textMatches.get(`${entry.id}/${signal.id}`);
+			if (m) out.push({signal, count: m.count, hits: m.hits, facts: []});
+		} else if (signal.when) {
+			const values = (facts[signal.when.fact] ?? []).filter((v) => factHolds(signal.when!, v.value));
+			if (values.length > 0) out.push({signal, count: values.length, hits: [], facts: values});
+		}
+	}
+	return out;
+}
+
+function factHolds(op: NonNullable<Signal['when']>, value: string | number | boolean): boolean {
+	if (op.equals !== undefined && value !== op.equals) return false;
+	if (op.in !== undefined && !op.in.includes(value as string | number)) return false;
+	if (op.matches !== undefined && !new RegExp(op.matches, 'i').test(String(value))) return false;
+	if (op.gte !== undefined && !(typeof value === 'number' && value >= op.gte)) return false;
+	if (op.lte !== undefined && !(typeof value === 'number' && value <= op.lte)) return false;
+	return true;
+}
+
+function buildFinding(entry: Entry, matched: Matched[], confidence: number): Finding {
+	const order = {signature: 0, support: 1, against: 2} as const;
+	const sorted = [...matched].sort((a, b) => order[a.signal.role] - order[b.signal.role] || b.signal.weight - a.signal.weight);
+	const evidence: EvidenceItem[] = [];
+	const captures: Record<string, string> = {};
+	for (const m of sorted) {
+		for (const h of m.hits) Object.assign(captures, {...h.captures, ...captures});
+		for (const h of m.hits.slice(0, m.signal.role === 'signature' ? 2 : 1)) {
+			evidence.push({line: h.line, text: h.text, signal: m.signal.id, means: m.signal.means, role: m.signal.role, source: 'text', before: h.before, after: h.after, related: h.related});
+		}
+		for (const f of m.facts.slice(0, 2)) {
+			evidence.push({line: null, text: f.text ?? `${m.signal.when!.fact} = ${String(f.value)}`, signal: m.signal.id, means: m.signal.means, role: m.signal.role, source: f.source ?? 'cluster'});
+		}
+	}
+	const seen = new Set<string>();
+	const unique = evidence.filter((e) => {
+		const k = `${e.line}:${e.text}`;
+		if (seen.has(k)) return false;
+		seen.add(k);
+		return true;
+	});
+	return {
+		id: entry.id,
+		title: entry.title,
+		layer: entry.layer,
+		confidence: round(confidence),
+		summary: entry.summary.trim(),
+		evidence: unique.slice(0, MAX_EVIDENCE),
+		why: sorted.map((m) => ({signal: m.signal.id, means: m.signal.means, role: m.signal.role, weight: m.signal.weight, count: m.count})),
+		remediations: entry.remediations.map((r) => ({key: r.key, title: r.title, kind: r.kind})),
+		captures,
+	};
+}
+
+/** A cause that explains a symptom pushes the symptom below itself, so the cause ranks first. */
+function applyExplains(compiled: CompiledKb, findings: Finding[]): void {
+	const byId = new Map(findings.map((f) => [f.id, f]));
+	const causes = [...findings].sort((a, b) => b.confidence - a.confidence);
+	for (const cause of causes) {
+		if (cause.confidence < REPORT_CONFIDENCE || cause.explainedBy) continue;
+		for (const id of compiled.kb.byId.get(cause.id)!.explains) {
+			const symptom = byId.get(id);
+			if (!symptom || symptom.explainedBy || symptom.confidence > cause.confidence) continue;
+			const damped = round(Math.min(symptom.confidence, Math.max(cause.confidence - 0.1, 0) * 0.8));
+			if (damped < symptom.confidence) {
+				symptom.confidence = damped;
+				symptom.explainedBy = cause.id;
+			}
+		}
+	}
+}
+
+function rank(findings: Finding[]): Finding[] {
+	return findings.sort((a, b) => b.confidence - a.confidence || b.why.length - a.why.length || a.id.localeCompare(b.id));
+}
+
+function round(x: number): number {
+	return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,69 @@
+import safeRegex from 'safe-regex2';
+import {diagnoseText} from '../diagnose/diagnose.js';
+import {REPORT_CONFIDENCE} from '../diagnose/score.js';
+import type {CompiledKb} from './compile.js';
+import type {Kb} from './load.js';
+import type {Example} from './schema.js';
+
+export type LintProblem = {id: string; severity: 'error' | 'warning'; message: string};
+
+/** Static checks beyond the schema: unsafe regexes, patterns that match nothing or everything, thin examples. */
+export function lintKb(kb: Kb): LintProblem[] {
+	const out: LintProblem[] = [];
+	for (const entry of kb.entries) {
+		for (const s of entry.signals) {
+			for (const p of [s.pattern, s.followedBy?.pattern]) {
+				if (p === undefined) continue;
+				if (!safeRegex(p, {limit: 25})) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern may backtrack catastrophically: /${p}/`});
+				if (new RegExp(p).test('')) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern matches the empty string: /${p}/`});
+				if (/\\[1-9]|\\k</.test(p)) out.push({id: entry.id, severity: 'error', message: `${s.id}: back-references are not allowed: /${p}/`});
+				if (/^\.[*+]/.test(p)) out.push({id: entry.id, severity: 'warning', message: `${s.id}: leading .* makes the candidate scan slow: /${p}/`});
+				if (p.replace(/\\./g, '').replace(/[^a-zA-Z0-9 ]/g, '').length < 4) out.push({id: entry.id, severity: 'warning', message: `${s.id}: pattern has almost no literal text: /${p}/`});
+			}
+		}
+		for (const ref of [...entry.explains, ...entry.confusedWith.map((c) => c.id)]) {
+			if (!kb.byId.has(ref)) out.push({id: entry.id, severity: 'error', message: `refers to unknown id "${ref}"`});
+		}
+		const positives = entry.examples.positive.length;
+		if (positives < 2) out.push({id: entry.id, severity: 'error', message: `needs at least two positive examples (has ${positives})`});
+		if (entry.remediations.length === 0) out.push({id: entry.id, severity: 'warning', message: 'has no remediation (not even an info one)'});
+	}
+	return out;
+}
+
+export type ExampleResult = {id: string; kind: 'positive' | 'negative'; index: number; name: string; ok: boolean; message: string};
+
+/** Runs every entry's own examples against the whole KB, the way a user's input would be diagnosed. */
+export function testKb(compiled: CompiledKb, only?: string): ExampleResult[] {
+	const results: ExampleResult[] = [];
+	for (const entry of compiled.kb.entries) {
+		if (only && entry.id !== only) continue;
+		entry.examples.positive.forEach((ex, index) => {
+			const {text, facts, top, name} = normalise(ex, index);
+			const d = diagnoseText(compiled, text, facts);
+			const found = d.findings.find((f) => f.id === entry.id);
+			const first = d.findings[0];
+			let ok = found !== undefined && found.confidence >= REPORT_CONFIDENCE;
+			let message = found ? `confidence ${found.confidence}` : 'not found';
+			if (ok && top && first?.id !== entry.id) {
+				ok = false;
+				message = `ranked below ${first?.id} (${first?.confidence} vs ${found!.confidence})`;
+			}
+			results.push({id: entry.id, kind: 'positive', index, name, ok, message});
+		});
+		entry.examples.negative.forEach((ex, index) => {
+			const {text, facts, name} = normalise(ex, index);
+			const d = diagnoseText(compiled, text, facts);
+			const found = d.findings.find((f) => f.id === entry.id);
+			const ok = found === undefined || found.confidence < REPORT_CONFIDENCE;
+			results.push({id: entry.id, kind: 'negative', index, name, ok, message: found ? `confidence ${found.confidence}` : 'not found'});
+		});
+	}
+	return results;
+}
+
+function normalise(ex: Example, index: number) {
+	if (typeof ex === 'string') return {text: ex, facts: undefined, top: false, name: `#${index + 1}`};
+	const facts = ex.facts ? Object.fromEntries(Object.entries(ex.facts).map(([k, vs]) => [k, vs.map((value) => ({value}))])) : undefined;
+	return {text: ex.text, facts, top: ex.top, name: ex.name ?? `#${index + 1}`};
+}

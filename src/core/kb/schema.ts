@@ -1,0 +1,128 @@
+import {z} from 'zod';
+
+/** Layers a cause can live in, from the machine up to the workload. */
+export const LAYERS = ['host', 'engine', 'build', 'image', 'cluster', 'workload'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+export const REMEDIATION_KINDS = ['edit-file', 'kube-patch', 'command', 'rerun', 'info'] as const;
+export type RemediationKind = (typeof REMEDIATION_KINDS)[number];
+
+const FollowedBy = z.strictObject({
+	pattern: z.string().min(1),
+	within: z.number().int().min(0).max(500).default(3),
+});
+
+/** A capture taken from a pattern match and handed to remediations as a template variable. */
+const Capture = z.strictObject({
+	name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
+	group: z.number().int().min(1).max(9),
+	/** 'image-ref' normalises short image names (alpine → docker.io/library/alpine) and skips stage names. */
+	as: z.enum(['text', 'image-ref']).default('text'),
+	/** The signal only counts when the captured value starts with none of these (a setting name with $). */
+	unlessPrefix: z.union([z.array(z.string()), z.string().regex(/^\$[a-zA-Z]+$/)]).optional(),
+});
+
+const FactOp = z.strictObject({
+	fact: z.string().regex(/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*$/),
+	equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+	in: z.array(z.union([z.string(), z.number()])).optional(),
+	matches: z.string().optional(),
+	gte: z.number().optional(),
+	lte: z.number().optional(),
+});
+
+export const SignalSchema = z
+	.strictObject({
+		id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+		/** What this piece of evidence means, shown next to it. */
+		means: z.string().min(3),
+		role: z.enum(['signature', 'support', 'against']).default('support'),
+		weight: z.number().gt(0).max(1),
+		pattern: z.string().min(1).optional(),
+		caseSensitive: z.boolean().default(false),
+		followedBy: FollowedBy.optional(),
+		capture: Capture.optional(),
+		when: FactOp.optional(),
+	})
+	.refine((s) => (s.pattern ? 1 : 0) + (s.when ? 1 : 0) === 1, {
+		message: 'a signal has exactly one of `pattern` (text) or `when` (structured fact)',
+	})
+	.refine((s) => !s.followedBy || s.pattern, {message: '`followedBy` needs a `pattern`'})
+	.refine((s) => !s.capture || s.pattern, {message: '`capture` needs a `pattern`'});
+export type Signal = z.infer<typeof SignalSchema>;
+
+const EditSpec = z.strictObject({
+	/** `evidence`: the file the evidence line came from; `search`: files under the working directory. */
+	in: z.enum(['evidence', 'search']),
+	glob: z.array(z.string()).default(['**/*.yaml', '**/*.yml']),
+	/** Literal text to find (after templating), matched as a whole image reference or word. */
+	find: z.string().min(1),
+	replace: z.string(),
+	boundary: z.enum(['image-ref', 'none']).default('none'),
+});
+
+const MapRule = z.strictObject({match: z.string(), value: z.string()});
+
+export const RemediationSchema = z
+	.strictObject({
+		key: z.string().regex(/^[a-z]$/, 'a remediation key is one lower-case letter'),
+		title: z.string().min(3),
+		kind: z.enum(REMEDIATION_KINDS),
+		/** The exact change, in words a reviewer can check. */
+		change: z.string().min(3),
+		verify: z.string().min(3),
+		undo: z.string().min(3),
+		destructive: z.boolean().default(false),
+		/** Needs a live cluster (applied by the live-triage engine, previewed offline). */
+		needsCluster: z.boolean().default(false),
+		edit: EditSpec.optional(),
+		/** argv for `command` remediations; never a shell string. Templated with {{captures}}. */
+		command: z.array(z.string()).min(1).optional(),
+		/** Derived template variables: first rule whose regex matches the source capture wins. */
+		derive: z.record(z.string(), z.strictObject({from: z.string(), rules: z.array(MapRule).min(1)})).optional(),
+	})
+	.refine((r) => r.kind !== 'edit-file' || r.edit, {message: 'an edit-file remediation needs `edit`'})
+	.refine((r) => r.kind !== 'command' || r.command, {message: 'a command remediation needs `command` (an argv array)'});
+export type Remediation = z.infer<typeof RemediationSchema>;
+
+const Example = z.union([
+	z.string().min(1),
+	z.strictObject({
+		name: z.string().optional(),
+		text: z.string().default(''),
+		facts: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).optional(),
+		/** For positives: this entry must be the top-ranked finding. */
+		top: z.boolean().default(false),
+		source: z.string().optional(),
+	}),
+]);
+
+export const EntrySchema = z.strictObject({
+	id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+	title: z.string().min(5),
+	layer: z.enum(LAYERS),
+	summary: z.string().min(10),
+	signals: z.array(SignalSchema).min(1),
+	/** Other entries whose symptoms this cause explains; they rank below it when both match. */
+	explains: z.array(z.string()).default([]),
+	confusedWith: z
+		.array(z.strictObject({id: z.string(), tellApart: z.string().min(5)}))
+		.default([]),
+	/** Grace period before a live transient state counts (0: final at first sight). */
+	graceSeconds: z.number().int().min(0).default(0),
+	remediations: z.array(RemediationSchema).default([]),
+	references: z.array(z.string()).default([]),
+	examples: z.strictObject({
+		positive: z.array(Example).min(1),
+		negative: z.array(Example).min(1),
+	}),
+});
+export type Entry = z.infer<typeof EntrySchema>;
+export type Example = z.infer<typeof Example>;
+
+export const KbFileSchema = z.strictObject({
+	topic: z.string().min(2),
+	settings: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+	entries: z.array(EntrySchema).min(1),
+});
+export type KbFile = z.infer<typeof KbFileSchema>;

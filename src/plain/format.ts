@@ -1,0 +1,79 @@
+import type {Diagnosis} from '../core/diagnose/diagnose.js';
+import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
+
+/** The --json contract: a finding as outside tools read it. */
+export function findingJson(f: Finding) {
+	return {
+		id: f.id,
+		title: f.title,
+		layer: f.layer,
+		confidence: f.confidence,
+		evidence: f.evidence.map((e) => ({line: e.line, text: e.text, ...(e.source === 'text' ? {} : {source: e.source})})),
+		remediations: f.remediations,
+	};
+}
+
+export function diagnosisJson(file: string, d: Diagnosis) {
+	return {file, status: d.status, findings: d.findings.map(findingJson)};
+}
+
+export type Paint = {bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string; cyan(s: string): string};
+
+const ESC = '\u001B[';
+export function makePaint(color: boolean): Paint {
+	const wrap = (open: number, close: number) => (s: string) => (color ? `${ESC}${open}m${s}${ESC}${close}m` : s);
+	return {bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39)};
+}
+
+/** Plain text for pipes and logs: same content as the screen, no cursor tricks. */
+export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose = false): string {
+	const out: string[] = [];
+	const head = `${file} — ${d.stats.lines} lines`;
+	if (d.status === 'empty') return `${head}: input is empty, nothing to diagnose (could not look)\n`;
+	const causes = d.findings.filter((f) => f.confidence >= REPORT_CONFIDENCE);
+	const possible = d.findings.filter((f) => f.confidence < REPORT_CONFIDENCE);
+	if (d.findings.length === 0) {
+		out.push(`${head}: ${paint.green('no known failure found')}${d.status === 'binary' ? ' (input looks binary; only its text was read)' : ''}`);
+		return out.join('\n') + '\n';
+	}
+	out.push(`${head}: ${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}${possible.length > 0 ? `, ${possible.length} possible` : ''}`);
+	d.findings.forEach((f, i) => {
+		if (!verbose && i >= 5) return;
+		const pct = `${Math.round(f.confidence * 100)}%`.padStart(4);
+		const mark = f.confidence >= REPORT_CONFIDENCE ? paint.red('✗') : paint.yellow('?');
+		out.push('');
+		out.push(`${mark} ${paint.bold(f.title)}  ${paint.dim(`[${f.id} · ${f.layer} · ${pct}]`)}${f.explainedBy ? paint.dim(` (explained by ${f.explainedBy})`) : ''}`);
+		if (i === 0 || verbose) out.push(indent(wrapText(f.summary, 96), '    '));
+		for (const e of f.evidence.slice(0, i === 0 || verbose ? 6 : 2)) {
+			const where = e.line === null ? e.source : `line ${e.line}`;
+			out.push(`    ${paint.cyan(where.padStart(9))}  ${e.text.trim()}`);
+			if (verbose) out.push(`    ${' '.repeat(9)}  ${paint.dim('↳ ' + e.means)}`);
+		}
+		if (f.remediations.length > 0 && (i === 0 || verbose)) {
+			out.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title.replace(/\{\{\w+\}\}/g, (m) => f.captures[m.slice(2, -2)] ?? m)}`).join('  ')}`);
+		}
+	});
+	if (!verbose && d.findings.length > 5) out.push('', paint.dim(`… ${d.findings.length - 5} more (use --verbose)`));
+	return out.join('\n') + '\n';
+}
+
+function wrapText(s: string, width: number): string {
+	const words = s.replace(/\s+/g, ' ').trim().split(' ');
+	const lines: string[] = [];
+	let cur = '';
+	for (const w of words) {
+		if (cur && cur.length + w.length + 1 > width) {
+			lines.push(cur);
+			cur = w;
+		} else cur = cur ? `${cur} ${w}` : w;
+	}
+	if (cur) lines.push(cur);
+	return lines.join('\n');
+}
+
+function indent(s: string, pad: string): string {
+	return s
+		.split('\n')
+		.map((l) => pad + l)
+		.join('\n');
+}

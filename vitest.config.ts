@@ -1,0 +1,10 @@
+import {defineConfig} from 'vitest/config';
+
+export default defineConfig({
+	test: {
+		env: {FORCE_COLOR: '0', NO_COLOR: '1'},
+		include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
+		testTimeout: 30_000,
+		hookTimeout: 60_000,
+	},
+});
