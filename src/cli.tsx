@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs';
 import {Command, CommanderError} from 'commander';
 import {InputError} from './adapters/input.js';
 import {diagnoseInputs, exitCodeFor, renderJson, renderPlain} from './commands/diagnose.js';
+import {fixCommand, undoCommand} from './commands/fix.js';
 import {kbLint, kbList, kbShow, kbTest} from './commands/kb.js';
 import {loadCompiledKb, type GlobalOptions} from './commands/context.js';
 
@@ -77,6 +78,30 @@ Examples:
 				if (err) process.stderr.write(err);
 			}
 			process.exitCode = exitCodeFor(results);
+		});
+
+	program
+		.command('fix')
+		.description('preview (or with --yes apply) the fix for a finding, without the screen')
+		.argument('<id>', 'the finding id, e.g. base-image-policy')
+		.requiredOption('--from <file...>', 'the output to diagnose first (the evidence)')
+		.option('--key <letter>', 'which fix of the entry (default: its file edit)')
+		.option('--dry-run', 'show the exact change and stop')
+		.option('--yes', 'apply without asking (journaled; kdoctor undo reverts it)')
+		.option('--json', 'JSON output')
+		.action(async (id: string, opts: {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; json?: boolean}, cmd: Command) => {
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = await fixCommand(loadCompiledKb(globals(cmd)), id, opts, out);
+			await write(out.s);
+		});
+
+	program
+		.command('undo')
+		.description('revert the newest change kdoctor made (file edits are journaled)')
+		.action(async () => {
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = undoCommand(out);
+			await write(out.s);
 		});
 
 	const kb = program.command('kb').description('inspect and check the knowledge base');

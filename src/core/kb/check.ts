@@ -5,6 +5,9 @@ import type {CompiledKb} from './compile.js';
 import type {Kb} from './load.js';
 import type {Example} from './schema.js';
 
+/** Keys the screens use for navigation and views (k9s style); a fix may not take them. */
+export const RESERVED_KEYS = new Set(['d', 'e', 'h', 'j', 'k', 'l', 'n', 'q', 's', 'u', 'y']);
+
 export type LintProblem = {id: string; severity: 'error' | 'warning'; message: string};
 
 /** Static checks beyond the schema: unsafe regexes, patterns that match nothing or everything, thin examples. */
@@ -26,6 +29,9 @@ export function lintKb(kb: Kb): LintProblem[] {
 		}
 		const positives = entry.examples.positive.length;
 		if (positives < 2) out.push({id: entry.id, severity: 'error', message: `needs at least two positive examples (has ${positives})`});
+		for (const r of entry.remediations) {
+			if (RESERVED_KEYS.has(r.key)) out.push({id: entry.id, severity: 'error', message: `remediation key "${r.key}" is reserved for navigation (${[...RESERVED_KEYS].join(' ')})`});
+		}
 		if (entry.remediations.length === 0) out.push({id: entry.id, severity: 'warning', message: 'has no remediation (not even an info one)'});
 	}
 	return out;

@@ -1,0 +1,59 @@
+import {createFsPort} from '../adapters/fs-port.js';
+import {createJournal} from '../adapters/journal.js';
+import type {CompiledKb} from '../core/kb/compile.js';
+import {applyEditPlan, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
+import {quoteArg} from '../ui/components/plan-view.js';
+import {diagnoseInputs} from './diagnose.js';
+
+type Out = {write(s: string): void};
+
+export type FixOptions = {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; json?: boolean};
+
+/** `kdoctor fix ID --from FILE`: the same plan as the screen's key, for scripts (preview unless --yes). */
+export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, out: Out): Promise<number> {
+	const entry = c.kb.byId.get(id);
+	if (!entry) throw new Error(`no entry "${id}" (kdoctor kb list shows them)`);
+	const results = await diagnoseInputs(c, opts.from);
+	const bad = results.find((r) => r.error);
+	if (bad) throw new Error(bad.error);
+	const hit = results.flatMap((r) => r.diagnosis!.findings.map((f) => ({file: r.file, f}))).find((x) => x.f.id === id);
+	if (!hit) {
+		out.write(`${id} was not found in ${opts.from.join(', ')}: nothing to fix\n`);
+		return 1;
+	}
+	const rem = opts.key ? entry.remediations.find((r) => r.key === opts.key) : (entry.remediations.find((r) => r.kind === 'edit-file') ?? entry.remediations[0]);
+	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no remediation`);
+	const fs = createFsPort();
+	const plan = planRemediation(entry, rem, hit.f, {fs, cwd: process.cwd(), evidenceFile: hit.file});
+	if (opts.json) out.write(JSON.stringify(planJson(plan)) + '\n');
+	else out.write(describePlan(plan));
+	if (plan.status !== 'ready') return plan.status === 'nothing-to-change' ? 0 : 1;
+	if (opts.dryRun || !opts.yes) {
+		if (!opts.json) out.write(opts.dryRun ? 'dry run: nothing written\n' : 'preview only: add --yes to apply\n');
+		return 0;
+	}
+	const journal = createJournal();
+	const record = applyEditPlan(plan, {fs, journal, clock: {now: () => new Date()}});
+	if (!opts.json) out.write(`applied (${record.files.length} file${record.files.length === 1 ? '' : 's'}); kdoctor undo reverts it\n`);
+	return 0;
+}
+
+/** `kdoctor undo`: reverts the newest change kdoctor made that is still in place. */
+export function undoCommand(out: Out): number {
+	const {entry, restored} = undoLast({fs: createFsPort(), journal: createJournal(), clock: {now: () => new Date()}});
+	out.write(`undone: ${entry.title}\n${restored.map((p) => `  restored ${p}\n`).join('')}`);
+	return 0;
+}
+
+function planJson(p: RemediationPlan) {
+	return {finding: p.finding, key: p.key, title: p.title, kind: p.kind, status: p.status, reason: p.reason, argv: p.argv, edits: p.edits?.map((e) => ({path: e.path, count: e.count, diff: e.diff}))};
+}
+
+export function describePlan(p: RemediationPlan): string {
+	let s = `[${p.key}] ${p.title} (${p.kind}${p.destructive ? ', destructive' : ''})\n  ${p.change}\n`;
+	if (p.argv) s += `  command: ${p.argv.map(quoteArg).join(' ')}\n`;
+	for (const e of p.edits ?? []) s += `\n${e.diff}`;
+	s += `  verify: ${p.verify}\n  undo:   ${p.undo}\n`;
+	if (p.status !== 'ready' && p.reason) s += `  ${p.status}: ${p.reason}\n`;
+	return s;
+}

@@ -1,0 +1,209 @@
+import {Box, Text, useApp, useInput, useStdin, useStdout} from 'ink';
+import Fuse from 'fuse.js';
+import {useMemo} from 'react';
+import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
+import type {Entry} from '../../core/kb/schema.js';
+import type {Row} from '../../state/store.js';
+import {FindingDetail} from '../components/finding-detail.js';
+import {clip, FindingList} from '../components/finding-list.js';
+import {PlanView} from '../components/plan-view.js';
+import {useDoctor, useDoctorStore} from '../store-context.js';
+
+/** What a key press may ask the engines to do; wired by the composition root. */
+export type DiagnoseIntents = {
+	preview(row: Row, key: string): void;
+	apply(): void;
+	undo(): void;
+};
+
+type DiagnoseScreenProps = {entries: Map<string, Entry>; intents: DiagnoseIntents};
+
+const HELP: [string, string][] = [
+	['↑ ↓  j k', 'move'],
+	['enter  →', 'details: evidence in context, why this confidence'],
+	['esc  ←', 'back'],
+	['/', 'filter the findings (fuzzy)'],
+	['s', 'search the knowledge base (fuzzy)'],
+	['a–z', 'the fix on that key: preview, then y to apply'],
+	['u', 'undo the last change kdoctor made'],
+	['?', 'this help'],
+	['q  ctrl-c', 'quit'],
+];
+
+/** The interactive result of `kdoctor diagnose`: ranked findings, details, previews of fixes. */
+export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
+	const store = useDoctorStore();
+	const inputs = useDoctor((s) => s.inputs);
+	const rows = useDoctor((s) => s.rows);
+	const selectedRaw = useDoctor((s) => s.selected);
+	const view = useDoctor((s) => s.view);
+	const filter = useDoctor((s) => s.filter);
+	const filtering = useDoctor((s) => s.filtering);
+	const plan = useDoctor((s) => s.plan);
+	const busy = useDoctor((s) => s.busy);
+	const message = useDoctor((s) => s.message);
+	const search = useDoctor((s) => s.search);
+	const {exit} = useApp();
+	const {isRawModeSupported} = useStdin();
+	const {stdout} = useStdout();
+	const width = Math.min(stdout?.columns ?? 100, 160);
+
+	const visible = useMemo(() => {
+		if (!filter) return rows;
+		const fuse = new Fuse(rows, {keys: ['finding.id', 'finding.title', 'finding.summary', 'file'], threshold: 0.4, ignoreLocation: true});
+		return fuse.search(filter).map((r) => r.item);
+	}, [rows, filter]);
+	const kbHits = useMemo(() => {
+		const all = [...entries.values()];
+		if (!search) return all.slice(0, 12);
+		const fuse = new Fuse(all, {keys: [{name: 'id', weight: 2}, {name: 'title', weight: 2}, 'summary', 'signals.means'], threshold: 0.4, ignoreLocation: true});
+		return fuse.search(search, {limit: 12}).map((r) => r.item);
+	}, [entries, search]);
+
+	const listLength = view === 'search' ? kbHits.length : visible.length;
+	const selected = listLength === 0 ? 0 : Math.max(0, Math.min(selectedRaw, listLength - 1));
+	const current = visible[selected];
+
+	useInput(
+		(input, key) => {
+			const s = store.getState();
+			if (key.ctrl && input === 'c') return exit();
+			if (s.filtering) {
+				if (key.escape) {
+					s.setFilter('');
+					s.setFiltering(false);
+				} else if (key.return) s.setFiltering(false);
+				else if (key.backspace || key.delete) s.setFilter(s.filter.slice(0, -1));
+				else if (input && !key.ctrl && !key.meta) s.setFilter(s.filter + input);
+				return;
+			}
+			if (view === 'search') {
+				if (key.escape) {
+					s.setSearch('');
+					s.setView('list');
+				} else if (key.upArrow) s.move(-1);
+				else if (key.downArrow) s.move(1);
+				else if (key.backspace || key.delete) s.setSearch(s.search.slice(0, -1));
+				else if (input && !key.ctrl && !key.meta && !key.return) s.setSearch(s.search + input);
+				return;
+			}
+			if (view === 'preview') {
+				if (input === 'y' && plan?.status === 'ready' && !busy) intents.apply();
+				else if (input === 'n' || key.escape || key.leftArrow) s.showPlan(undefined);
+				else if (input === 'q') exit();
+				return;
+			}
+			if (view === 'help') {
+				if (key.escape || input === '?' || input === 'q' || key.return) s.setView('list');
+				return;
+			}
+			if (input === 'q') return exit();
+			if (input === '?') return s.setView('help');
+			if (input === '/') return s.setFiltering(true);
+			if (input === 's') {
+				s.setView('search');
+				return;
+			}
+			if (input === 'u') return intents.undo();
+			if (key.upArrow || input === 'k') return s.move(selected - s.selected - 1);
+			if (key.downArrow || input === 'j') return s.move(selected - s.selected + 1);
+			if (key.return || key.rightArrow) return s.setView('detail');
+			if (key.escape || key.leftArrow) {
+				s.say(undefined);
+				return s.setView('list');
+			}
+			if (current && /^[a-z]$/.test(input) && current.finding.remediations.some((r) => r.key === input)) {
+				intents.preview(current, input);
+			}
+		},
+		{isActive: isRawModeSupported === true},
+	);
+
+	const causes = rows.filter((r) => r.finding.confidence >= REPORT_CONFIDENCE).length;
+	const lines = inputs.reduce((n, i) => n + (i.diagnosis?.stats.lines ?? 0), 0);
+	const files = inputs.map((i) => i.file).join(', ');
+	const rule = '─'.repeat(Math.max(10, width - 2));
+
+	return (
+		<Box flexDirection="column">
+			<Text>
+				<Text bold>kdoctor diagnose</Text>
+				<Text>{` ${clip(files, Math.max(10, width - 60))} · ${lines.toLocaleString('en-US')} lines · `}</Text>
+				{causes > 0 ? <Text color="red">{`${causes} likely cause${causes === 1 ? '' : 's'}`}</Text> : <Text color="green">no confident cause</Text>}
+				<Text dimColor>{`${rows.length - causes > 0 ? `, ${rows.length - causes} possible` : ''}   ? help`}</Text>
+			</Text>
+			<Text dimColor>{rule}</Text>
+			{view === 'help' ? (
+				<Box flexDirection="column">
+					{HELP.map(([k, what]) => (
+						<Text key={k}>
+							<Text color="green">{k.padEnd(12)}</Text>
+							{what}
+						</Text>
+					))}
+				</Box>
+			) : view === 'search' ? (
+				<Box flexDirection="column">
+					<Text>
+						<Text color="cyan">search KB: </Text>
+						{search}
+						<Text inverse> </Text>
+					</Text>
+					{kbHits.map((e, i) => (
+						<Text key={e.id}>
+							<Text color={i === selected ? 'cyan' : undefined}>{i === selected ? '› ' : '  '}</Text>
+							<Text bold={i === selected}>{e.id.padEnd(30)}</Text>
+							<Text dimColor>{`${e.layer.padEnd(9)} `}</Text>
+							<Text>{clip(e.title, Math.max(10, width - 45))}</Text>
+						</Text>
+					))}
+					{kbHits[selected] ? (
+						<Box marginTop={1}>
+							<Text dimColor>{kbHits[selected]!.summary.trim()}</Text>
+						</Box>
+					) : (
+						<Text dimColor>no entry matches</Text>
+					)}
+				</Box>
+			) : view === 'preview' && plan ? (
+				<PlanView plan={plan} width={width} busy={busy} />
+			) : rows.length === 0 ? (
+				<Box flexDirection="column">
+					{inputs.some((i) => i.diagnosis?.status === 'empty') ? (
+						<Text color="yellow">The input is empty: there was nothing to look at (this is not a clean bill of health).</Text>
+					) : (
+						<Text color="green">No known failure found in this output.</Text>
+					)}
+					<Text dimColor>kdoctor knows {entries.size} failure classes; press s to search them.</Text>
+				</Box>
+			) : (
+				<Box flexDirection="column">
+					{filtering || filter ? (
+						<Text>
+							<Text color="cyan">/</Text>
+							{filter}
+							{filtering ? <Text inverse> </Text> : null}
+							<Text dimColor>{`  ${visible.length} of ${rows.length}`}</Text>
+						</Text>
+					) : null}
+					{view === 'list' ? <FindingList rows={visible} selected={selected} width={width} showFile={inputs.length > 1} /> : null}
+					{current ? (
+						<Box marginTop={view === 'list' ? 1 : 0} flexDirection="column">
+							{view === 'list' ? <Text dimColor>{rule}</Text> : null}
+							<FindingDetail finding={current.finding} entry={entries.get(current.finding.id)!} file={current.file} width={width} full={view === 'detail'} />
+						</Box>
+					) : null}
+				</Box>
+			)}
+			{message ? (
+				<Box marginTop={1}>
+					<Text color={message.kind === 'error' ? 'red' : message.kind === 'ok' ? 'green' : 'yellow'}>{message.text}</Text>
+				</Box>
+			) : null}
+			<Text dimColor>{rule}</Text>
+			<Text dimColor>
+				{view === 'preview' ? 'y apply  n/esc cancel  q quit' : view === 'search' ? 'type to search  ↑↓ move  esc back' : '↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo  ? help  q quit'}
+			</Text>
+		</Box>
+	);
+}
