@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 import {readFileSync} from 'node:fs';
 import {Command, CommanderError} from 'commander';
-import {InputError} from './adapters/input.js';
-import {diagnoseInputs, exitCodeFor, renderJson, renderPlain} from './commands/diagnose.js';
-import {fixCommand, undoCommand} from './commands/fix.js';
-import {kbLint, kbList, kbShow, kbTest} from './commands/kb.js';
-import {loadCompiledKb, type GlobalOptions} from './commands/context.js';
+import {describeFsError, InputError} from './adapters/input.js';
+import type {GlobalOptions} from './commands/context.js';
+
+/** Each command loads only what it needs, so `diagnose --json` starts fast. */
+const lazy = {
+	context: () => import('./commands/context.js'),
+	diagnose: () => import('./commands/diagnose.js'),
+	fix: () => import('./commands/fix.js'),
+	kb: () => import('./commands/kb.js'),
+};
+async function loadCompiledKb(opts: GlobalOptions) {
+	return (await lazy.context()).loadCompiledKb(opts);
+}
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
 
@@ -62,7 +70,8 @@ Examples:
 		.action(async (files: string[], opts: {json?: boolean; plain?: boolean; verbose?: boolean}, cmd: Command) => {
 			const inputs = files.length > 0 ? files : ['-'];
 			if (inputs.includes('-') && process.stdin.isTTY) throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
-			const compiled = loadCompiledKb(globals(cmd));
+			const compiled = await loadCompiledKb(globals(cmd));
+			const {diagnoseInputs, exitCodeFor, renderJson, renderPlain} = await lazy.diagnose();
 			const ac = new AbortController();
 			const results = await diagnoseInputs(compiled, inputs, ac.signal);
 			if (interactive(opts) && results.length > 0 && results.every((r) => r.diagnosis)) {
@@ -91,7 +100,8 @@ Examples:
 		.option('--json', 'JSON output')
 		.action(async (id: string, opts: {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; json?: boolean}, cmd: Command) => {
 			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = await fixCommand(loadCompiledKb(globals(cmd)), id, opts, out);
+			const {fixCommand} = await lazy.fix();
+			process.exitCode = await fixCommand(await loadCompiledKb(globals(cmd)), id, opts, out);
 			await write(out.s);
 		});
 
@@ -100,6 +110,7 @@ Examples:
 		.description('revert the newest change kdoctor made (file edits are journaled)')
 		.action(async () => {
 			const out = {s: '', write(x: string) { this.s += x; }};
+			const {undoCommand} = await lazy.fix();
 			process.exitCode = undoCommand(out);
 			await write(out.s);
 		});
@@ -110,7 +121,7 @@ Examples:
 		.option('--json', 'JSON output')
 		.action(async (opts: {json?: boolean}, cmd: Command) => {
 			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = kbList(loadCompiledKb(globals(cmd)), out, opts.json === true);
+			process.exitCode = (await lazy.kb()).kbList(await loadCompiledKb(globals(cmd)), out, opts.json === true);
 			await write(out.s);
 		});
 	kb.command('show')
@@ -119,14 +130,14 @@ Examples:
 		.option('--json', 'JSON output')
 		.action(async (id: string, opts: {json?: boolean}, cmd: Command) => {
 			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = kbShow(loadCompiledKb(globals(cmd)), id, out, opts.json === true);
+			process.exitCode = (await lazy.kb()).kbShow(await loadCompiledKb(globals(cmd)), id, out, opts.json === true);
 			await write(out.s);
 		});
 	kb.command('lint')
 		.description('reject unsafe patterns, duplicate ids and entries without examples')
 		.action(async (_opts: unknown, cmd: Command) => {
 			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = kbLint(loadCompiledKb(globals(cmd)), out, useColor());
+			process.exitCode = (await lazy.kb()).kbLint(await loadCompiledKb(globals(cmd)), out, useColor());
 			await write(out.s);
 		});
 	kb.command('test')
@@ -135,7 +146,27 @@ Examples:
 		.option('-v, --verbose', 'list passing examples too')
 		.action(async (id: string | undefined, opts: {verbose?: boolean}, cmd: Command) => {
 			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = kbTest(loadCompiledKb(globals(cmd)), out, useColor(), id, opts.verbose === true);
+			process.exitCode = (await lazy.kb()).kbTest(await loadCompiledKb(globals(cmd)), out, useColor(), id, opts.verbose === true);
+			await write(out.s);
+		});
+
+	kb.command('eval')
+		.description('score the KB on labelled cases (JSON Lines: id, symptom, category or expected, is_negative)')
+		.argument('<cases>', 'the .jsonl file of cases')
+		.option('--expect <file>', 'YAML map from category to the KB id expected first')
+		.option('--json', 'JSON output')
+		.action(async (casesPath: string, opts: {expect?: string; json?: boolean}, cmd: Command) => {
+			const read = (p: string) => {
+				try {
+					return readFileSync(p, 'utf8');
+				} catch (error) {
+					throw new InputError(describeFsError(p, error));
+				}
+			};
+			const {parse: parseYaml} = await import('yaml');
+			const expected = opts.expect ? ((parseYaml(read(opts.expect)) ?? {}) as Record<string, string>) : {};
+			const out = {s: '', write(x: string) { this.s += x; }};
+			process.exitCode = (await lazy.kb()).kbEval(await loadCompiledKb(globals(cmd)), read(casesPath), expected, out, opts.json === true);
 			await write(out.s);
 		});
 

@@ -1,30 +1,42 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {readKbSources, defaultKbDir} from '../adapters/kb-files.js';
 import {describeFsError, InputError} from '../adapters/input.js';
-import {kbOverrides, parseConfig, type Config} from '../core/config.js';
+import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
 import {compileKb, type CompiledKb} from '../core/kb/compile.js';
-import {KbError, loadKb} from '../core/kb/load.js';
+import type {Kb} from '../core/kb/load.js';
 
 export type GlobalOptions = {kb?: string; config?: string; allowRegistry?: string[]};
 
-/** Reads kdoctor.yaml (explicit --config, or ./kdoctor.yaml when present). */
-export function loadConfig(opts: GlobalOptions): Config {
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
+
+/** Settings from kdoctor.yaml (explicit --config, or ./kdoctor.yaml when present); YAML and zod load only then. */
+export async function loadOverrides(opts: GlobalOptions): Promise<Record<string, string[]>> {
 	const path = opts.config ?? (existsSync('kdoctor.yaml') ? 'kdoctor.yaml' : undefined);
-	if (!path) return parseConfig('{}', '(defaults)');
-	let text: string;
-	try {
-		text = readFileSync(path, 'utf8');
-	} catch (error) {
-		throw new InputError(describeFsError(path, error));
+	let overrides: Record<string, string[]> = {};
+	if (path) {
+		let text: string;
+		try {
+			text = readFileSync(path, 'utf8');
+		} catch (error) {
+			throw new InputError(describeFsError(path, error));
+		}
+		const {kbOverrides, parseConfig} = await import('../core/config.js');
+		try {
+			overrides = kbOverrides(parseConfig(text, path));
+		} catch (error) {
+			throw new InputError((error as Error).message);
+		}
 	}
-	return parseConfig(text, path);
+	if (opts.allowRegistry && opts.allowRegistry.length > 0) overrides.allowedBaseRegistries = opts.allowRegistry;
+	return overrides;
 }
 
-/** Loads, validates and compiles the KB once per process. */
-export function loadCompiledKb(opts: GlobalOptions): CompiledKb {
-	const config = loadConfig(opts);
-	const overrides: Record<string, string[]> = kbOverrides(config);
-	if (opts.allowRegistry && opts.allowRegistry.length > 0) overrides.allowedBaseRegistries = opts.allowRegistry;
+/**
+ * Loads, validates and compiles the KB. Validation (YAML + zod) runs once per distinct content: the result
+ * is kept under the state dir keyed by a hash of the sources, so later runs skip straight to compiling.
+ */
+export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
+	const overrides = await loadOverrides(opts);
 	const dir = opts.kb ?? defaultKbDir;
 	let sources;
 	try {
@@ -33,10 +45,17 @@ export function loadCompiledKb(opts: GlobalOptions): CompiledKb {
 		throw new InputError(describeFsError(dir, error));
 	}
 	if (sources.length === 0) throw new InputError(`${dir}: no knowledge base files (*.yaml) found`);
-	try {
-		return compileKb(loadKb(sources, overrides));
-	} catch (error) {
-		if (error instanceof KbError) throw new InputError(`the knowledge base is invalid:\n${error.message}`);
-		throw error;
+	const key = kbKey(sources, pkg.version);
+	let kb: Kb | undefined = process.env.KDOCTOR_NO_KB_CACHE ? undefined : readCachedKb(key);
+	if (!kb) {
+		const {KbError, loadKb} = await import('../core/kb/load.js');
+		try {
+			kb = loadKb(sources);
+		} catch (error) {
+			if (error instanceof KbError) throw new InputError(`the knowledge base is invalid:\n${error.message}`);
+			throw error;
+		}
+		writeCachedKb(key, kb);
 	}
+	return compileKb({...kb, settings: {...kb.settings, ...overrides}});
 }

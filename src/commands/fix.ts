@@ -2,7 +2,7 @@ import {createFsPort} from '../adapters/fs-port.js';
 import {createJournal} from '../adapters/journal.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {applyEditPlan, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
-import {quoteArg} from '../ui/components/plan-view.js';
+import {quoteArg} from '../plain/quote.js';
 import {diagnoseInputs} from './diagnose.js';
 
 type Out = {write(s: string): void};

@@ -1,4 +1,5 @@
 import {lintKb, testKb} from '../core/kb/check.js';
+import {evaluateKb} from '../core/kb/evaluate.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {makePaint} from '../plain/format.js';
 
@@ -58,4 +59,33 @@ export function kbTest(c: CompiledKb, out: Out, color: boolean, only?: string, v
 	for (const r of verbose ? results : failed) out.write(`${r.ok ? paint.green('ok  ') : paint.red('FAIL')} ${r.id} ${r.kind} ${r.name}: ${r.message}\n`);
 	out.write(`${results.length - failed.length} passed, ${failed.length} failed\n`);
 	return failed.length > 0 ? 1 : 0;
+}
+
+/** `kdoctor kb eval CASES.jsonl --expect MAP.yaml`: how the KB ranks on labelled real cases. */
+export function kbEval(c: CompiledKb, casesText: string, expected: Record<string, string>, out: Out, json: boolean): number {
+	const cases = casesText
+		.split('\n')
+		.filter((l) => l.trim())
+		.map((l, i) => {
+			let row: {id?: string; symptom?: string; text?: string; category?: string; expected?: string; is_negative?: boolean};
+			try {
+				row = JSON.parse(l);
+			} catch {
+				throw new Error(`cases line ${i + 1} is not JSON`);
+			}
+			const negative = row.is_negative === true;
+			return {id: row.id ?? `case-${i + 1}`, text: row.symptom ?? row.text ?? '', negative, expected: negative ? undefined : (row.expected ?? (row.category ? expected[row.category] : undefined))};
+		});
+	const r = evaluateKb(c, cases);
+	if (json) {
+		out.write(JSON.stringify(r) + '\n');
+		return 0;
+	}
+	for (const o of r.outcomes) {
+		if (o.negative) out.write(`${o.falseAlarm ? 'FALSE ALARM' : 'ok         '} ${o.id} (negative) ${o.ranked[0] ? `top: ${o.ranked[0].id} ${o.ranked[0].confidence}` : ''}\n`);
+		else out.write(`${o.rank === 1 ? 'top-1      ' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}      ` : 'MISS       '} ${o.id} expected ${o.expected ?? '?'}; got ${o.ranked.slice(0, 3).map((x) => `${x.id} ${x.confidence}`).join(', ') || 'nothing'}\n`);
+	}
+	const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
+	out.write(`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ${r.top1Confident}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`);
+	return 0;
 }

@@ -50,7 +50,7 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 			if (verbose) out.push(`    ${' '.repeat(9)}  ${paint.dim('↳ ' + e.means)}`);
 		}
 		if (f.remediations.length > 0 && (i === 0 || verbose)) {
-			out.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title.replace(/\{\{\w+\}\}/g, (m) => f.captures[m.slice(2, -2)] ?? m)}`).join('  ')}`);
+			out.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title}`).join('  ')}`);
 		}
 	});
 	if (!verbose && d.findings.length > 5) out.push('', paint.dim(`… ${d.findings.length - 5} more (use --verbose)`));

@@ -47,8 +47,15 @@ export class TextScanner {
 	private lastHitLine = new Map<string, number>();
 	private aliases = new Set<string>();
 	private readonly matches = new Map<string, SignalHits>();
+	/** items[i] === stamp means prefilter item i may match the current candidate line. */
+	private readonly items: Uint32Array;
+	private stamp = 0;
+	private readonly everyLine: boolean;
 
-	constructor(private readonly compiled: CompiledKb) {}
+	constructor(private readonly compiled: CompiledKb) {
+		this.items = new Uint32Array(compiled.itemCount);
+		this.everyLine = compiled.alwaysItems.length > 0;
+	}
 
 	push(text: string): void {
 		this.chars += text.length;
@@ -80,24 +87,26 @@ export class TextScanner {
 	private process(input: string): void {
 		const text = input.includes('\u001B') ? input.replace(ANSI, '') : input;
 		if (this.needAfter.length > 0) this.fillAfter(text);
-		const union = this.compiled.union;
+		const ac = this.compiled.automaton;
 		let pos = 0;
 		let line = this.lineNo;
-		if (union) {
-			union.lastIndex = 0;
-			let m: RegExpExecArray | null;
-			while ((m = union.exec(text)) !== null) {
-				let nl = text.indexOf('\n', pos);
-				while (nl !== -1 && nl < m.index) {
-					line++;
-					pos = nl + 1;
-					nl = text.indexOf('\n', pos);
-				}
-				const lineEnd = nl === -1 ? text.length : nl;
-				this.onCandidate(line, text, pos, lineEnd);
-				if (lineEnd >= text.length) break;
-				union.lastIndex = lineEnd + 1;
+		for (;;) {
+			const hit = this.everyLine ? (pos < text.length ? pos : -1) : ac.findEnd(text, pos);
+			if (hit === -1) break;
+			let nl = text.indexOf('\n', pos);
+			while (nl !== -1 && nl < hit) {
+				line++;
+				pos = nl + 1;
+				nl = text.indexOf('\n', pos);
 			}
+			const lineEnd = nl === -1 ? text.length : nl;
+			this.onCandidate(line, text, pos, lineEnd);
+			if (nl === -1) {
+				pos = text.length;
+				break;
+			}
+			line++;
+			pos = nl + 1;
 		}
 		let nl = text.indexOf('\n', pos);
 		while (nl !== -1) {
@@ -109,12 +118,43 @@ export class TextScanner {
 		this.rememberTail(text);
 	}
 
+	/** Marks which patterns could match this line, from the literals it contains; returns their signals. */
+	private markItems(lineText: string): number {
+		const stamp = ++this.stamp;
+		const items = this.items;
+		const sigs = this.candidateSignals;
+		sigs.length = 0;
+		const byLiteral = this.compiled.itemsByLiteral;
+		const itemSignal = this.compiled.itemSignal;
+		const mark = (i: number) => {
+			if (items[i] === stamp) return;
+			items[i] = stamp;
+			sigs.push(itemSignal[i]!);
+		};
+		for (const i of this.compiled.alwaysItems) mark(i);
+		this.compiled.automaton.collect(lineText, 0, lineText.length, (id) => {
+			for (const i of byLiteral[id]!) mark(i);
+		});
+		return stamp;
+	}
+
+	private readonly candidateSignals: number[] = [];
+
 	private onCandidate(line: number, text: string, start: number, end: number): void {
 		const raw = text.slice(start, end);
 		const lineText = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-		const fresh = this.pending.filter((p) => p.until >= line);
-		this.pending = fresh;
-		for (const sig of this.compiled.text) {
+		const stamp = this.markItems(lineText);
+		const items = this.items;
+		if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.until >= line);
+		const signals = this.compiled.text;
+		const seen = this.candidateSignals.length > 1 ? new Set<number>() : undefined;
+		for (const index of this.candidateSignals) {
+			if (seen) {
+				if (seen.has(index)) continue;
+				seen.add(index);
+			}
+			const sig = signals[index]!;
+			if (items[sig.mainItem] !== stamp) continue;
 			if (this.lastHitLine.get(sig.key) === line) continue;
 			const m = sig.re.exec(lineText);
 			if (m === null) continue;
@@ -128,6 +168,7 @@ export class TextScanner {
 			}
 		}
 		for (const p of this.pending) {
+			if (items[p.sig.followItem] !== stamp) continue;
 			if (this.lastHitLine.get(p.sig.key) === p.hit.line) continue;
 			const m = p.sig.follow!.exec(lineText);
 			if (m === null) continue;
@@ -140,7 +181,7 @@ export class TextScanner {
 		const spec = sig.signal.capture;
 		if (!spec) return {};
 		const value = m[spec.group];
-		if (value === undefined) return undefined;
+		if (value === undefined) return spec.as === 'image-ref' || spec.unlessPrefix !== undefined ? undefined : {};
 		if (spec.as !== 'image-ref') return {[spec.name]: value};
 		const alias = /\bAS\s+([\w.-]+)\s*$/i.exec(m.input);
 		if (alias) this.aliases.add(alias[1]!.toLowerCase());
@@ -195,7 +236,7 @@ export class TextScanner {
 			pos = nl + 1;
 		}
 		for (const hit of this.needAfter) hit.after.push(...lines.slice(0, CONTEXT - hit.after.length));
-		this.needAfter = [];
+		this.needAfter = this.needAfter.filter((h) => h.after.length < CONTEXT);
 	}
 
 	private rememberTail(text: string): void {

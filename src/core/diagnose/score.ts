@@ -1,5 +1,6 @@
 import type {CompiledKb} from '../kb/compile.js';
 import type {Entry, Layer, RemediationKind, Signal} from '../kb/schema.js';
+import {displayTemplate, templateVars} from '../kb/template.js';
 import type {Hit, SignalHits} from './scan.js';
 
 export type FactValue = {value: string | number | boolean; text?: string; source?: 'cluster' | 'host' | 'engine' | 'run'};
@@ -111,12 +112,12 @@ function buildFinding(entry: Entry, matched: Matched[], confidence: number): Fin
 		summary: entry.summary.trim(),
 		evidence: unique.slice(0, MAX_EVIDENCE),
 		why: sorted.map((m) => ({signal: m.signal.id, means: m.signal.means, role: m.signal.role, weight: m.signal.weight, count: m.count})),
-		remediations: entry.remediations.map((r) => ({key: r.key, title: r.title, kind: r.kind})),
+		remediations: entry.remediations.map((r) => ({key: r.key, title: displayTemplate(r.title, templateVars(r, captures)), kind: r.kind})),
 		captures,
 	};
 }
 
-/** A cause that explains a symptom pushes the symptom below itself, so the cause ranks first. */
+/** A confident cause that explains a symptom halves it below itself: the symptom is no longer a cause of its own. */
 function applyExplains(compiled: CompiledKb, findings: Finding[]): void {
 	const byId = new Map(findings.map((f) => [f.id, f]));
 	const causes = [...findings].sort((a, b) => b.confidence - a.confidence);
@@ -125,7 +126,7 @@ function applyExplains(compiled: CompiledKb, findings: Finding[]): void {
 		for (const id of compiled.kb.byId.get(cause.id)!.explains) {
 			const symptom = byId.get(id);
 			if (!symptom || symptom.explainedBy || symptom.confidence > cause.confidence) continue;
-			const damped = round(Math.min(symptom.confidence, Math.max(cause.confidence - 0.1, 0) * 0.8));
+			const damped = round(Math.min(symptom.confidence, cause.confidence * 0.5));
 			if (damped < symptom.confidence) {
 				symptom.confidence = damped;
 				symptom.explainedBy = cause.id;

@@ -1,3 +1,5 @@
+import {LiteralAutomaton} from './aho.js';
+import {requiredLiterals} from './literals.js';
 import type {Kb} from './load.js';
 import type {Entry, Signal} from './schema.js';
 
@@ -9,19 +11,37 @@ export type CompiledTextSignal = {
 	follow?: RegExp;
 	within: number;
 	allowPrefixes?: string[];
+	/** Prefilter item ids of the main and the followedBy pattern. */
+	mainItem: number;
+	followItem: number;
 };
 
 export type CompiledKb = {
 	kb: Kb;
 	text: CompiledTextSignal[];
-	/** One alternation of every text pattern: a cheap superset test that finds candidate lines. */
-	union: RegExp | undefined;
+	/** Finds the required literals of every pattern in one pass: lines without one are never looked at. */
+	automaton: LiteralAutomaton;
+	/** Literal id → prefilter items (patterns) that need it. */
+	itemsByLiteral: number[][];
+	/** Items with no usable literal: they force every line to be a candidate (kb lint rejects them). */
+	alwaysItems: number[];
+	itemCount: number;
+	/** Prefilter item → the signal it belongs to (index into text). */
+	itemSignal: number[];
 };
+
+const MAX_LITERAL = 24;
 
 /** Compiles every text pattern once; the union regex is what the scanner runs over whole chunks. */
 export function compileKb(kb: Kb): CompiledKb {
 	const text: CompiledTextSignal[] = [];
-	const sources: string[] = [];
+	const literalsOf: (string[] | undefined)[] = [];
+	const addItem = (pattern: string): number => {
+		// A prefix of a required literal is required too; capping the length keeps the automaton small.
+		const lits = requiredLiterals(pattern)?.map((l) => l.slice(0, MAX_LITERAL));
+		literalsOf.push(lits);
+		return literalsOf.length - 1;
+	};
 	for (const entry of kb.entries) {
 		for (const signal of entry.signals) {
 			if (!signal.pattern) continue;
@@ -36,51 +56,36 @@ export function compileKb(kb: Kb): CompiledKb {
 				follow: signal.followedBy ? new RegExp(signal.followedBy.pattern, flags) : undefined,
 				within: signal.followedBy?.within ?? 0,
 				allowPrefixes,
+				mainItem: addItem(signal.pattern),
+				followItem: signal.followedBy ? addItem(signal.followedBy.pattern) : -1,
 			});
-			sources.push(signal.pattern);
-			if (signal.followedBy) sources.push(signal.followedBy.pattern);
 		}
 	}
-	const unique = [...new Set(sources)];
-	const union = unique.length > 0 ? new RegExp(unique.map((s) => `(?:${stripGroups(s)})`).join('|'), 'gim') : undefined;
-	return {kb, text, union};
+	const ids = new Map<string, number>();
+	const itemsByLiteral: number[][] = [];
+	literalsOf.forEach((lits, item) => {
+		for (const l of lits ?? []) {
+			let id = ids.get(l);
+			if (id === undefined) {
+				id = itemsByLiteral.length;
+				ids.set(l, id);
+				itemsByLiteral.push([]);
+			}
+			itemsByLiteral[id]!.push(item);
+		}
+	});
+	const alwaysItems = literalsOf.flatMap((l, i) => (l ? [] : [i]));
+	const itemSignal: number[] = [];
+	text.forEach((t, i) => {
+		itemSignal[t.mainItem] = i;
+		if (t.followItem >= 0) itemSignal[t.followItem] = i;
+	});
+	return {kb, text, automaton: new LiteralAutomaton([...ids.keys()]), itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal};
 }
 
 function asList(v: string | string[] | undefined): string[] {
 	if (v === undefined) return [];
 	return Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** Capturing groups are useless in the union and slow it down; make them non-capturing. */
-function stripGroups(source: string): string {
-	let out = '';
-	let inClass = false;
-	for (let i = 0; i < source.length; i++) {
-		const c = source[i]!;
-		if (c === '\\') {
-			out += c + (source[i + 1] ?? '');
-			i++;
-			continue;
-		}
-		if (inClass) {
-			if (c === ']') inClass = false;
-			out += c;
-			continue;
-		}
-		if (c === '[') inClass = true;
-		if (c === '(' && source[i + 1] !== '?') {
-			out += '(?:';
-			continue;
-		}
-		if (c === '(' && source[i + 1] === '?' && source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!') {
-			const close = source.indexOf('>', i);
-			out += '(?:';
-			i = close;
-			continue;
-		}
-		out += c;
-	}
-	return out;
 }
 
 /** Normalises an image reference the way container runtimes do, so policy checks see the real registry. */

@@ -2,7 +2,10 @@ import {isAbsolute, relative} from 'node:path';
 import type {Finding} from '../diagnose/score.js';
 import type {Entry, Remediation, RemediationKind} from '../kb/schema.js';
 import type {ClockPort, FsPort, JournalEntry, JournalPort} from '../ports.js';
+import {displayTemplate, fillTemplate, templateVars} from '../kb/template.js';
 import {unifiedDiff} from './diff.js';
+
+export {fillTemplate, templateVars};
 
 export type PlanStatus = 'ready' | 'needs-cluster' | 'missing-input' | 'nothing-to-change' | 'advice' | 'run-yourself';
 
@@ -24,46 +27,19 @@ export type RemediationPlan = {
 	edits?: FileEdit[];
 };
 
-const VAR = /\{\{(\w+)\}\}/g;
-
-/** Fills {{name}} from the finding's captures; names it cannot fill are reported, never guessed. */
-export function fillTemplate(template: string, vars: Record<string, string>): {text: string; missing: string[]} {
-	const missing: string[] = [];
-	const text = template.replace(VAR, (m, name: string) => {
-		if (vars[name] !== undefined) return vars[name]!;
-		missing.push(name);
-		return m;
-	});
-	return {text, missing};
-}
-
-/** Template variables: the finding's captures plus the remediation's derived values. */
-export function templateVars(rem: Remediation, finding: Finding): Record<string, string> {
-	const vars: Record<string, string> = {...finding.captures};
-	for (const [name, spec] of Object.entries(rem.derive ?? {})) {
-		const source = vars[spec.from];
-		if (source === undefined) continue;
-		const rule = spec.rules.find((r) => new RegExp(r.match, 'i').test(source));
-		if (rule) vars[name] = fillTemplate(rule.value, vars).text;
-	}
-	return vars;
-}
-
 export type PlanContext = {fs: FsPort; cwd: string; evidenceFile?: string; clusterAvailable?: boolean};
 
 /** Works out exactly what a remediation would change, without changing anything. */
 export function planRemediation(entry: Entry, rem: Remediation, finding: Finding, ctx: PlanContext): RemediationPlan {
-	const vars = templateVars(rem, finding);
-	const title = fillTemplate(rem.title, vars);
-	const change = fillTemplate(rem.change, vars);
+	const vars = templateVars(rem, finding.captures);
 	const base: RemediationPlan = {
 		finding: entry.id,
 		key: rem.key,
-		title: title.text,
+		title: displayTemplate(rem.title, vars),
 		kind: rem.kind,
-		change: change.text,
-		verify: fillTemplate(rem.verify, vars).text,
-		undo: fillTemplate(rem.undo, vars).text,
+		change: displayTemplate(rem.change, vars),
+		verify: displayTemplate(rem.verify, vars),
+		undo: displayTemplate(rem.undo, vars),
 		destructive: rem.destructive,
 		status: 'advice',
 	};

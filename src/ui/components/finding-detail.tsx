@@ -67,7 +67,7 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 					{finding.remediations.map((r) => (
 						<Text key={r.key}>
 							<Text color="green">{`  [${r.key}] `}</Text>
-							<Text>{r.title.replace(/\{\{(\w+)\}\}/g, (m, n: string) => finding.captures[n] ?? m)}</Text>
+							<Text>{r.title}</Text>
 							<Text dimColor>{`  ${r.kind}`}</Text>
 						</Text>
 					))}

@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import type {RemediationPlan} from '../../core/remediate/plan.js';
+import {quoteArg} from '../../plain/quote.js';
 import {clip} from './finding-list.js';
 
 type PlanViewProps = {plan: RemediationPlan; width: number; busy: boolean};
@@ -70,9 +71,4 @@ function statusLine(plan: RemediationPlan): string {
 		default:
 			return plan.reason ?? plan.status;
 	}
-}
-
-/** Shows an argv the way a shell user would type it; display only, never executed as a string. */
-export function quoteArg(a: string): string {
-	return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }

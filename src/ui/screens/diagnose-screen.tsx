@@ -202,7 +202,7 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 			) : null}
 			<Text dimColor>{rule}</Text>
 			<Text dimColor>
-				{view === 'preview' ? 'y apply  n/esc cancel  q quit' : view === 'search' ? 'type to search  ↑↓ move  esc back' : '↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo  ? help  q quit'}
+				{view === 'preview' ? (plan?.status === 'ready' ? 'y apply  n/esc cancel  q quit' : 'esc back  q quit') : view === 'search' ? 'type to search  ↑↓ move  esc back' : '↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo  ? help  q quit'}
 			</Text>
 		</Box>
 	);

@@ -1,0 +1,101 @@
+/**
+ * A case-insensitive Aho–Corasick automaton compiled to a flat DFA table: one table lookup per character,
+ * whatever the number of literals. Characters outside ASCII share one class, so a literal with non-ASCII
+ * characters matches a superset (fine for a prefilter: the real pattern confirms every candidate).
+ */
+export class LiteralAutomaton {
+	private readonly delta: Int32Array;
+	/** accept[s] = 1 when some literal ends in state s (directly or through its suffix links). */
+	readonly accept: Uint8Array;
+	/** Literal ids that end in each state, following suffix links. */
+	private readonly outputs: number[][];
+	readonly literals: string[];
+
+	constructor(literals: string[]) {
+		this.literals = literals;
+		// Build the trie straight into the transition table (-1 = no edge yet); children get higher ids.
+		let capacity = 1;
+		for (const l of literals) capacity += l.length;
+		let table = new Int32Array(capacity * 128).fill(-1);
+		const own: number[][] = [[]];
+		let n = 1;
+		literals.forEach((lit, id) => {
+			let s = 0;
+			for (let i = 0; i < lit.length; i++) {
+				const at = s * 128 + cls(lit.charCodeAt(i));
+				let next = table[at]!;
+				if (next < 0) {
+					next = n++;
+					table[at] = next;
+					own.push([]);
+				}
+				s = next;
+			}
+			own[s]!.push(id);
+		});
+		table = table.slice(0, n * 128);
+		const fail = new Int32Array(n);
+		this.outputs = own;
+		const queue: number[] = [];
+		for (let c = 0; c < 128; c++) {
+			const t = table[c]!;
+			if (t < 0) table[c] = 0;
+			else queue.push(t);
+		}
+		for (let head = 0; head < queue.length; head++) {
+			const s = queue[head]!;
+			const f = fail[s]!;
+			for (const x of own[f]!) own[s]!.push(x);
+			for (let c = 0; c < 128; c++) {
+				const at = s * 128 + c;
+				const t = table[at]!;
+				if (t >= 0) {
+					fail[t] = table[f * 128 + c]!;
+					queue.push(t);
+				} else table[at] = table[f * 128 + c]!;
+			}
+		}
+		this.delta = table;
+		this.accept = new Uint8Array(n);
+		for (let s = 0; s < n; s++) this.accept[s] = this.outputs[s]!.length > 0 ? 1 : 0;
+		// Store targets pre-multiplied by 128 so the hot loop does one add and one load per character.
+		for (let i = 0; i < this.delta.length; i++) this.delta[i] = this.delta[i]! * 128;
+		this.acceptRow = new Uint8Array(n * 128);
+		for (let s = 0; s < n; s++) this.acceptRow[s * 128] = this.accept[s]!;
+	}
+
+	/** accept flags indexed by pre-multiplied state (row start). */
+	private readonly acceptRow: Uint8Array;
+
+	/** Index of the first character at or after `from` where some literal ends, or -1. */
+	findEnd(text: string, from: number, to: number = text.length): number {
+		const delta = this.delta;
+		const accept = this.acceptRow;
+		const fold = FOLD;
+		let s = 0;
+		for (let i = from; i < to; i++) {
+			const code = text.charCodeAt(i);
+			s = delta[s + (code < 128 ? fold[code]! : 0)]!;
+			if (accept[s] === 1) return i;
+		}
+		return -1;
+	}
+
+	/** Every literal id occurring in text[from, to). */
+	collect(text: string, from: number, to: number, onLiteral: (id: number) => void): void {
+		const delta = this.delta;
+		let s = 0;
+		for (let i = from; i < to; i++) {
+			const code = text.charCodeAt(i);
+			s = delta[s + (code < 128 ? FOLD[code]! : 0)]!;
+			if (this.acceptRow[s] === 1) for (const id of this.outputs[s >> 7]!) onLiteral(id);
+		}
+	}
+}
+
+const FOLD = new Uint8Array(128);
+for (let c = 0; c < 128; c++) FOLD[c] = c >= 65 && c <= 90 ? c + 32 : c;
+
+function cls(code: number): number {
+	return code < 128 ? FOLD[code]! : 0;
+}

@@ -1,0 +1,174 @@
+import {chmodSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {runCli} from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kdoctor-cli-'));
+const write = (name: string, text: string) => {
+	const p = join(dir, name);
+	writeFileSync(p, text);
+	return p;
+};
+const neverPull = write('never-pull.txt', 'Warning  ErrImageNeverPull  5s  kubelet  Container image "gateway:run-1" is not present with pull policy of Never\n');
+const clean = write('clean.txt', 'ok  github.com/acme/gateway/pkg/server  0.412s\nPASS\n');
+const compileError = write('compile.txt', '# github.com/jordigilh/kubernaut/test/infrastructure\ntest/infrastructure/gateway_e2e.go:212:9: undefined: buildDataStorageImage\n');
+const empty = write('empty.txt', '');
+
+describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
+	it('prints one object for one file, findings sorted by confidence, exit 1 on a diagnosis', async () => {
+		const r = await runCli(['diagnose', '--json', neverPull]);
+		expect(r.code).toBe(1);
+		expect(r.stderr).toBe('');
+		const lines = r.stdout.trim().split('\n');
+		expect(lines).toHaveLength(1);
+		const obj = JSON.parse(lines[0]!);
+		expect(obj.file).toBe(neverPull);
+		expect(obj.findings.length).toBeGreaterThan(0);
+		const f = obj.findings[0];
+		expect(f).toMatchObject({id: 'image-name-mismatch', layer: 'image'});
+		expect(Object.keys(f).sort()).toEqual(['confidence', 'evidence', 'id', 'layer', 'remediations', 'title']);
+		expect(f.confidence).toBeGreaterThanOrEqual(0.5);
+		expect(f.confidence).toBeLessThanOrEqual(1);
+		expect(f.evidence[0]).toEqual({line: 1, text: expect.stringContaining('ErrImageNeverPull')});
+		expect(f.remediations[0]).toEqual({key: expect.stringMatching(/^[a-z]$/), title: expect.any(String), kind: expect.stringMatching(/^(edit-file|kube-patch|command|rerun|info)$/)});
+		const confidences = obj.findings.map((x: {confidence: number}) => x.confidence);
+		expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
+	});
+
+	it('prints JSON Lines in argument order for several files, and exit 0 when nothing is found', async () => {
+		const r = await runCli(['diagnose', '--json', clean, neverPull, compileError]);
+		expect(r.code).toBe(1);
+		const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+		expect(objs.map((o) => o.file)).toEqual([clean, neverPull, compileError]);
+		expect(objs[0].findings).toEqual([]);
+		const none = await runCli(['diagnose', '--json', clean, compileError]);
+		expect(none.code).toBe(0);
+		for (const o of none.stdout.trim().split('\n').map((l) => JSON.parse(l))) expect(o.findings.every((f: {confidence: number}) => f.confidence < 0.5)).toBe(true);
+	});
+
+	it("reads standard input for '-' and with no file", async () => {
+		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\n';
+		for (const args of [['diagnose', '--json', '-'], ['diagnose', '--json']]) {
+			const r = await runCli(args, {input: text});
+			expect(r.code).toBe(1);
+			expect(JSON.parse(r.stdout).file).toBe('-');
+		}
+	});
+
+	it('exit 2 with one clear line for a missing, unreadable or empty input; other files still reported', async () => {
+		const missing = await runCli(['diagnose', '--json', join(dir, 'nope.log'), neverPull]);
+		expect(missing.code).toBe(2);
+		const objs = missing.stdout.trim().split('\n').map((l) => JSON.parse(l));
+		expect(objs[0]).toMatchObject({status: 'error', error: expect.stringMatching(/no such file/), findings: []});
+		expect(objs[1].findings[0].id).toBe('image-name-mismatch');
+		const e = await runCli(['diagnose', '--json', empty]);
+		expect(e.code).toBe(2);
+		expect(JSON.parse(e.stdout)).toMatchObject({status: 'empty', findings: []});
+		const plainMissing = await runCli(['diagnose', join(dir, 'nope.log')]);
+		expect(plainMissing.code).toBe(2);
+		expect(plainMissing.stderr.trim().split('\n')).toHaveLength(1);
+		expect(plainMissing.stderr).not.toMatch(/\bat \w.*\(/);
+		if (process.getuid?.() !== 0) {
+			const locked = write('locked.txt', 'x');
+			chmodSync(locked, 0);
+			expect((await runCli(['diagnose', locked])).stderr).toMatch(/permission denied/);
+		}
+		const asDir = await runCli(['diagnose', dir]);
+		expect(asDir.code).toBe(2);
+		expect(asDir.stderr).toMatch(/is a directory/);
+	});
+
+	it('binary junk is read as text without crashing', async () => {
+		const junk = Buffer.from(Array.from({length: 200_000}, (_, i) => (i * 7919) % 256));
+		const r = await runCli(['diagnose', '--json', '-'], {input: junk});
+		expect([0, 1]).toContain(r.code);
+		expect(JSON.parse(r.stdout).file).toBe('-');
+	});
+});
+
+describe('kdoctor plain output and usage', () => {
+	it('prints plain text without escape codes when stdout is not a terminal', async () => {
+		const r = await runCli(['diagnose', neverPull]);
+		expect(r.code).toBe(1);
+		expect(r.stdout).toContain('image-name-mismatch');
+		expect(r.stdout).toContain('line 1');
+		expect(r.stdout).not.toMatch(/\u001B\[/);
+	});
+
+	it('colours only when asked, and NO_COLOR wins', async () => {
+		expect((await runCli(['diagnose', neverPull], {env: {FORCE_COLOR: '1'}})).stdout).toMatch(/\u001B\[/);
+		expect((await runCli(['diagnose', neverPull], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}})).stdout).not.toMatch(/\u001B\[/);
+	});
+
+	it('has --version, --help and per-command help', async () => {
+		const v = await runCli(['--version']);
+		expect(v.code).toBe(0);
+		expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+		const h = await runCli(['--help']);
+		expect(h.code).toBe(0);
+		expect(h.stdout).toMatch(/diagnose/);
+		expect(h.stdout).toMatch(/kb/);
+		const dh = await runCli(['diagnose', '--help']);
+		expect(dh.stdout).toMatch(/Exit status: 0/);
+	});
+
+	it('exit 2 on a usage error, with one line and no stack trace', async () => {
+		const r = await runCli(['diagnose', '--no-such-flag']);
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/unknown option/);
+		expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+		expect((await runCli(['frobnicate'])).code).toBe(2);
+	});
+
+	it('reports a broken knowledge base folder as one line', async () => {
+		const kbDir = mkdtempSync(join(tmpdir(), 'kdoctor-badkb-'));
+		writeFileSync(join(kbDir, 'bad.yaml'), 'topic: broken\nentries:\n  - id: x\n    layer: nowhere\n');
+		const r = await runCli(['--kb', kbDir, 'diagnose', neverPull]);
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/knowledge base is invalid/);
+		expect(r.stderr).toMatch(/bad\.yaml:\d+:/);
+	});
+});
+
+describe('kdoctor kb', () => {
+	it('lists, shows, lints and tests the shipped KB', async () => {
+		const list = await runCli(['kb', 'list', '--json']);
+		expect(JSON.parse(list.stdout).length).toBeGreaterThanOrEqual(38);
+		const show = await runCli(['kb', 'show', 'image-name-mismatch']);
+		expect(show.stdout).toMatch(/signature/);
+		expect((await runCli(['kb', 'show', 'nope'])).code).toBe(2);
+		const lint = await runCli(['kb', 'lint']);
+		expect(lint.stdout).toMatch(/0 errors/);
+		expect(lint.code).toBe(0);
+		const test = await runCli(['kb', 'test']);
+		expect(test.stdout).toMatch(/\d+ passed, 0 failed/);
+		expect(test.code).toBe(0);
+	});
+});
+
+describe('kdoctor fix and undo', () => {
+	it('previews, applies with --yes, and undoes a Dockerfile base-image fix', async () => {
+		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
+		const df = join(work, 'Dockerfile');
+		const original = 'FROM golang:1.24-alpine AS builder\nRUN go build -o /app ./cmd/gateway\nFROM scratch\nCOPY --from=builder /app /app\n';
+		writeFileSync(df, original);
+		const env = {KDOCTOR_STATE_DIR: join(work, 'state')};
+		const preview = await runCli(['fix', 'base-image-policy', '--from', df], {cwd: work, env});
+		expect(preview.code).toBe(0);
+		expect(preview.stdout).toMatch(/-FROM golang:1\.24-alpine AS builder/);
+		expect(preview.stdout).toMatch(/\+FROM registry\.access\.redhat\.com\/ubi9\/go-toolset/);
+		expect(preview.stdout).toMatch(/add --yes/);
+		const {readFileSync} = await import('node:fs');
+		expect(readFileSync(df, 'utf8')).toBe(original);
+		const applied = await runCli(['fix', 'base-image-policy', '--from', df, '--yes'], {cwd: work, env});
+		expect(applied.code).toBe(0);
+		expect(readFileSync(df, 'utf8')).toMatch(/^FROM registry\.access\.redhat\.com\/ubi9\/go-toolset:latest AS builder/);
+		const undo = await runCli(['undo'], {cwd: work, env});
+		expect(undo.code).toBe(0);
+		expect(readFileSync(df, 'utf8')).toBe(original);
+		const again = await runCli(['undo'], {cwd: work, env});
+		expect(again.code).toBe(2);
+		expect(again.stderr).toMatch(/nothing to undo/);
+	});
+});

@@ -1,0 +1,64 @@
+import {describe, expect, it} from 'vitest';
+import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
+import {inlineKb} from '../helpers/kb.js';
+
+const KB = inlineKb(`
+topic: scoring
+entries:
+  - id: timeout
+    title: Health check timed out
+    layer: workload
+    summary: The health check never passed in time.
+    signals:
+      - {id: t, means: timeout, role: signature, weight: 0.6, pattern: 'health check timed out'}
+    examples: {positive: [a, b], negative: [c]}
+  - id: image
+    title: Image missing on the node
+    layer: image
+    summary: ErrImageNeverPull stops the pod, which is why health never passes.
+    explains: [timeout]
+    signals:
+      - {id: reason, means: reason, role: signature, weight: 0.5, pattern: 'ErrImageNeverPull'}
+      - {id: name, means: short name, role: support, weight: 0.5, pattern: 'no registry part'}
+      - {id: loaded, means: the load failed instead, role: against, weight: 0.5, pattern: 'load failed'}
+      - {id: fact, means: waiting reason, role: signature, weight: 0.5, when: {fact: pod.waitingReason, equals: ErrImageNeverPull}}
+    examples: {positive: [a, b], negative: [c]}
+`);
+
+describe('score', () => {
+	it('combines matched weights as a noisy-OR', () => {
+		const d = diagnoseText(KB, 'ErrImageNeverPull\nno registry part\n');
+		expect(d.findings[0]).toMatchObject({id: 'image', confidence: 0.75});
+	});
+
+	it('damps a finding by what argues against it', () => {
+		const d = diagnoseText(KB, 'ErrImageNeverPull\nno registry part\nload failed\n');
+		expect(d.findings[0]).toMatchObject({id: 'image', confidence: 0.38});
+	});
+
+	it('puts the cause above the symptom it explains', () => {
+		const alone = diagnoseText(KB, 'health check timed out\n');
+		expect(alone.findings[0]).toMatchObject({id: 'timeout', confidence: 0.6});
+		const both = diagnoseText(KB, 'health check timed out\nErrImageNeverPull\nno registry part\n');
+		expect(both.findings.map((f) => f.id)).toEqual(['image', 'timeout']);
+		expect(both.findings[1]!.explainedBy).toBe('image');
+		expect(both.findings[1]!.confidence).toBeLessThan(both.findings[0]!.confidence);
+	});
+
+	it('does not let a weaker cause push down a stronger symptom', () => {
+		const d = diagnoseText(KB, 'health check timed out\nErrImageNeverPull\n');
+		expect(d.findings[0]!.id).toBe('timeout');
+		expect(d.findings[0]!.explainedBy).toBeUndefined();
+	});
+
+	it('reads structured facts with the same rules as text', () => {
+		const d = diagnoseText(KB, '', {'pod.waitingReason': [{value: 'ErrImageNeverPull', text: 'pod gateway-1 waits: ErrImageNeverPull', source: 'cluster'}]});
+		expect(d.status).toBe('ok');
+		expect(d.findings[0]).toMatchObject({id: 'image', confidence: 0.5});
+		expect(d.findings[0]!.evidence[0]).toMatchObject({line: null, source: 'cluster', text: 'pod gateway-1 waits: ErrImageNeverPull'});
+	});
+
+	it('needs a signature: support alone reports nothing', () => {
+		expect(diagnoseText(KB, 'no registry part\n').findings).toEqual([]);
+	});
+});

@@ -1,0 +1,57 @@
+import {execFileSync, spawnSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {CLI} from './helpers/cli.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+if (!hasTmux) console.log('tui-tmux: skipped: tmux is not installed (.ci/run installs it; apt-get install tmux)');
+
+const SOCKET = `kdoctor-test-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'});
+const screen = () => tmux('capture-pane', '-p', '-t', 'k');
+
+async function waitFor(re: RegExp, ms = 15_000): Promise<string> {
+	const end = Date.now() + ms;
+	let last = '';
+	while (Date.now() < end) {
+		last = screen();
+		if (re.test(last)) return last;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	throw new Error(`screen never showed ${re}:\n${last}`);
+}
+
+afterAll(() => {
+	if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+});
+
+describe.skipIf(!hasTmux)('the real terminal UI, driven through tmux', () => {
+	it('diagnoses a failed run, previews and applies a fix, undoes it, quits with exit 1', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'kdoctor-tmux-'));
+		mkdirSync(join(dir, 'manifests'));
+		const manifest = join(dir, 'manifests', 'gateway.yaml');
+		writeFileSync(manifest, 'containers:\n  - name: gateway\n    image: gateway:gateway-1a2b3c4d\n');
+		copyFileSync(new URL('../examples/gateway-e2e-failed-run.log', import.meta.url), join(dir, 'run.log'));
+		const cmd = `cd ${dir} && KDOCTOR_STATE_DIR=${dir}/state TERM=xterm-256color node ${CLI} diagnose run.log; echo "EXIT=$?"; sleep 60`;
+		tmux('new-session', '-d', '-s', 'k', '-x', '120', '-y', '45', cmd);
+		const first = await waitFor(/likely cause/);
+		expect(first).toMatch(/› .*image-name-mismatch/);
+		tmux('send-keys', '-t', 'k', 'Enter');
+		await waitFor(/Why \d+%/);
+		tmux('send-keys', '-t', 'k', 'Escape');
+		tmux('send-keys', '-t', 'k', 'm');
+		await waitFor(/\+\s+image: localhost\/gateway:gateway-1a2b3c4d/);
+		tmux('send-keys', '-t', 'k', 'y');
+		await waitFor(/Applied: 1 file changed/);
+		expect(readFileSync(manifest, 'utf8')).toContain('image: localhost/gateway:gateway-1a2b3c4d');
+		tmux('send-keys', '-t', 'k', 'u');
+		await waitFor(/Undone:/);
+		expect(readFileSync(manifest, 'utf8')).toContain('image: gateway:gateway-1a2b3c4d');
+		tmux('send-keys', '-t', 'k', 'q');
+		const end = await waitFor(/EXIT=\d/);
+		expect(end).toMatch(/EXIT=1/);
+		expect(end).not.toMatch(/\bERROR\b/);
+	});
+});
