@@ -50,7 +50,7 @@ function makeLog(path, mb) {
 		() => `#${Math.floor(rand() * 20)} ${(rand() * 90).toFixed(1)} go: downloading github.com/${pick(['onsi/gomega', 'jackc/pgx/v5', 'go-logr/zapr', 'prometheus/client_golang', 'redis/go-redis/v9'])} v1.${Math.floor(rand() * 40)}.${Math.floor(rand() * 9)}`,
 		() => `STEP ${Math.floor(rand() * 12) + 1}/12: ${pick(['COPY --chown=1001:0 . .', 'RUN dnf install -y git ca-certificates tzdata', 'WORKDIR /opt/app-root/src', 'USER 1001'])}`,
 		() => `${pick(['gateway', 'datastorage', 'postgresql', 'redis'])}-${hex(9)}-${hex(5)}   1/1     Running   0          ${Math.floor(rand() * 59)}m`,
-		() => `  Normal  Pulled     ${Math.floor(rand() * 59)}s   kubelet  Container image "localhost/gateway:gateway-${hex(8)}" already present on machine`,
+		() => (rand() < 0.15 ? `  Normal  Pulled     ${Math.floor(rand() * 59)}s   kubelet  Container image "localhost/gateway:gateway-${hex(8)}" already present on machine` : `  Normal  Started    ${Math.floor(rand() * 59)}s   kubelet  Started container ${pick(['gateway', 'datastorage', 'postgresql', 'redis'])}`),
 		() => `=== RUN   TestGateway/${pick(['dedup', 'priority', 'storm', 'audit'])}_${hex(4)}`,
 		() => `--- PASS: TestGateway/${pick(['dedup', 'priority', 'storm', 'audit'])}_${hex(4)} (${(rand() * 2).toFixed(2)}s)`,
 		() => `  [It] should ${pick(['deduplicate alerts', 'write audit events', 'reject invalid payloads', 'apply priority policy'])} [e2e, gateway] /workspace/test/e2e/gateway/${Math.floor(rand() * 40)}_test.go:${Math.floor(rand() * 300)}`,

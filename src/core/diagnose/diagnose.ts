@@ -17,35 +17,26 @@ export async function diagnoseStream(
 	opts: {facts?: Facts; signal?: AbortSignal} = {},
 ): Promise<Diagnosis> {
 	const scanner = new TextScanner(compiled);
-	const decoder = new TextDecoder('utf-8', {fatal: false});
-	let bytes = 0;
 	for await (const chunk of source) {
 		opts.signal?.throwIfAborted();
-		if (typeof chunk === 'string') {
-			bytes += Buffer.byteLength(chunk);
-			scanner.push(chunk);
-		} else {
-			bytes += chunk.byteLength;
-			scanner.push(decoder.decode(chunk, {stream: true}));
-		}
+		if (typeof chunk === 'string') scanner.push(chunk);
+		else scanner.pushBytes(chunk);
 	}
-	const rest = decoder.decode();
-	if (rest) scanner.push(rest);
-	return finish(compiled, scanner, bytes, opts.facts);
+	return finish(compiled, scanner, opts.facts);
 }
 
 /** Diagnoses text already in memory (examples, pasted snippets, tests). */
 export function diagnoseText(compiled: CompiledKb, text: string, facts?: Facts): Diagnosis {
 	const scanner = new TextScanner(compiled);
 	scanner.push(text);
-	return finish(compiled, scanner, Buffer.byteLength(text), facts);
+	return finish(compiled, scanner, facts);
 }
 
-function finish(compiled: CompiledKb, scanner: TextScanner, bytes: number, facts: Facts | undefined): Diagnosis {
+function finish(compiled: CompiledKb, scanner: TextScanner, facts: Facts | undefined): Diagnosis {
 	const result = scanner.end();
 	const hasFacts = facts !== undefined && Object.keys(facts).length > 0;
 	const status: InputStatus = result.blank && !hasFacts ? 'empty' : result.binary && result.matches.size === 0 ? 'binary' : 'ok';
-	return {status, findings: score(compiled, result.matches, facts), stats: {bytes, lines: result.lines}};
+	return {status, findings: score(compiled, result.matches, facts), stats: {bytes: result.bytes, lines: result.lines}};
 }
 
 /** True when at least one finding is confident enough to be called a diagnosis. */

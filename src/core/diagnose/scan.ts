@@ -1,3 +1,4 @@
+import {BYTE_CLASS, ROW_ESCAPE, ROW_NEWLINE} from '../kb/aho.js';
 import {normaliseImageRef, type CompiledKb, type CompiledTextSignal} from '../kb/compile.js';
 
 export type Hit = {
@@ -15,7 +16,7 @@ export type SignalHits = {key: string; count: number; hits: Hit[]};
 export type ScanResult = {
 	matches: Map<string, SignalHits>;
 	lines: number;
-	chars: number;
+	bytes: number;
 	/** True when the input looked like binary data (NUL bytes) rather than text. */
 	binary: boolean;
 	/** True when the input had nothing but white space. */
@@ -29,16 +30,25 @@ const MAX_HITS_KEPT = 3;
 const MAX_PENDING = 16;
 const CONTEXT = 2;
 const MAX_SHOWN = 400;
+const NL = 10;
+const ESC = 27;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
+const EMPTY = Buffer.alloc(0);
 
 type Pending = {sig: CompiledTextSignal; hit: Hit; until: number};
 
-/** Streams text through the KB: a union regex finds candidate lines, the signal patterns confirm them. */
+/**
+ * Streams bytes through the KB. An Aho–Corasick automaton over the patterns' required literals walks the
+ * raw UTF-8 (no decoding); only lines where a literal ends are decoded and tested with the real patterns.
+ */
 export class TextScanner {
-	private carry = '';
+	/** Bytes of the current, unfinished line (kept between chunks). */
+	private carry: Buffer = EMPTY;
+	/** True when the carry continues a line whose earlier part was already scanned as a segment. */
+	private continuing = false;
 	private lineNo = 1;
-	private chars = 0;
+	private bytes = 0;
 	private binary = false;
 	private blank = true;
 	private tail: string[] = [];
@@ -51,74 +61,105 @@ export class TextScanner {
 	private readonly items: Uint32Array;
 	private stamp = 0;
 	private readonly everyLine: boolean;
+	private readonly candidateSignals: number[] = [];
 
 	constructor(private readonly compiled: CompiledKb) {
 		this.items = new Uint32Array(compiled.itemCount);
 		this.everyLine = compiled.alwaysItems.length > 0;
 	}
 
+	/** Text already in memory (examples, tests, pasted snippets). */
 	push(text: string): void {
-		this.chars += text.length;
-		if (!this.binary && text.includes('\u0000')) this.binary = true;
-		if (this.blank && /\S/.test(text)) this.blank = false;
-		let buf = this.carry.length > 0 ? this.carry + text : text;
-		const end = buf.lastIndexOf('\n');
+		this.pushBytes(Buffer.from(text, 'utf8'));
+	}
+
+	pushBytes(chunk: Uint8Array): void {
+		if (chunk.length === 0) return;
+		this.bytes += chunk.length;
+		const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+		if (!this.binary && bytes.indexOf(0) !== -1) this.binary = true;
+		if (this.blank) this.blank = this.isBlank(bytes);
+		let buf = this.carry.length > 0 ? Buffer.concat([this.carry, bytes]) : bytes;
+		const end = buf.lastIndexOf(NL);
 		if (end !== -1) {
-			this.process(buf.slice(0, end + 1));
-			buf = buf.slice(end + 1);
+			this.process(buf, 0, end + 1);
+			buf = buf.subarray(end + 1);
+			this.continuing = false;
 		}
 		while (buf.length > MAX_SEGMENT) {
-			this.process(buf.slice(0, MAX_SEGMENT));
-			buf = buf.slice(MAX_SEGMENT - OVERLAP);
+			this.process(buf, 0, MAX_SEGMENT);
+			buf = buf.subarray(MAX_SEGMENT - OVERLAP);
+			this.continuing = true;
 		}
-		this.carry = buf;
+		// Copy: the caller may reuse its chunk buffer.
+		this.carry = buf.length > 0 ? Buffer.from(buf) : EMPTY;
 	}
 
 	end(): ScanResult {
 		if (this.carry.length > 0) {
-			this.process(this.carry);
-			if (!this.carry.endsWith('\n')) this.lineNo++;
-			this.carry = '';
+			this.process(this.carry, 0, this.carry.length);
+			this.lineNo++;
+			this.carry = EMPTY;
 		}
-		const lines = this.chars === 0 ? 0 : this.lineNo - 1;
-		return {matches: this.matches, lines, chars: this.chars, binary: this.binary, blank: this.blank};
+		const lines = this.bytes === 0 ? 0 : this.lineNo - 1;
+		return {matches: this.matches, lines, bytes: this.bytes, binary: this.binary, blank: this.blank};
 	}
 
-	private process(input: string): void {
-		const text = input.includes('\u001B') ? input.replace(ANSI, '') : input;
-		if (this.needAfter.length > 0) this.fillAfter(text);
-		const ac = this.compiled.automaton;
-		let pos = 0;
+	private isBlank(bytes: Buffer): boolean {
+		for (let i = 0; i < bytes.length; i++) {
+			const b = bytes[i]!;
+			if (b !== 32 && b !== 9 && b !== 10 && b !== 13 && b !== 11 && b !== 12) return false;
+		}
+		return true;
+	}
+
+	/** Scans buf[from, to): whole lines, or one segment of a long line. The hot loop of kdoctor. */
+	private process(buf: Buffer, from: number, to: number): void {
+		if (this.needAfter.length > 0) this.fillAfter(buf, from, to);
+		const {delta, acceptRow} = this.compiled.automaton;
+		const cls = BYTE_CLASS;
+		const every = this.everyLine;
 		let line = this.lineNo;
-		for (;;) {
-			const hit = this.everyLine ? (pos < text.length ? pos : -1) : ac.findEnd(text, pos);
-			if (hit === -1) break;
-			let nl = text.indexOf('\n', pos);
-			while (nl !== -1 && nl < hit) {
+		let lineStart = from;
+		let s = 0;
+		for (let i = from; i < to; i++) {
+			const prev = s;
+			s = delta[s + cls[buf[i]!]!]!;
+			const a = acceptRow[s]!;
+			if (a === 0) continue;
+			if (a === ROW_NEWLINE) {
+				if (every && i > lineStart) this.candidate(buf, line, lineStart, i, to, lineStart);
 				line++;
-				pos = nl + 1;
-				nl = text.indexOf('\n', pos);
+				lineStart = i + 1;
+			} else if (a === ROW_ESCAPE) {
+				i = skipEscape(buf, i, to);
+				s = prev;
+			} else {
+				let nl = buf.indexOf(NL, i);
+				if (nl === -1 || nl >= to) nl = to;
+				this.candidate(buf, line, lineStart, nl, to, i);
+				// Resume at the newline, which ends the line in the next iteration.
+				i = nl - 1;
+				s = 0;
 			}
-			const lineEnd = nl === -1 ? text.length : nl;
-			this.onCandidate(line, text, pos, lineEnd);
-			if (nl === -1) {
-				pos = text.length;
-				break;
-			}
-			line++;
-			pos = nl + 1;
 		}
-		let nl = text.indexOf('\n', pos);
-		while (nl !== -1) {
-			line++;
-			pos = nl + 1;
-			nl = text.indexOf('\n', pos);
-		}
+		if (every && lineStart < to) this.candidate(buf, line, lineStart, to, to, lineStart);
 		this.lineNo = line;
-		this.rememberTail(text);
+		this.rememberTail(buf, from, to);
 	}
 
-	/** Marks which patterns could match this line, from the literals it contains; returns their signals. */
+	/** `at` is where a literal ended: on a very long line only a window around it is decoded. */
+	private candidate(buf: Buffer, line: number, start: number, end: number, limit: number, at: number): void {
+		let from = start;
+		let to = end;
+		if (end - start > MAX_SEGMENT) {
+			from = Math.max(start, at - MAX_SEGMENT / 2);
+			to = Math.min(end, from + MAX_SEGMENT);
+		}
+		this.onCandidate(line, decodeLine(buf, from, to), buf, start, end, limit);
+	}
+
+	/** Marks which patterns could match this line, from the literals it contains. */
 	private markItems(lineText: string): number {
 		const stamp = ++this.stamp;
 		const items = this.items;
@@ -138,11 +179,7 @@ export class TextScanner {
 		return stamp;
 	}
 
-	private readonly candidateSignals: number[] = [];
-
-	private onCandidate(line: number, text: string, start: number, end: number): void {
-		const raw = text.slice(start, end);
-		const lineText = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+	private onCandidate(line: number, lineText: string, buf: Buffer, start: number, end: number, limit: number): void {
 		const stamp = this.markItems(lineText);
 		const items = this.items;
 		if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.until >= line);
@@ -160,7 +197,7 @@ export class TextScanner {
 			if (m === null) continue;
 			const captures = this.captures(sig, m);
 			if (captures === undefined) continue;
-			const hit = this.makeHit(line, lineText, m.index, text, start, end, captures);
+			const hit = this.makeHit(line, lineText, m.index, buf, start, end, limit, captures);
 			if (sig.follow) {
 				if (this.pending.filter((p) => p.sig === sig).length < MAX_PENDING) this.pending.push({sig, hit, until: line + sig.within});
 			} else {
@@ -191,25 +228,24 @@ export class TextScanner {
 		return {[spec.name]: value, [`${spec.name}Normalised`]: normalised};
 	}
 
-	private makeHit(line: number, lineText: string, at: number, text: string, start: number, end: number, captures: Record<string, string>): Hit {
+	private makeHit(line: number, lineText: string, at: number, buf: Buffer, start: number, end: number, limit: number, captures: Record<string, string>): Hit {
 		const before: string[] = [];
 		let s = start;
 		while (before.length < CONTEXT && s > 0) {
-			const prev = text.lastIndexOf('\n', s - 2);
-			before.unshift(trimCr(text.slice(prev + 1, s - 1)));
+			const prev = s >= 2 ? buf.lastIndexOf(NL, s - 2) : -1;
+			before.unshift(clip(decodeLine(buf, prev + 1, s - 1), 0));
 			s = prev + 1;
 		}
-		if (before.length < CONTEXT && s === 0) before.unshift(...this.tail.slice(-(CONTEXT - before.length)));
+		if (before.length < CONTEXT && s === 0 && !this.continuing) before.unshift(...this.tail.slice(-(CONTEXT - before.length)));
 		const after: string[] = [];
 		let e = end;
-		while (after.length < CONTEXT && e < text.length) {
-			const next = text.indexOf('\n', e + 1);
-			const stop = next === -1 ? text.length : next;
-			if (stop > e + 1 || next !== -1) after.push(trimCr(text.slice(e + 1, stop)));
-			e = stop;
+		while (after.length < CONTEXT && e + 1 < limit) {
+			let next = buf.indexOf(NL, e + 1);
+			if (next === -1 || next > limit) next = limit;
+			after.push(clip(decodeLine(buf, e + 1, next), 0));
+			e = next;
 		}
-		const hit: Hit = {line, text: clip(lineText, at), before: before.map((b) => clip(b, 0)), after: after.map((a) => clip(a, 0)), captures};
-		return hit;
+		return {line, text: clip(lineText, at), before, after, captures};
 	}
 
 	private record(sig: CompiledTextSignal, hit: Hit): void {
@@ -226,34 +262,49 @@ export class TextScanner {
 		}
 	}
 
-	private fillAfter(text: string): void {
-		let pos = 0;
+	/** Context lines that arrive in a later chunk than their evidence line. */
+	private fillAfter(buf: Buffer, from: number, to: number): void {
 		const lines: string[] = [];
-		while (lines.length < CONTEXT && pos < text.length) {
-			const nl = text.indexOf('\n', pos);
-			lines.push(clip(trimCr(text.slice(pos, nl === -1 ? text.length : nl)), 0));
-			if (nl === -1) break;
+		let pos = from;
+		while (lines.length < CONTEXT && pos < to) {
+			let nl = buf.indexOf(NL, pos);
+			if (nl === -1 || nl > to) nl = to;
+			lines.push(clip(decodeLine(buf, pos, nl), 0));
 			pos = nl + 1;
 		}
 		for (const hit of this.needAfter) hit.after.push(...lines.slice(0, CONTEXT - hit.after.length));
 		this.needAfter = this.needAfter.filter((h) => h.after.length < CONTEXT);
 	}
 
-	private rememberTail(text: string): void {
+	private rememberTail(buf: Buffer, from: number, to: number): void {
 		const lines: string[] = [];
-		let e = text.endsWith('\n') ? text.length - 1 : text.length;
-		while (lines.length < CONTEXT && e > 0) {
-			const s = text.lastIndexOf('\n', e - 1);
-			lines.unshift(clip(trimCr(text.slice(s + 1, e)), 0));
+		let e = to > from && buf[to - 1] === NL ? to - 1 : to;
+		while (lines.length < CONTEXT && e > from) {
+			const s = buf.lastIndexOf(NL, e - 1);
+			const start = s < from ? from : s + 1;
+			lines.unshift(clip(decodeLine(buf, start, e), 0));
+			if (s < from) break;
 			e = s;
-			if (s === -1) break;
 		}
 		this.tail = [...this.tail, ...lines].slice(-CONTEXT);
 	}
 }
 
-function trimCr(s: string): string {
-	return s.endsWith('\r') ? s.slice(0, -1) : s;
+/** Skips an ANSI escape (ESC [ … final byte) so colour codes do not break a literal in two. */
+function skipEscape(buf: Buffer, i: number, to: number): number {
+	if (buf[i + 1] !== 0x5b) return i;
+	let j = i + 2;
+	while (j < to && buf[j]! >= 0x20 && buf[j]! <= 0x3f) j++;
+	while (j < to && buf[j]! >= 0x20 && buf[j]! <= 0x2f) j++;
+	return j < to ? j : to - 1;
+}
+
+/** A line as text: UTF-8 decoded (invalid bytes become U+FFFD), CR and colour codes removed. */
+function decodeLine(buf: Buffer, start: number, end: number): string {
+	const cut = Math.min(end, start + MAX_SEGMENT);
+	let s = buf.toString('utf8', start, cut);
+	if (s.endsWith('\r')) s = s.slice(0, -1);
+	return s.includes('\u001B') ? s.replace(ANSI, '') : s;
 }
 
 /** Keeps evidence lines readable: long lines are cut to a window around the match. */

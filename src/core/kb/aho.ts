@@ -4,7 +4,8 @@
  * characters matches a superset (fine for a prefilter: the real pattern confirms every candidate).
  */
 export class LiteralAutomaton {
-	private readonly delta: Int32Array;
+	/** Transition table; targets are stored pre-multiplied by 128 (row starts). */
+	readonly delta: Int32Array;
 	/** accept[s] = 1 when some literal ends in state s (directly or through its suffix links). */
 	readonly accept: Uint8Array;
 	/** Literal ids that end in each state, following suffix links. */
@@ -58,14 +59,28 @@ export class LiteralAutomaton {
 		this.delta = table;
 		this.accept = new Uint8Array(n);
 		for (let s = 0; s < n; s++) this.accept[s] = this.outputs[s]!.length > 0 ? 1 : 0;
-		// Store targets pre-multiplied by 128 so the hot loop does one add and one load per character.
-		for (let i = 0; i < this.delta.length; i++) this.delta[i] = this.delta[i]! * 128;
-		this.acceptRow = new Uint8Array(n * 128);
+		// Two extra rows: a newline and an escape byte lead there from any state, so the byte scanner's hot
+		// loop needs a single test (acceptRow != 0) per byte. Both rows continue like the root.
+		const rows = n + 2;
+		const full = new Int32Array(rows * 128);
+		full.set(table);
+		full.copyWithin(n * 128, 0, 128);
+		full.copyWithin((n + 1) * 128, 0, 128);
+		for (let r = 0; r < rows; r++) {
+			full[r * 128 + 10] = n;
+			full[r * 128 + 27] = n + 1;
+		}
+		// Store targets pre-multiplied by 128 so the hot loop does one add and one load per byte.
+		for (let i = 0; i < full.length; i++) full[i] = full[i]! * 128;
+		this.delta = full;
+		this.acceptRow = new Uint8Array(rows * 128);
 		for (let s = 0; s < n; s++) this.acceptRow[s * 128] = this.accept[s]!;
+		this.acceptRow[n * 128] = ROW_NEWLINE;
+		this.acceptRow[(n + 1) * 128] = ROW_ESCAPE;
 	}
 
 	/** accept flags indexed by pre-multiplied state (row start). */
-	private readonly acceptRow: Uint8Array;
+	readonly acceptRow: Uint8Array;
 
 	/** Index of the first character at or after `from` where some literal ends, or -1. */
 	findEnd(text: string, from: number, to: number = text.length): number {
@@ -93,8 +108,16 @@ export class LiteralAutomaton {
 	}
 }
 
+/** acceptRow values: 1 a literal ends here; these two mark the newline and escape rows. */
+export const ROW_NEWLINE = 2;
+export const ROW_ESCAPE = 3;
+
 const FOLD = new Uint8Array(128);
 for (let c = 0; c < 128; c++) FOLD[c] = c >= 65 && c <= 90 ? c + 32 : c;
+
+/** Byte classes for scanning UTF-8 directly: ASCII folded to lower case, every non-ASCII byte one class. */
+export const BYTE_CLASS = new Uint8Array(256);
+for (let b = 0; b < 256; b++) BYTE_CLASS[b] = b < 128 ? FOLD[b]! : 0;
 
 function cls(code: number): number {
 	return code < 128 ? FOLD[code]! : 0;

@@ -38,7 +38,8 @@ export function compileKb(kb: Kb): CompiledKb {
 	const literalsOf: (string[] | undefined)[] = [];
 	const addItem = (pattern: string): number => {
 		// A prefix of a required literal is required too; capping the length keeps the automaton small.
-		const lits = requiredLiterals(pattern)?.map((l) => l.slice(0, MAX_LITERAL));
+		const mapped = requiredLiterals(pattern)?.map((l) => asciiCore(l).slice(0, MAX_LITERAL));
+		const lits = mapped?.every((l) => l.length >= 2) ? mapped : undefined;
 		literalsOf.push(lits);
 		return literalsOf.length - 1;
 	};
@@ -81,6 +82,15 @@ export function compileKb(kb: Kb): CompiledKb {
 		if (t.followItem >= 0) itemSignal[t.followItem] = i;
 	});
 	return {kb, text, automaton: new LiteralAutomaton([...ids.keys()]), itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal};
+}
+
+/**
+ * The longest printable-ASCII run of a literal (any substring of a required literal is required too): the
+ * automaton scans UTF-8 bytes for the file and UTF-16 for a line, and ASCII reads the same in both.
+ */
+function asciiCore(l: string): string {
+	// eslint-disable-next-line no-control-regex
+	return l.split(/[^\u0020-\u007e\t]+/).reduce((a, b) => (b.length > a.length ? b : a), '');
 }
 
 function asList(v: string | string[] | undefined): string[] {

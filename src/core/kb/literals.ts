@@ -31,11 +31,20 @@ function reqOf(exact: Set<string> | null): Set<string> | null {
 	return exact;
 }
 
+/** Fragments found on a large share of ordinary log lines: a poor prefilter even when long. */
+const COMMON = new Set(['container image "', 'http://', 'https://', 'localhost', 'localhost/', 'error', 'error:', 'failed', 'failed to', 'warning', 'info', 'debug', 'level=', '"level":']);
+
 function score(s: Set<string> | null): number {
 	if (!s || s.size === 0) return -1;
 	let min = Infinity;
-	for (const x of s) min = Math.min(min, x.length);
-	return min * 100 - s.size;
+	let common = false;
+	for (const x of s) {
+		min = Math.min(min, x.length);
+		if (COMMON.has(x)) common = true;
+	}
+	// Tiers: too short to be useful < contains a common fragment < a good set (longest shortest literal wins).
+	if (min < 3) return min / 100;
+	return common ? 1 + min / 100 : 10 + min * 100 - s.size;
 }
 
 function better(a: Set<string> | null, b: Set<string> | null): Set<string> | null {
