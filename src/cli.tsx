@@ -73,7 +73,7 @@ Examples:
 			const compiled = await loadCompiledKb(globals(cmd));
 			const {diagnoseInputs, exitCodeFor, renderJson, renderPlain} = await lazy.diagnose();
 			const ac = new AbortController();
-			const results = await diagnoseInputs(compiled, inputs, ac.signal, !opts.json);
+			const results = await diagnoseInputs(compiled, inputs, ac.signal);
 			if (interactive(opts) && results.length > 0 && results.every((r) => r.diagnosis)) {
 				const {runDiagnoseTui} = await import('./ui/run-diagnose.js');
 				await runDiagnoseTui(compiled, results);
