@@ -34,7 +34,8 @@ describe.skipIf(!hasTmux)('the real terminal UI, driven through tmux', () => {
 		const manifest = join(dir, 'manifests', 'gateway.yaml');
 		writeFileSync(manifest, 'containers:\n  - name: gateway\n    image: gateway:gateway-1a2b3c4d\n');
 		copyFileSync(new URL('../examples/gateway-e2e-failed-run.log', import.meta.url), join(dir, 'run.log'));
-		const cmd = `cd ${dir} && KDOCTOR_STATE_DIR=${dir}/state TERM=xterm-256color node ${CLI} diagnose run.log; echo "EXIT=$?"; sleep 60`;
+		// CI=true (set by CI runners) turns the screen off; a person at a terminal does not have it.
+		const cmd = `cd ${dir} && env -u CI KDOCTOR_STATE_DIR=${dir}/state TERM=xterm-256color node ${CLI} diagnose run.log; echo "EXIT=$?"; sleep 60`;
 		tmux('new-session', '-d', '-s', 'k', '-x', '120', '-y', '45', cmd);
 		const first = await waitFor(/likely cause/);
 		expect(first).toMatch(/› .*image-name-mismatch/);
