@@ -14,6 +14,13 @@ entries:
       - {id: reason, means: kubelet reason, role: signature, weight: 0.6, pattern: '\\bErrImageNeverPull\\b'}
       - {id: image, means: the image name, role: support, weight: 0.3, pattern: 'Container image "([^"]+)" is not present', capture: {name: image, group: 1}}
     examples: {positive: [ErrImageNeverPull, ErrImageNeverPull], negative: [ok]}
+  - id: absent
+    title: Built but never loaded
+    layer: image
+    summary: Images were built and nothing in the output loads them.
+    signals:
+      - {id: built, means: built, role: signature, weight: 0.6, pattern: 'Successfully tagged localhost/', unlessSeen: 'kind load image-archive'}
+    examples: {positive: [x, y], negative: [z]}
   - id: wrapped
     title: A message wrapped over lines
     layer: engine
@@ -54,6 +61,12 @@ describe('TextScanner', () => {
 		expect(hit.findings[0]!.evidence[0]!.related).toEqual({line: 2, text: 'is already in use by 8f54'});
 		const miss = diagnoseText(KB, 'the container name "x"\nsomething\nelse\nis already in use\n');
 		expect(miss.findings.find((f) => f.id === 'wrapped')).toBeUndefined();
+	});
+
+	it('counts an unlessSeen signal only when its veto pattern appears nowhere, before or after', () => {
+		expect(diagnoseText(KB, 'Successfully tagged localhost/gw:1\ndeploy\n').findings.map((f) => f.id)).toContain('absent');
+		expect(diagnoseText(KB, 'Successfully tagged localhost/gw:1\nkind load image-archive gw.tar\n').findings.map((f) => f.id)).not.toContain('absent');
+		expect(diagnoseText(KB, 'kind load image-archive gw.tar\nSuccessfully tagged localhost/gw:1\n').findings.map((f) => f.id)).not.toContain('absent');
 	});
 
 	it('strips colour codes before matching', () => {

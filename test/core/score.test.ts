@@ -51,6 +51,31 @@ describe('score', () => {
 		expect(d.findings[0]!.explainedBy).toBeUndefined();
 	});
 
+	it('breaks a tie in favour of the cause over the symptom it explains', () => {
+		const tie = inlineKb(`
+topic: tie
+entries:
+  - id: symptom
+    title: The symptom seen first
+    layer: workload
+    summary: Something timed out.
+    signals:
+      - {id: t, means: timeout, role: signature, weight: 0.25, pattern: 'waited too long'}
+      - {id: u, means: more, role: support, weight: 0.0001, pattern: 'waited'}
+    examples: {positive: [a, b], negative: [c]}
+  - id: cause
+    title: The hidden cause
+    layer: image
+    summary: What really happened.
+    explains: [symptom]
+    signals:
+      - {id: h, means: hidden, role: signature, weight: 0.25, pattern: 'waited too long'}
+    examples: {positive: [a, b], negative: [c]}
+`);
+		const d = diagnoseText(tie, 'waited too long\n');
+		expect(d.findings.map((f) => [f.id, f.confidence])).toEqual([['cause', 0.25], ['symptom', 0.25]]);
+	});
+
 	it('reads structured facts with the same rules as text', () => {
 		const d = diagnoseText(KB, '', {'pod.waitingReason': [{value: 'ErrImageNeverPull', text: 'pod gateway-1 waits: ErrImageNeverPull', source: 'cluster'}]});
 		expect(d.status).toBe('ok');

@@ -36,7 +36,7 @@ function finish(compiled: CompiledKb, scanner: TextScanner, facts: Facts | undef
 	const result = scanner.end();
 	const hasFacts = facts !== undefined && Object.keys(facts).length > 0;
 	const status: InputStatus = result.blank && !hasFacts ? 'empty' : result.binary && result.matches.size === 0 ? 'binary' : 'ok';
-	return {status, findings: score(compiled, result.matches, facts), stats: {bytes: result.bytes, lines: result.lines}};
+	return {status, findings: score(compiled, result.matches, facts, result.vetoed), stats: {bytes: result.bytes, lines: result.lines}};
 }
 
 /** True when at least one finding is confident enough to be called a diagnosis. */

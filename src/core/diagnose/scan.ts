@@ -15,6 +15,8 @@ export type SignalHits = {key: string; count: number; hits: Hit[]};
 
 export type ScanResult = {
 	matches: Map<string, SignalHits>;
+	/** Signals whose unlessSeen pattern appeared: they do not count. */
+	vetoed: Set<string>;
 	lines: number;
 	bytes: number;
 	/** True when the input looked like binary data (NUL bytes) rather than text. */
@@ -57,6 +59,7 @@ export class TextScanner {
 	private lastHitLine = new Map<string, number>();
 	private aliases = new Set<string>();
 	private readonly matches = new Map<string, SignalHits>();
+	private readonly vetoed = new Set<string>();
 	/** items[i] === stamp means prefilter item i may match the current candidate line. */
 	private readonly items: Uint32Array;
 	private stamp = 0;
@@ -102,7 +105,7 @@ export class TextScanner {
 			this.carry = EMPTY;
 		}
 		const lines = this.bytes === 0 ? 0 : this.lineNo - 1;
-		return {matches: this.matches, lines, bytes: this.bytes, binary: this.binary, blank: this.blank};
+		return {matches: this.matches, vetoed: this.vetoed, lines, bytes: this.bytes, binary: this.binary, blank: this.blank};
 	}
 
 	private isBlank(bytes: Buffer): boolean {
@@ -191,6 +194,7 @@ export class TextScanner {
 				seen.add(index);
 			}
 			const sig = signals[index]!;
+			if (sig.unless && items[sig.unlessItem] === stamp && !this.vetoed.has(sig.key) && sig.unless.test(lineText)) this.vetoed.add(sig.key);
 			if (items[sig.mainItem] !== stamp) continue;
 			if (this.lastHitLine.get(sig.key) === line) continue;
 			const m = sig.re.exec(lineText);

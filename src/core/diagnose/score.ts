@@ -43,10 +43,10 @@ const MAX_EVIDENCE = 8;
 type Matched = {signal: Signal; count: number; hits: Hit[]; facts: FactValue[]};
 
 /** Turns signal matches into ranked findings: noisy-OR of what matched, damped by what argues against it. */
-export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}): Finding[] {
+export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}, vetoed: Set<string> = new Set()): Finding[] {
 	const findings: Finding[] = [];
 	for (const entry of compiled.kb.entries) {
-		const matched = matchEntry(entry, textMatches, facts);
+		const matched = matchEntry(entry, textMatches, facts).filter((m) => !vetoed.has(`${entry.id}/${m.signal.id}`));
 		if (!matched.some((m) => m.signal.role === 'signature')) continue;
 		let p = 1;
 		for (const m of matched) if (m.signal.role !== 'against') p *= 1 - m.signal.weight;
@@ -57,7 +57,7 @@ export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>
 		findings.push(buildFinding(entry, matched, confidence));
 	}
 	applyExplains(compiled, findings);
-	return rank(findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
+	return rank(compiled, findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
 }
 
 function matchEntry(entry: Entry, textMatches: Map<string, SignalHits>, facts: Facts): Matched[] {
@@ -135,8 +135,12 @@ function applyExplains(compiled: CompiledKb, findings: Finding[]): void {
 	}
 }
 
-function rank(findings: Finding[]): Finding[] {
-	return findings.sort((a, b) => b.confidence - a.confidence || b.why.length - a.why.length || a.id.localeCompare(b.id));
+/** Highest confidence first; on a tie a cause goes before the symptom it explains, then more evidence first. */
+function rank(compiled: CompiledKb, findings: Finding[]): Finding[] {
+	const explains = (a: Finding, b: Finding) => compiled.kb.byId.get(a.id)?.explains.includes(b.id) === true;
+	return findings.sort(
+		(a, b) => b.confidence - a.confidence || (explains(a, b) ? -1 : explains(b, a) ? 1 : 0) || b.why.length - a.why.length || a.id.localeCompare(b.id),
+	);
 }
 
 function round(x: number): number {

@@ -15,7 +15,7 @@ export function lintKb(kb: Kb): LintProblem[] {
 	const out: LintProblem[] = [];
 	for (const entry of kb.entries) {
 		for (const s of entry.signals) {
-			for (const p of [s.pattern, s.followedBy?.pattern]) {
+			for (const p of [s.pattern, s.followedBy?.pattern, s.unlessSeen]) {
 				if (p === undefined) continue;
 				if (!safeRegex(p, {limit: 25})) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern may backtrack catastrophically: /${p}/`});
 				if (new RegExp(p).test('')) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern matches the empty string: /${p}/`});

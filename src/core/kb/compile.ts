@@ -11,9 +11,11 @@ export type CompiledTextSignal = {
 	follow?: RegExp;
 	within: number;
 	allowPrefixes?: string[];
-	/** Prefilter item ids of the main and the followedBy pattern. */
+	/** Prefilter item ids of the main, the followedBy and the unlessSeen pattern (-1: none). */
 	mainItem: number;
 	followItem: number;
+	unless?: RegExp;
+	unlessItem: number;
 };
 
 export type CompiledKb = {
@@ -59,6 +61,8 @@ export function compileKb(kb: Kb): CompiledKb {
 				allowPrefixes,
 				mainItem: addItem(signal.pattern),
 				followItem: signal.followedBy ? addItem(signal.followedBy.pattern) : -1,
+				unless: signal.unlessSeen ? new RegExp(signal.unlessSeen, flags) : undefined,
+				unlessItem: signal.unlessSeen ? addItem(signal.unlessSeen) : -1,
 			});
 		}
 	}
@@ -80,6 +84,7 @@ export function compileKb(kb: Kb): CompiledKb {
 	text.forEach((t, i) => {
 		itemSignal[t.mainItem] = i;
 		if (t.followItem >= 0) itemSignal[t.followItem] = i;
+		if (t.unlessItem >= 0) itemSignal[t.unlessItem] = i;
 	});
 	return {kb, text, automaton: new LiteralAutomaton([...ids.keys()]), itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal};
 }

@@ -54,7 +54,7 @@ export function loadKb(sources: KbSource[], overrides: Record<string, string | s
 			for (const s of entry.signals) {
 				if (sigIds.has(s.id)) problems.push({path, line, message: `${entry.id}: duplicate signal id "${s.id}"`});
 				sigIds.add(s.id);
-				for (const p of [s.pattern, s.followedBy?.pattern]) {
+				for (const p of [s.pattern, s.followedBy?.pattern, s.unlessSeen]) {
 					if (p === undefined) continue;
 					const err = regexError(p);
 					if (err) problems.push({path, line, message: `${entry.id}/${s.id}: invalid pattern: ${err}`});

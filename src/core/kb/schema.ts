@@ -41,6 +41,8 @@ export const SignalSchema = z
 		pattern: z.string().min(1).optional(),
 		caseSensitive: z.boolean().default(false),
 		followedBy: FollowedBy.optional(),
+		/** The signal counts only if this pattern appears nowhere in the input (evidence of absence). */
+		unlessSeen: z.string().min(1).optional(),
 		capture: Capture.optional(),
 		when: FactOp.optional(),
 	})
@@ -48,7 +50,8 @@ export const SignalSchema = z
 		message: 'a signal has exactly one of `pattern` (text) or `when` (structured fact)',
 	})
 	.refine((s) => !s.followedBy || s.pattern, {message: '`followedBy` needs a `pattern`'})
-	.refine((s) => !s.capture || s.pattern, {message: '`capture` needs a `pattern`'});
+	.refine((s) => !s.capture || s.pattern, {message: '`capture` needs a `pattern`'})
+	.refine((s) => !s.unlessSeen || s.pattern, {message: '`unlessSeen` needs a `pattern`'});
 export type Signal = z.infer<typeof SignalSchema>;
 
 const EditSpec = z.strictObject({
