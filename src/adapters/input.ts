@@ -8,7 +8,7 @@ export class InputError extends Error {
 	}
 }
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
 
 /** Opens a file (or '-' for stdin) as a byte stream, turning fs errors into one clear line. */
 export function openInput(path: string, stdin: NodeJS.ReadableStream = process.stdin): AsyncIterable<Uint8Array> {

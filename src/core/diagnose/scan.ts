@@ -1,4 +1,4 @@
-import {BYTE_CLASS, ROW_ESCAPE, ROW_NEWLINE} from '../kb/aho.js';
+import {ROW_ESCAPE, ROW_NEWLINE} from '../kb/aho.js';
 import {normaliseImageRef, type CompiledKb, type CompiledTextSignal} from '../kb/compile.js';
 
 export type Hit = {
@@ -56,6 +56,8 @@ export class TextScanner {
 	private tail: string[] = [];
 	private needAfter: Hit[] = [];
 	private pending: Pending[] = [];
+	/** The last line any pending followedBy window covers. */
+	private pendingUntil = 0;
 	private lastHitLine = new Map<string, number>();
 	private aliases = new Set<string>();
 	private readonly matches = new Map<string, SignalHits>();
@@ -82,7 +84,24 @@ export class TextScanner {
 		const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 		if (!this.binary && bytes.indexOf(0) !== -1) this.binary = true;
 		if (this.blank) this.blank = this.isBlank(bytes);
-		let buf = this.carry.length > 0 ? Buffer.concat([this.carry, bytes]) : bytes;
+		let buf = bytes;
+		if (this.carry.length > 0) {
+			// Only the unfinished line is joined with the new chunk's first line; the rest is scanned in place.
+			const first = bytes.indexOf(NL);
+			if (first === -1) buf = Buffer.concat([this.carry, bytes]);
+			else {
+				const joined = Buffer.concat([this.carry, bytes.subarray(0, first + 1)]);
+				this.carry = EMPTY;
+				this.pushLines(joined);
+				buf = bytes.subarray(first + 1);
+			}
+		}
+		this.pushLines(buf);
+	}
+
+	/** Scans the complete lines of buf; keeps the unfinished last line (bounded by MAX_SEGMENT) as the carry. */
+	private pushLines(input: Buffer): void {
+		let buf = input;
 		const end = buf.lastIndexOf(NL);
 		if (end !== -1) {
 			this.process(buf, 0, end + 1);
@@ -116,40 +135,42 @@ export class TextScanner {
 		return true;
 	}
 
-	/** Scans buf[from, to): whole lines, or one segment of a long line. The hot loop of kdoctor. */
+	/** Scans buf[from, to): whole lines, or one segment of a long line. */
 	private process(buf: Buffer, from: number, to: number): void {
 		if (this.needAfter.length > 0) this.fillAfter(buf, from, to);
-		const {delta, acceptRow} = this.compiled.automaton;
-		const cls = BYTE_CLASS;
-		const every = this.everyLine;
-		let line = this.lineNo;
-		let lineStart = from;
-		let s = 0;
-		for (let i = from; i < to; i++) {
-			const prev = s;
-			s = delta[s + cls[buf[i]!]!]!;
-			const a = acceptRow[s]!;
-			if (a === 0) continue;
-			if (a === ROW_NEWLINE) {
-				if (every && i > lineStart) this.candidate(buf, line, lineStart, i, to, lineStart);
-				line++;
-				lineStart = i + 1;
-			} else if (a === ROW_ESCAPE) {
-				i = skipEscape(buf, i, to);
-				s = prev;
-			} else {
-				let nl = buf.indexOf(NL, i);
-				if (nl === -1 || nl >= to) nl = to;
-				this.candidate(buf, line, lineStart, nl, to, i);
-				// Resume at the newline, which ends the line in the next iteration.
-				i = nl - 1;
-				s = 0;
+		const table = this.compiled.automaton.bytes;
+		const st = this.runState;
+		st[LINE] = this.lineNo;
+		st[LINE_START] = from;
+		st[STATE] = 0;
+		let i = from;
+		while (i < to) {
+			// Inside a followedBy window every line is read, since the follow-up line needs no literal.
+			const slow = this.everyLine || (this.pending.length > 0 && st[LINE]! <= this.pendingUntil);
+			const hit = slow ? nextLineEnd(i, to, st) : runAutomaton(buf, i, to, table, st);
+			if (hit === -1) break;
+			if (st[KIND] === ROW_ESCAPE) {
+				// Resume after the escape with the state from before it, so a colour code does not split a literal.
+				i = skipEscape(buf, hit, to) + 1;
+				continue;
 			}
+			let nl = buf.indexOf(NL, hit);
+			if (nl === -1 || nl >= to) nl = to;
+			this.candidate(buf, st[LINE]!, st[LINE_START]!, nl, to, hit);
+			// The rest of this line needs no more scanning: step over its newline.
+			st[STATE] = 0;
+			if (nl < to) {
+				st[LINE]!++;
+				st[LINE_START] = nl + 1;
+			}
+			i = nl + 1;
 		}
-		if (every && lineStart < to) this.candidate(buf, line, lineStart, to, to, lineStart);
-		this.lineNo = line;
+		this.lineNo = st[LINE]!;
 		this.rememberTail(buf, from, to);
 	}
+
+	/** [line, lineStart, automaton state, kind of stop]: the hot loop's state between calls. */
+	private readonly runState = new Int32Array(4);
 
 	/** `at` is where a literal ended: on a very long line only a window around it is decoded. */
 	private candidate(buf: Buffer, line: number, start: number, end: number, limit: number, at: number): void {
@@ -203,13 +224,15 @@ export class TextScanner {
 			if (captures === undefined) continue;
 			const hit = this.makeHit(line, lineText, m.index, buf, start, end, limit, captures);
 			if (sig.follow) {
-				if (this.pending.filter((p) => p.sig === sig).length < MAX_PENDING) this.pending.push({sig, hit, until: line + sig.within});
+				if (this.pending.filter((p) => p.sig === sig).length < MAX_PENDING) {
+					this.pending.push({sig, hit, until: line + sig.within});
+					this.pendingUntil = Math.max(this.pendingUntil, line + sig.within);
+				}
 			} else {
 				this.record(sig, hit);
 			}
 		}
 		for (const p of this.pending) {
-			if (items[p.sig.followItem] !== stamp) continue;
 			if (this.lastHitLine.get(p.sig.key) === p.hit.line) continue;
 			const m = p.sig.follow!.exec(lineText);
 			if (m === null) continue;
@@ -292,6 +315,49 @@ export class TextScanner {
 		}
 		this.tail = [...this.tail, ...lines].slice(-CONTEXT);
 	}
+}
+
+const LINE = 0;
+const LINE_START = 1;
+const STATE = 2;
+const KIND = 3;
+
+/**
+ * kdoctor's hot loop: one table step per byte until a literal ends or an escape starts (returns that index)
+ * or the range ends (-1). Newlines are counted here. Kept small and monomorphic so V8 optimises it fully.
+ */
+function runAutomaton(buf: Uint8Array, from: number, to: number, table: Int32Array, st: Int32Array): number {
+	let s = st[STATE]!;
+	let line = st[LINE]!;
+	let lineStart = st[LINE_START]!;
+	for (let i = from; i < to; i++) {
+		const v = table[s + buf[i]!]!;
+		const kind = v & 3;
+		if (kind === 0) {
+			s = v;
+		} else if (kind === ROW_NEWLINE) {
+			line++;
+			lineStart = i + 1;
+			s = v - kind;
+		} else {
+			st[LINE] = line;
+			st[LINE_START] = lineStart;
+			st[STATE] = s;
+			st[KIND] = kind;
+			return i;
+		}
+	}
+	st[LINE] = line;
+	st[LINE_START] = lineStart;
+	st[STATE] = s;
+	return -1;
+}
+
+/** The slow path (a pattern with no literal, or a followedBy window open): every line is a candidate. */
+function nextLineEnd(from: number, to: number, st: Int32Array): number {
+	if (from >= to) return -1;
+	st[KIND] = 1;
+	return from;
 }
 
 /** Skips an ANSI escape (ESC [ … final byte) so colour codes do not break a literal in two. */

@@ -4,8 +4,7 @@
  * characters matches a superset (fine for a prefilter: the real pattern confirms every candidate).
  */
 export class LiteralAutomaton {
-	/** Transition table; targets are stored pre-multiplied by 128 (row starts). */
-	readonly delta: Int32Array;
+
 	/** accept[s] = 1 when some literal ends in state s (directly or through its suffix links). */
 	readonly accept: Uint8Array;
 	/** Literal ids that end in each state, following suffix links. */
@@ -56,7 +55,6 @@ export class LiteralAutomaton {
 				} else table[at] = table[f * 128 + c]!;
 			}
 		}
-		this.delta = table;
 		this.accept = new Uint8Array(n);
 		for (let s = 0; s < n; s++) this.accept[s] = this.outputs[s]!.length > 0 ? 1 : 0;
 		// Two extra rows: a newline and an escape byte lead there from any state, so the byte scanner's hot
@@ -70,42 +68,36 @@ export class LiteralAutomaton {
 			full[r * 128 + 10] = n;
 			full[r * 128 + 27] = n + 1;
 		}
-		// Store targets pre-multiplied by 128 so the hot loop does one add and one load per byte.
-		for (let i = 0; i < full.length; i++) full[i] = full[i]! * 128;
-		this.delta = full;
-		this.acceptRow = new Uint8Array(rows * 128);
-		for (let s = 0; s < n; s++) this.acceptRow[s * 128] = this.accept[s]!;
-		this.acceptRow[n * 128] = ROW_NEWLINE;
-		this.acceptRow[(n + 1) * 128] = ROW_ESCAPE;
-	}
-
-	/** accept flags indexed by pre-multiplied state (row start). */
-	readonly acceptRow: Uint8Array;
-
-	/** Index of the first character at or after `from` where some literal ends, or -1. */
-	findEnd(text: string, from: number, to: number = text.length): number {
-		const delta = this.delta;
-		const accept = this.acceptRow;
-		const fold = FOLD;
-		let s = 0;
-		for (let i = from; i < to; i++) {
-			const code = text.charCodeAt(i);
-			s = delta[s + (code < 128 ? fold[code]! : 0)]!;
-			if (accept[s] === 1) return i;
+		// The byte table: 256 columns indexed by the raw byte (case folding baked in), targets pre-multiplied
+		// by 256 with the row's accept kind in the low two bits, so the hot loop is one load and one test per byte.
+		const kind = new Uint8Array(rows);
+		for (let s = 0; s < n; s++) kind[s] = this.accept[s]!;
+		kind[n] = ROW_NEWLINE;
+		kind[n + 1] = ROW_ESCAPE;
+		this.bytes = new Int32Array(rows * 256);
+		for (let r = 0; r < rows; r++) {
+			for (let b = 0; b < 256; b++) {
+				const t = full[r * 128 + BYTE_CLASS[b]!]!;
+				this.bytes[r * 256 + b] = t * 256 + kind[t]!;
+			}
 		}
-		return -1;
 	}
 
-	/** Every literal id occurring in text[from, to). */
+	/** rows × 256 transitions by raw byte: value = target row × 256 + its kind (0, 1 literal, 2 newline, 3 escape). */
+	readonly bytes: Int32Array;
+
+	/** Every literal id occurring in a decoded line (non-ASCII characters share one class, as bytes do). */
 	collect(text: string, from: number, to: number, onLiteral: (id: number) => void): void {
-		const delta = this.delta;
+		const table = this.bytes;
 		let s = 0;
 		for (let i = from; i < to; i++) {
 			const code = text.charCodeAt(i);
-			s = delta[s + (code < 128 ? FOLD[code]! : 0)]!;
-			if (this.acceptRow[s] === 1) for (const id of this.outputs[s >> 7]!) onLiteral(id);
+			const v = table[s + (code < 128 ? code : 128)]!;
+			s = v & ~3;
+			if ((v & 3) === 1) for (const id of this.outputs[s >> 8]!) onLiteral(id);
 		}
 	}
+
 }
 
 /** acceptRow values: 1 a literal ends here; these two mark the newline and escape rows. */

@@ -11,7 +11,7 @@ export type CompiledTextSignal = {
 	follow?: RegExp;
 	within: number;
 	allowPrefixes?: string[];
-	/** Prefilter item ids of the main, the followedBy and the unlessSeen pattern (-1: none). */
+	/** Prefilter item ids of the main and the unlessSeen pattern (-1: none); followedBy needs none. */
 	mainItem: number;
 	followItem: number;
 	unless?: RegExp;
@@ -60,7 +60,8 @@ export function compileKb(kb: Kb): CompiledKb {
 				within: signal.followedBy?.within ?? 0,
 				allowPrefixes,
 				mainItem: addItem(signal.pattern),
-				followItem: signal.followedBy ? addItem(signal.followedBy.pattern) : -1,
+				// No prefilter item: the scanner reads every line inside a pending window directly.
+				followItem: -1,
 				unless: signal.unlessSeen ? new RegExp(signal.unlessSeen, flags) : undefined,
 				unlessItem: signal.unlessSeen ? addItem(signal.unlessSeen) : -1,
 			});
@@ -83,7 +84,6 @@ export function compileKb(kb: Kb): CompiledKb {
 	const itemSignal: number[] = [];
 	text.forEach((t, i) => {
 		itemSignal[t.mainItem] = i;
-		if (t.followItem >= 0) itemSignal[t.followItem] = i;
 		if (t.unlessItem >= 0) itemSignal[t.unlessItem] = i;
 	});
 	return {kb, text, automaton: new LiteralAutomaton([...ids.keys()]), itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal};
