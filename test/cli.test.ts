@@ -87,6 +87,31 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	});
 });
 
+describe('the validated-KB cache', () => {
+	it('gives exactly the same diagnosis cold, warm, and with the cache off', async () => {
+		const state = mkdtempSync(join(tmpdir(), 'kdoctor-cache-'));
+		const log = new URL('../examples/gateway-e2e-failed-run.log', import.meta.url).pathname;
+		const cold = await runCli(['diagnose', '--json', log], {env: {KDOCTOR_STATE_DIR: state}});
+		const {readdirSync} = await import('node:fs');
+		expect(readdirSync(join(state, 'kb-cache')).sort()).toEqual([expect.stringMatching(/\.ac$/), expect.stringMatching(/\.json$/)]);
+		const warm = await runCli(['diagnose', '--json', log], {env: {KDOCTOR_STATE_DIR: state}});
+		const off = await runCli(['diagnose', '--json', log], {env: {KDOCTOR_STATE_DIR: state, KDOCTOR_NO_KB_CACHE: '1'}});
+		expect(cold.code).toBe(1);
+		expect(warm.stdout).toBe(cold.stdout);
+		expect(off.stdout).toBe(cold.stdout);
+	});
+
+	it('ignores a damaged cache and validates again', async () => {
+		const state = mkdtempSync(join(tmpdir(), 'kdoctor-cache-'));
+		const log = new URL('../examples/gateway-e2e-failed-run.log', import.meta.url).pathname;
+		const first = await runCli(['diagnose', '--json', log], {env: {KDOCTOR_STATE_DIR: state}});
+		const {readdirSync} = await import('node:fs');
+		for (const f of readdirSync(join(state, 'kb-cache'))) writeFileSync(join(state, 'kb-cache', f), 'garbage');
+		const again = await runCli(['diagnose', '--json', log], {env: {KDOCTOR_STATE_DIR: state}});
+		expect(again.stdout).toBe(first.stdout);
+	});
+});
+
 describe('kdoctor plain output and usage', () => {
 	it('prints plain text without escape codes when stdout is not a terminal', async () => {
 		const r = await runCli(['diagnose', neverPull]);

@@ -27,11 +27,12 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** Writes via a temp file in the same folder and renames it over the target. */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
 	const tmp = join(dirname(path), `.${basename(path)}.kdoctor-${process.pid}-${Date.now()}.tmp`);
 	const fd = openSync(tmp, 'w', existsSync(path) ? statSync(path).mode & 0o777 : 0o644);
 	try {
-		writeSync(fd, text);
+		if (typeof text === 'string') writeSync(fd, text);
+		else writeSync(fd, text);
 		fsyncSync(fd);
 	} finally {
 		closeSync(fd);

@@ -1,12 +1,20 @@
 import {createHash} from 'node:crypto';
-import {mkdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, readFileSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
+import type {PrefilterParts} from '../core/kb/compile.js';
 import type {Kb, KbSource} from '../core/kb/load.js';
 import type {Entry} from '../core/kb/schema.js';
 import {writeFileAtomic} from './fs-port.js';
 import {stateDir} from './journal.js';
 
-type Cached = {entries: Entry[]; settings: Kb['settings']; files: Kb['files']};
+type Cached = {
+	entries: Entry[];
+	settings: Kb['settings'];
+	files: Kb['files'];
+	itemLiterals?: PrefilterParts['itemLiterals'];
+	literals?: string[];
+	outputs?: number[][];
+};
 
 /** Content address of the KB sources (and of kdoctor's own version, whose schema validated them). */
 export function kbKey(sources: KbSource[], version: string): string {
@@ -17,22 +25,42 @@ export function kbKey(sources: KbSource[], version: string): string {
 
 const dir = () => join(stateDir(), 'kb-cache');
 
-/** A KB validated earlier from exactly these sources, or undefined (any problem means: validate again). */
-export function readCachedKb(key: string): Kb | undefined {
+/** A KB validated earlier from exactly these sources (and its prefilter), or undefined: then validate again. */
+export function readCachedKb(key: string): {kb: Kb; parts?: PrefilterParts} | undefined {
+	let c: Cached;
 	try {
-		const c = JSON.parse(readFileSync(join(dir(), `${key}.json`), 'utf8')) as Cached;
-		return {...c, byId: new Map(c.entries.map((e) => [e.id, e]))};
+		c = JSON.parse(readFileSync(join(dir(), `${key}.json`), 'utf8')) as Cached;
 	} catch {
 		return undefined;
 	}
+	const kb: Kb = {entries: c.entries, settings: c.settings, files: c.files, byId: new Map(c.entries.map((e) => [e.id, e]))};
+	let parts: PrefilterParts | undefined;
+	try {
+		if (c.itemLiterals && c.literals && c.outputs) {
+			const raw = readFileSync(join(dir(), `${key}.ac`));
+			// The table has one 256-entry row per state plus the newline and escape rows.
+			if (raw.byteLength !== (c.outputs.length + 2) * 256 * 4) throw new Error('truncated automaton');
+			// A typed array needs 4-byte alignment: copy into a fresh buffer.
+			const bytes = new Int32Array(raw.byteLength / 4);
+			new Uint8Array(bytes.buffer).set(raw);
+			parts = {itemLiterals: c.itemLiterals, automaton: {literals: c.literals, outputs: c.outputs, bytes}};
+		}
+	} catch {
+		parts = undefined;
+	}
+	return {kb, parts};
 }
 
-/** Remembers a validated KB; caching is an optimisation, so a read-only state dir is not an error. */
-export function writeCachedKb(key: string, kb: Kb): void {
+/** Remembers a validated KB and its prefilter; caching is an optimisation, so a read-only state dir is fine. */
+export function writeCachedKb(key: string, kb: Kb, parts: PrefilterParts): void {
 	try {
 		mkdirSync(dir(), {recursive: true});
-		const c: Cached = {entries: kb.entries, settings: kb.settings, files: kb.files};
+		const a = parts.automaton;
+		writeFileAtomic(join(dir(), `${key}.ac`), Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength));
+		const c: Cached = {entries: kb.entries, settings: kb.settings, files: kb.files, itemLiterals: parts.itemLiterals, literals: a.literals, outputs: a.outputs};
 		writeFileAtomic(join(dir(), `${key}.json`), JSON.stringify(c));
+		// Only the current KB is worth keeping: drop caches of earlier versions.
+		for (const name of readdirSync(dir())) if (!name.startsWith(key)) unlinkSync(join(dir(), name));
 	} catch {
 		/* no cache this time */
 	}

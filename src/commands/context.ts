@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs';
 import {readKbSources, defaultKbDir} from '../adapters/kb-files.js';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
-import {compileKb, type CompiledKb} from '../core/kb/compile.js';
+import {compileKb, prefilterParts, type CompiledKb, type PrefilterParts} from '../core/kb/compile.js';
 import type {Kb} from '../core/kb/load.js';
 
 export type GlobalOptions = {kb?: string; config?: string; allowRegistry?: string[]};
@@ -46,7 +46,9 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	}
 	if (sources.length === 0) throw new InputError(`${dir}: no knowledge base files (*.yaml) found`);
 	const key = kbKey(sources, pkg.version);
-	let kb: Kb | undefined = process.env.KDOCTOR_NO_KB_CACHE ? undefined : readCachedKb(key);
+	const cached = process.env.KDOCTOR_NO_KB_CACHE ? undefined : readCachedKb(key);
+	let kb: Kb | undefined = cached?.kb;
+	let parts: PrefilterParts | undefined = cached?.parts;
 	if (!kb) {
 		const {KbError, loadKb} = await import('../core/kb/load.js');
 		try {
@@ -55,7 +57,8 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 			if (error instanceof KbError) throw new InputError(`the knowledge base is invalid:\n${error.message}`);
 			throw error;
 		}
-		writeCachedKb(key, kb);
 	}
-	return compileKb({...kb, settings: {...kb.settings, ...overrides}});
+	const compiled = compileKb({...kb, settings: {...kb.settings, ...overrides}}, parts);
+	if (!parts && !process.env.KDOCTOR_NO_KB_CACHE) writeCachedKb(key, kb, prefilterParts(compiled));
+	return compiled;
 }

@@ -11,8 +11,23 @@ export class LiteralAutomaton {
 	private readonly outputs: number[][];
 	readonly literals: string[];
 
-	constructor(literals: string[]) {
+	/** Everything needed to rebuild the automaton without recomputing it (kept in the KB cache). */
+	parts(): AutomatonParts {
+		return {literals: this.literals, outputs: this.outputs, bytes: this.bytes};
+	}
+
+	static fromParts(p: AutomatonParts): LiteralAutomaton {
+		return new LiteralAutomaton(p.literals, p);
+	}
+
+	constructor(literals: string[], prebuilt?: AutomatonParts) {
 		this.literals = literals;
+		if (prebuilt) {
+			this.outputs = prebuilt.outputs;
+			this.bytes = prebuilt.bytes;
+			this.accept = Uint8Array.from(prebuilt.outputs, (o) => (o.length > 0 ? 1 : 0));
+			return;
+		}
 		// Build the trie straight into the transition table (-1 = no edge yet); children get higher ids.
 		let capacity = 1;
 		for (const l of literals) capacity += l.length;
@@ -76,10 +91,14 @@ export class LiteralAutomaton {
 		kind[n + 1] = ROW_ESCAPE;
 		this.bytes = new Int32Array(rows * 256);
 		for (let r = 0; r < rows; r++) {
-			for (let b = 0; b < 256; b++) {
-				const t = full[r * 128 + BYTE_CLASS[b]!]!;
-				this.bytes[r * 256 + b] = t * 256 + kind[t]!;
+			const base = r * 256;
+			for (let c = 0; c < 128; c++) {
+				const t = full[r * 128 + FOLD[c]!]!;
+				this.bytes[base + c] = t * 256 + kind[t]!;
 			}
+			// Every non-ASCII byte is class 0.
+			const t0 = full[r * 128]!;
+			this.bytes.fill(t0 * 256 + kind[t0]!, base + 128, base + 256);
 		}
 	}
 
@@ -99,6 +118,8 @@ export class LiteralAutomaton {
 	}
 
 }
+
+export type AutomatonParts = {literals: string[]; outputs: number[][]; bytes: Int32Array};
 
 /** acceptRow values: 1 a literal ends here; these two mark the newline and escape rows. */
 export const ROW_NEWLINE = 2;

@@ -1,4 +1,4 @@
-import {LiteralAutomaton} from './aho.js';
+import {LiteralAutomaton, type AutomatonParts} from './aho.js';
 import {requiredLiterals} from './literals.js';
 import type {Kb} from './load.js';
 import type {Entry, Signal} from './schema.js';
@@ -30,15 +30,24 @@ export type CompiledKb = {
 	itemCount: number;
 	/** Prefilter item → the signal it belongs to (index into text). */
 	itemSignal: number[];
+	/** Required literals per prefilter item (undefined: none usable). */
+	literalsOf: (string[] | undefined)[];
 };
 
 const MAX_LITERAL = 24;
 
 /** Compiles every text pattern once; the union regex is what the scanner runs over whole chunks. */
-export function compileKb(kb: Kb): CompiledKb {
+/** What compiling a KB derives from its patterns alone, so a cache can hand it back next time. */
+export type PrefilterParts = {itemLiterals: (string[] | null)[]; automaton: AutomatonParts};
+
+export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 	const text: CompiledTextSignal[] = [];
 	const literalsOf: (string[] | undefined)[] = [];
 	const addItem = (pattern: string): number => {
+		if (prebuilt) {
+			literalsOf.push(prebuilt.itemLiterals[literalsOf.length] ?? undefined);
+			return literalsOf.length - 1;
+		}
 		// A prefix of a required literal is required too; capping the length keeps the automaton small.
 		const mapped = requiredLiterals(pattern)?.map((l) => asciiCore(l).slice(0, MAX_LITERAL));
 		const lits = mapped?.every((l) => l.length >= 2) ? mapped : undefined;
@@ -86,7 +95,18 @@ export function compileKb(kb: Kb): CompiledKb {
 		itemSignal[t.mainItem] = i;
 		if (t.unlessItem >= 0) itemSignal[t.unlessItem] = i;
 	});
-	return {kb, text, automaton: new LiteralAutomaton([...ids.keys()]), itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal};
+	const literals = [...ids.keys()];
+	const automaton = prebuilt && sameList(prebuilt.automaton.literals, literals) ? LiteralAutomaton.fromParts(prebuilt.automaton) : new LiteralAutomaton(literals);
+	return {kb, text, automaton, itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal, literalsOf};
+}
+
+/** The parts a cache keeps: per-pattern literals and the automaton's tables. */
+export function prefilterParts(c: CompiledKb): PrefilterParts {
+	return {itemLiterals: c.literalsOf.map((l) => l ?? null), automaton: c.automaton.parts()};
+}
+
+function sameList(a: string[], b: string[]): boolean {
+	return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
