@@ -11,6 +11,7 @@ entries:
     summary: The health check never passed in time.
     signals:
       - {id: t, means: timeout, role: signature, weight: 0.6, pattern: 'health check timed out'}
+      - {id: t2, means: timeout again, role: support, weight: 0.5, pattern: 'gave up after 2m'}
     examples: {positive: [a, b], negative: [c]}
   - id: image
     title: Image missing on the node
@@ -45,8 +46,8 @@ describe('score', () => {
 		expect(both.findings[1]!.confidence).toBeLessThan(both.findings[0]!.confidence);
 	});
 
-	it('does not let a weaker cause push down a stronger symptom', () => {
-		const d = diagnoseText(KB, 'health check timed out\nErrImageNeverPull\n');
+	it('does not let a clearly weaker cause push down a stronger symptom', () => {
+		const d = diagnoseText(KB, 'health check timed out, gave up after 2m\nErrImageNeverPull\n');
 		expect(d.findings[0]!.id).toBe('timeout');
 		expect(d.findings[0]!.explainedBy).toBeUndefined();
 	});
@@ -81,6 +82,37 @@ entries:
 		expect(d.status).toBe('ok');
 		expect(d.findings[0]).toMatchObject({id: 'image', confidence: 0.5});
 		expect(d.findings[0]!.evidence[0]).toMatchObject({line: null, source: 'cluster', text: 'pod gateway-1 waits: ErrImageNeverPull'});
+	});
+
+	it('lets a cause within a small margin below its symptom still explain it', () => {
+		const d = diagnoseText(KB, 'health check timed out\nErrImageNeverPull\n');
+		expect(d.findings.map((f) => f.id)).toEqual(['image', 'timeout']);
+		expect(d.findings[1]!.explainedBy).toBe('image');
+	});
+
+	it('damps every finding inside an output-wide context, and says so', () => {
+		const withContext = inlineKb(`
+topic: ctx
+contexts:
+  - id: unit-test-run
+    means: a sub-second unit-test run
+    damp: 0.6
+    pattern: '^--- FAIL: Test\\w+ \\(0\\.\\d+s\\)$'
+    examples: {positive: ['--- FAIL: TestX (0.00s)'], negative: ['--- FAIL: TestX (300.00s)']}
+entries:
+  - id: oom
+    title: Container OOMKilled
+    layer: workload
+    summary: The container was killed for memory.
+    signals:
+      - {id: o, means: oom, role: signature, weight: 0.8, pattern: 'OOMKilled'}
+    examples: {positive: [a, b], negative: [c]}
+`);
+		expect(diagnoseText(withContext, 'Last State: Terminated\n  Reason: OOMKilled\n').findings[0]!.confidence).toBe(0.8);
+		const test = diagnoseText(withContext, 'expected: "OOMKilled"\n--- FAIL: TestClassify (0.00s)\n');
+		expect(test.findings[0]!.confidence).toBe(0.32);
+		expect(test.findings[0]!.why.at(-1)).toMatchObject({signal: 'context:unit-test-run', role: 'against'});
+		expect(diagnoseText(withContext, 'OOMKilled\n--- FAIL: TestE2E (300.00s)\n').findings[0]!.confidence).toBe(0.8);
 	});
 
 	it('needs a signature: support alone reports nothing', () => {

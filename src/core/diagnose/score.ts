@@ -1,4 +1,4 @@
-import type {CompiledKb} from '../kb/compile.js';
+import {CONTEXT_ENTRY_ID, type CompiledKb} from '../kb/compile.js';
 import type {Entry, Layer, RemediationKind, Signal} from '../kb/schema.js';
 import {displayTemplate, templateVars} from '../kb/template.js';
 import type {Hit, SignalHits} from './scan.js';
@@ -39,12 +39,14 @@ export const MIN_CONFIDENCE = 0.15;
 /** A finding at or above this counts as a diagnosis (exit code 1, shown as a cause). */
 export const REPORT_CONFIDENCE = 0.5;
 const MAX_EVIDENCE = 8;
+const EXPLAIN_MARGIN = 0.1;
 
 type Matched = {signal: Signal; count: number; hits: Hit[]; facts: FactValue[]};
 
 /** Turns signal matches into ranked findings: noisy-OR of what matched, damped by what argues against it. */
 export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}, vetoed: Set<string> = new Set()): Finding[] {
 	const findings: Finding[] = [];
+	const contexts = (compiled.kb.contexts ?? []).filter((c) => textMatches.has(`${CONTEXT_ENTRY_ID}/${c.id}`));
 	for (const entry of compiled.kb.entries) {
 		const matched = matchEntry(entry, textMatches, facts).filter((m) => !vetoed.has(`${entry.id}/${m.signal.id}`));
 		if (!matched.some((m) => m.signal.role === 'signature')) continue;
@@ -52,9 +54,12 @@ export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>
 		for (const m of matched) if (m.signal.role !== 'against') p *= 1 - m.signal.weight;
 		let confidence = 1 - p;
 		for (const m of matched) if (m.signal.role === 'against') confidence *= 1 - m.signal.weight;
+		for (const c of contexts) confidence *= 1 - c.damp;
 		confidence = Math.min(0.99, confidence);
 		if (confidence < MIN_CONFIDENCE) continue;
-		findings.push(buildFinding(entry, matched, confidence));
+		const finding = buildFinding(entry, matched, confidence);
+		for (const c of contexts) finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp, count: textMatches.get(`${CONTEXT_ENTRY_ID}/${c.id}`)!.count});
+		findings.push(finding);
 	}
 	applyExplains(compiled, findings);
 	return rank(compiled, findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
@@ -125,7 +130,8 @@ function applyExplains(compiled: CompiledKb, findings: Finding[]): void {
 		if (cause.confidence < REPORT_CONFIDENCE || cause.explainedBy) continue;
 		for (const id of compiled.kb.byId.get(cause.id)!.explains) {
 			const symptom = byId.get(id);
-			if (!symptom || symptom.explainedBy || symptom.confidence > cause.confidence) continue;
+			// A cause explains its symptom unless the symptom is clearly the stronger reading.
+			if (!symptom || symptom.explainedBy || symptom.confidence > cause.confidence + EXPLAIN_MARGIN) continue;
 			const damped = round(Math.min(symptom.confidence, cause.confidence * 0.5));
 			if (damped < symptom.confidence) {
 				symptom.confidence = damped;

@@ -34,6 +34,12 @@ export function lintKb(kb: Kb): LintProblem[] {
 		}
 		if (entry.remediations.length === 0) out.push({id: entry.id, severity: 'warning', message: 'has no remediation (not even an info one)'});
 	}
+	for (const c of kb.contexts) {
+		if (!safeRegex(c.pattern, {limit: 25})) out.push({id: `context:${c.id}`, severity: 'error', message: `pattern may backtrack catastrophically: /${c.pattern}/`});
+		const re = new RegExp(c.pattern, 'i');
+		for (const ex of c.examples.positive) if (!ex.split('\n').some((l) => re.test(l))) out.push({id: `context:${c.id}`, severity: 'error', message: `positive example does not match: ${ex.slice(0, 60)}`});
+		for (const ex of c.examples.negative) if (ex.split('\n').some((l) => re.test(l))) out.push({id: `context:${c.id}`, severity: 'error', message: `negative example matches: ${ex.slice(0, 60)}`});
+	}
 	return out;
 }
 

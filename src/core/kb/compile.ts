@@ -54,7 +54,7 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 		literalsOf.push(lits);
 		return literalsOf.length - 1;
 	};
-	for (const entry of kb.entries) {
+	for (const entry of [...kb.entries, contextEntry(kb)]) {
 		for (const signal of entry.signals) {
 			if (!signal.pattern) continue;
 			const flags = signal.caseSensitive ? '' : 'i';
@@ -98,6 +98,25 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 	const literals = [...ids.keys()];
 	const automaton = prebuilt && sameList(prebuilt.automaton.literals, literals) ? LiteralAutomaton.fromParts(prebuilt.automaton) : new LiteralAutomaton(literals);
 	return {kb, text, automaton, itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal, literalsOf};
+}
+
+/** Contexts are scanned like signals of a pseudo-entry that never becomes a finding itself. */
+export const CONTEXT_ENTRY_ID = '@context';
+
+function contextEntry(kb: Kb): Entry {
+	return {
+		id: CONTEXT_ENTRY_ID,
+		title: 'output-wide context',
+		layer: 'workload',
+		summary: 'contexts',
+		signals: (kb.contexts ?? []).map((c) => ({id: c.id, means: c.means, role: 'against' as const, weight: c.damp, pattern: c.pattern, caseSensitive: false})),
+		explains: [],
+		confusedWith: [],
+		graceSeconds: 0,
+		remediations: [],
+		references: [],
+		examples: {positive: [], negative: []},
+	};
 }
 
 /** The parts a cache keeps: per-pattern literals and the automaton's tables. */

@@ -1,6 +1,6 @@
 import {isNode, LineCounter, parseDocument} from 'yaml';
 import type {z} from 'zod';
-import {KbFileSchema, type Entry, type KbFile} from './schema.js';
+import {KbFileSchema, type Context, type Entry, type KbFile} from './schema.js';
 
 export type KbSource = {path: string; text: string};
 
@@ -8,6 +8,7 @@ export type KbProblem = {path: string; line: number; message: string};
 
 export type Kb = {
 	entries: Entry[];
+	contexts: Context[];
 	byId: Map<string, Entry>;
 	settings: Record<string, string | string[]>;
 	files: {path: string; topic: string; ids: string[]}[];
@@ -74,8 +75,18 @@ export function loadKb(sources: KbSource[], overrides: Record<string, string | s
 	}
 	if (problems.length > 0) throw new KbError(problems);
 	Object.assign(settings, overrides);
+	const contexts = files.flatMap((f) => f.parsed.contexts);
+	const contextIds = new Set<string>();
+	for (const c of contexts) {
+		if (contextIds.has(c.id)) problems.push({path: '(contexts)', line: 1, message: `duplicate context id "${c.id}"`});
+		contextIds.add(c.id);
+		const err = regexError(c.pattern);
+		if (err) problems.push({path: '(contexts)', line: 1, message: `context ${c.id}: invalid pattern: ${err}`});
+	}
+	if (problems.length > 0) throw new KbError(problems);
 	return {
 		entries: [...byId.values()],
+		contexts,
 		byId,
 		settings,
 		files: files.map((f) => ({path: f.path, topic: f.parsed.topic, ids: f.parsed.entries.map((e) => e.id)})),

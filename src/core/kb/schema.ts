@@ -123,9 +123,23 @@ export const EntrySchema = z.strictObject({
 export type Entry = z.infer<typeof EntrySchema>;
 export type Example = z.infer<typeof Example>;
 
-export const KbFileSchema = z.strictObject({
-	topic: z.string().min(2),
-	settings: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
-	entries: z.array(EntrySchema).min(1),
+/** Output-wide context: when its pattern appears, every finding is damped (e.g. a sub-second unit-test run). */
+export const ContextSchema = z.strictObject({
+	id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+	means: z.string().min(3),
+	pattern: z.string().min(1),
+	/** Every finding's confidence is multiplied by (1 - damp). */
+	damp: z.number().gt(0).lt(1),
+	examples: z.strictObject({positive: z.array(z.string().min(1)).min(1), negative: z.array(z.string().min(1)).min(1)}),
 });
+export type Context = z.infer<typeof ContextSchema>;
+
+export const KbFileSchema = z
+	.strictObject({
+		topic: z.string().min(2),
+		settings: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+		contexts: z.array(ContextSchema).default([]),
+		entries: z.array(EntrySchema).default([]),
+	})
+	.refine((f) => f.entries.length + f.contexts.length > 0, {message: 'a KB file needs entries or contexts'});
 export type KbFile = z.infer<typeof KbFileSchema>;
