@@ -183,6 +183,14 @@ const expected = parse(readFileSync(`${root}test/fixtures/corpus/expected.yaml`,
 const rows = readFileSync(`${root}test/fixtures/corpus/kubernaut-dev.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const ev = evaluateKb(kb, rows.map((r) => ({id: r.id, text: r.symptom, negative: r.is_negative, expected: r.is_negative ? undefined : expected[r.category]})));
 results.corpus = {positives: ev.positives, negatives: ev.negatives, top1: ev.top1, top3: ev.top3, top1Confident: ev.top1Confident, falseAlarms: ev.falseAlarms, misses: ev.outcomes.filter((o) => !o.negative && o.rank !== 1).map((o) => `${o.id} → expected ${o.expected}, got ${o.ranked[0]?.id ?? 'nothing'} (rank ${o.rank ?? '-'})`)};
+results.holdouts = {};
+for (const name of ['holdout', 'holdout2', 'holdout3']) {
+	const path = `${root}test/fixtures/${name}/cases.jsonl`;
+	if (!existsSync(path)) continue;
+	const cases = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+	const r = evaluateKb(kb, cases.map((c) => ({id: c.id, text: c.symptom, negative: c.is_negative, expected: c.expected})));
+	results.holdouts[name] = {positives: r.positives, negatives: r.negatives, top1: r.top1, top3: r.top3, falseAlarms: r.falseAlarms};
+}
 
 writeFileSync(`${out}/results.json`, JSON.stringify(results, null, 2) + '\n');
 const t = results.throughput;
@@ -202,4 +210,5 @@ ${results.pathological.map((p) => `| ${p.input} | ${p.ms} |`).join('\n')}
 diagnose --json on a small file: median ${results.latency.kdoctorMedianMs} ms, max ${results.latency.kdoctorMaxMs} ms (bare node -e 0: ${results.latency.bareNodeMedianMs} ms)
 
 corpus (68 real cases): top-1 ${ev.top1}/${ev.positives}, top-3 ${ev.top3}/${ev.positives}, confident top-1 ${ev.top1Confident}/${ev.positives}, false alarms ${ev.falseAlarms}/${ev.negatives}
+${Object.entries(results.holdouts).map(([n, r]) => `${n}: top-1 ${r.top1}/${r.positives}, top-3 ${r.top3}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives}`).join('\n')}
 ${results.corpus.misses.map((m) => `  miss: ${m}`).join('\n')}`);
