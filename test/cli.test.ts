@@ -156,6 +156,22 @@ describe('kdoctor plain output and usage', () => {
 	});
 });
 
+describe('interrupting', () => {
+	it('Ctrl-C while reading a never-ending pipe stops at once with one line and exit 130', async () => {
+		const {spawn} = await import('node:child_process');
+		const {CLI} = await import('./helpers/cli.js');
+		const child = spawn(process.execPath, [CLI, 'diagnose', '--json', '-'], {stdio: ['pipe', 'pipe', 'pipe']});
+		let stderr = '';
+		child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+		child.stdin.write('ErrImageNeverPull\n'.repeat(1000));
+		await new Promise((r) => setTimeout(r, 500));
+		child.kill('SIGINT');
+		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+		expect(code).toBe(130);
+		expect(stderr.trim()).toBe('kdoctor: interrupted');
+	});
+});
+
 describe('kdoctor kb', () => {
 	it('lists, shows, lints and tests the shipped KB', async () => {
 		const list = await runCli(['kb', 'list', '--json']);
