@@ -3,6 +3,7 @@ import {diagnoseText} from '../diagnose/diagnose.js';
 import {REPORT_CONFIDENCE} from '../diagnose/score.js';
 import type {CompiledKb} from './compile.js';
 import type {Kb} from './load.js';
+import {requiredLiterals} from './literals.js';
 import type {Example} from './schema.js';
 
 /** Keys the screens use for navigation and views (k9s style); a fix may not take them. */
@@ -20,8 +21,11 @@ export function lintKb(kb: Kb): LintProblem[] {
 				if (!safeRegex(p, {limit: 25})) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern may backtrack catastrophically: /${p}/`});
 				if (new RegExp(p).test('')) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern matches the empty string: /${p}/`});
 				if (/\\[1-9]|\\k</.test(p)) out.push({id: entry.id, severity: 'error', message: `${s.id}: back-references are not allowed: /${p}/`});
-				if (/^\.[*+]/.test(p)) out.push({id: entry.id, severity: 'warning', message: `${s.id}: leading .* makes the candidate scan slow: /${p}/`});
-				if (p.replace(/\\./g, '').replace(/[^a-zA-Z0-9 ]/g, '').length < 4) out.push({id: entry.id, severity: 'warning', message: `${s.id}: pattern has almost no literal text: /${p}/`});
+			}
+			// The scanner finds candidate lines by these literals; a followedBy line is read directly instead.
+			for (const p of [s.pattern, s.unlessSeen]) {
+				if (p !== undefined && !requiredLiterals(p))
+					out.push({id: entry.id, severity: 'error', message: `${s.id}: no literal text (3+ characters) that every match contains, so no line can be preselected: /${p}/`});
 			}
 		}
 		for (const ref of [...entry.explains, ...entry.confusedWith.map((c) => c.id)]) {
