@@ -19,7 +19,7 @@ export type DoctorState = {
 	filter: string;
 	filtering: boolean;
 	plan?: RemediationPlan;
-	/** The remediation plan currently being applied, so a second key press cannot apply it twice. */
+	/** A fix is being applied: a second key press must not apply it twice. */
 	busy: boolean;
 	message?: Message;
 	search: string;

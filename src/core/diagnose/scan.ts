@@ -33,7 +33,6 @@ const MAX_PENDING = 16;
 const CONTEXT = 2;
 const MAX_SHOWN = 400;
 const NL = 10;
-const ESC = 27;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
 const EMPTY = Buffer.alloc(0);

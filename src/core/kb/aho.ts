@@ -1,7 +1,7 @@
 /**
- * A case-insensitive Aho–Corasick automaton compiled to a flat DFA table: one table lookup per character,
- * whatever the number of literals. Characters outside ASCII share one class, so a literal with non-ASCII
- * characters matches a superset (fine for a prefilter: the real pattern confirms every candidate).
+ * A case-insensitive Aho–Corasick automaton compiled to a flat DFA table indexed by raw byte: one table
+ * lookup per byte, whatever the number of literals. Non-ASCII bytes share one class; literals are kept to
+ * printable ASCII, so the same table serves UTF-8 bytes and decoded lines.
  */
 export class LiteralAutomaton {
 
@@ -73,7 +73,7 @@ export class LiteralAutomaton {
 		this.accept = new Uint8Array(n);
 		for (let s = 0; s < n; s++) this.accept[s] = this.outputs[s]!.length > 0 ? 1 : 0;
 		// Two extra rows: a newline and an escape byte lead there from any state, so the byte scanner's hot
-		// loop needs a single test (acceptRow != 0) per byte. Both rows continue like the root.
+		// loop needs a single test per byte. Both rows continue like the root.
 		const rows = n + 2;
 		const full = new Int32Array(rows * 128);
 		full.set(table);
@@ -121,16 +121,12 @@ export class LiteralAutomaton {
 
 export type AutomatonParts = {literals: string[]; outputs: number[][]; bytes: Int32Array};
 
-/** acceptRow values: 1 a literal ends here; these two mark the newline and escape rows. */
+/** Row kinds in the byte table's low bits: 1 a literal ends here; these two mark the newline and escape rows. */
 export const ROW_NEWLINE = 2;
 export const ROW_ESCAPE = 3;
 
 const FOLD = new Uint8Array(128);
 for (let c = 0; c < 128; c++) FOLD[c] = c >= 65 && c <= 90 ? c + 32 : c;
-
-/** Byte classes for scanning UTF-8 directly: ASCII folded to lower case, every non-ASCII byte one class. */
-export const BYTE_CLASS = new Uint8Array(256);
-for (let b = 0; b < 256; b++) BYTE_CLASS[b] = b < 128 ? FOLD[b]! : 0;
 
 function cls(code: number): number {
 	return code < 128 ? FOLD[code]! : 0;

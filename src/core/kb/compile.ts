@@ -11,9 +11,8 @@ export type CompiledTextSignal = {
 	follow?: RegExp;
 	within: number;
 	allowPrefixes?: string[];
-	/** Prefilter item ids of the main and the unlessSeen pattern (-1: none); followedBy needs none. */
+	/** Prefilter item ids of the main and the unlessSeen pattern (-1: none); a followedBy line is read directly. */
 	mainItem: number;
-	followItem: number;
 	unless?: RegExp;
 	unlessItem: number;
 };
@@ -69,8 +68,6 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 				within: signal.followedBy?.within ?? 0,
 				allowPrefixes,
 				mainItem: addItem(signal.pattern),
-				// No prefilter item: the scanner reads every line inside a pending window directly.
-				followItem: -1,
 				unless: signal.unlessSeen ? new RegExp(signal.unlessSeen, flags) : undefined,
 				unlessItem: signal.unlessSeen ? addItem(signal.unlessSeen) : -1,
 			});
