@@ -69,6 +69,7 @@ Examples:
 		)
 		.action(async (files: string[], opts: {json?: boolean; plain?: boolean; verbose?: boolean}, cmd: Command) => {
 			const inputs = files.length > 0 ? files : ['-'];
+			if (inputs.filter((f) => f === '-').length > 1) throw new InputError("'-' (standard input) can be read only once");
 			if (inputs.includes('-') && process.stdin.isTTY) throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
 			const compiled = await loadCompiledKb(globals(cmd));
 			const {diagnoseInputs, exitCodeFor, renderJson, renderPlain} = await lazy.diagnose();
@@ -97,8 +98,9 @@ Examples:
 		.option('--key <letter>', 'which fix of the entry (default: its file edit)')
 		.option('--dry-run', 'show the exact change and stop')
 		.option('--yes', 'apply without asking (journaled; kdoctor undo reverts it)')
+		.option('--force', 'with --yes: apply even when the finding is only possible (< 50%)')
 		.option('--json', 'JSON output')
-		.action(async (id: string, opts: {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; json?: boolean}, cmd: Command) => {
+		.action(async (id: string, opts: {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; force?: boolean; json?: boolean}, cmd: Command) => {
 			const out = {s: '', write(x: string) { this.s += x; }};
 			const {fixCommand} = await lazy.fix();
 			process.exitCode = await fixCommand(await loadCompiledKb(globals(cmd)), id, opts, out);

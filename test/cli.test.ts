@@ -82,8 +82,35 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	it('binary junk is read as text without crashing', async () => {
 		const junk = Buffer.from(Array.from({length: 200_000}, (_, i) => (i * 7919) % 256));
 		const r = await runCli(['diagnose', '--json', '-'], {input: junk});
-		expect([0, 1]).toContain(r.code);
-		expect(JSON.parse(r.stdout).file).toBe('-');
+		const obj = JSON.parse(r.stdout);
+		expect(obj.file).toBe('-');
+		expect(r.code).toBe(obj.status === 'binary' ? 2 : obj.findings.some((f: {confidence: number}) => f.confidence >= 0.5) ? 1 : 0);
+	});
+
+	it('decodes UTF-16 (a BOM), refuses compressed input with the command to use, and reports binary input as could-not-look', async () => {
+		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\n';
+		const u16 = write('u16.txt', '');
+		writeFileSync(u16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+		const r = await runCli(['diagnose', '--json', u16]);
+		expect(r.code).toBe(1);
+		expect(JSON.parse(r.stdout).findings[0].id).toBe('image-name-mismatch');
+		const {gzipSync} = await import('node:zlib');
+		const gz = write('run.log.gz', '');
+		writeFileSync(gz, gzipSync(text));
+		const z = await runCli(['diagnose', gz]);
+		expect(z.code).toBe(2);
+		expect(z.stderr.trim()).toBe(`kdoctor: ${gz} is gzip-compressed: run 'zcat ${gz} | kdoctor diagnose -'`);
+		const bin = write('blob.bin', '');
+		writeFileSync(bin, Buffer.from(Array.from({length: 4096}, (_, i) => (i % 7 === 0 ? 0 : (i * 13) % 256))));
+		const b = await runCli(['diagnose', bin]);
+		expect(b.code).toBe(2);
+		expect(b.stdout).toMatch(/looks binary/);
+	});
+
+	it('counts lines right around a colour code cut off at the end of a line', async () => {
+		const esc = write('esc.log', 'one\u001b[31\ntwo\nthree ErrImageNeverPull\n');
+		const r = await runCli(['diagnose', '--json', esc]);
+		expect(JSON.parse(r.stdout).findings[0].evidence[0]).toEqual({line: 3, text: 'three ErrImageNeverPull'});
 	});
 });
 
@@ -189,6 +216,57 @@ describe('kdoctor kb', () => {
 });
 
 describe('kdoctor fix and undo', () => {
+	it('edits only the evidence lines, never a log, and undo works from any folder', async () => {
+		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
+		const env = {KDOCTOR_STATE_DIR: join(work, 'state')};
+		const {readFileSync} = await import('node:fs');
+		const df = join(work, 'Dockerfile');
+		const original = 'FROM alpine AS build\nRUN apk add git alpine-sdk\n# alpine is small\nRUN echo building on alpine\n';
+		writeFileSync(df, original);
+		const applied = await runCli(['fix', 'base-image-policy', '--from', 'Dockerfile', '--yes'], {cwd: work, env});
+		expect(applied.code).toBe(0);
+		expect(readFileSync(df, 'utf8')).toBe(original.replace('FROM alpine AS build', 'FROM registry.access.redhat.com/ubi9/ubi-minimal:latest AS build'));
+		const undo = await runCli(['undo'], {cwd: tmpdir(), env});
+		expect(undo.code).toBe(0);
+		expect(readFileSync(df, 'utf8')).toBe(original);
+		const log = write('build.log', 'STEP 1/4: FROM golang:1.24 AS build\n');
+		const onLog = await runCli(['fix', 'base-image-policy', '--from', log, '--yes', '--force'], {cwd: work, env});
+		expect(onLog.stdout).toMatch(/not a file this fix edits/);
+		expect(readFileSync(log, 'utf8')).toBe('STEP 1/4: FROM golang:1.24 AS build\n');
+	});
+
+	it('leaves non-UTF-8 and read-only files alone, keeps links, and refuses --yes on a merely possible finding', async () => {
+		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
+		const env = {KDOCTOR_STATE_DIR: join(work, 'state')};
+		const fsm = await import('node:fs');
+		const latin1 = Buffer.from('# by Jos\xe9\r\nFROM golang:1.24 AS build\r\n', 'latin1');
+		fsm.writeFileSync(join(work, 'Dockerfile'), latin1);
+		const r = await runCli(['fix', 'base-image-policy', '--from', join(work, 'Dockerfile'), '--yes'], {cwd: work, env});
+		expect(r.stdout).toMatch(/not UTF-8 text/);
+		expect(fsm.readFileSync(join(work, 'Dockerfile')).equals(latin1)).toBe(true);
+		const log = write('np.log', 'Warning ErrImageNeverPull kubelet Container image "gw:run-7" is not present with pull policy of Never\n');
+		fsm.mkdirSync(join(work, 'shared'));
+		fsm.mkdirSync(join(work, 'deploy'));
+		fsm.writeFileSync(join(work, 'shared', 'gw.yaml'), 'image: gw:run-7\n');
+		fsm.symlinkSync('../shared/gw.yaml', join(work, 'deploy', 'gw.yaml'));
+		fsm.writeFileSync(join(work, 'ro.yaml'), 'image: gw:run-7\n');
+		fsm.chmodSync(join(work, 'ro.yaml'), 0o444);
+		const fix = await runCli(['fix', 'image-name-mismatch', '--from', log, '--key', 'm', '--yes'], {cwd: work, env});
+		expect(fix.code).toBe(0);
+		expect(fsm.lstatSync(join(work, 'deploy', 'gw.yaml')).isSymbolicLink()).toBe(true);
+		expect(fsm.readFileSync(join(work, 'shared', 'gw.yaml'), 'utf8')).toBe('image: localhost/gw:run-7\n');
+		expect(fsm.readFileSync(join(work, 'ro.yaml'), 'utf8')).toBe('image: gw:run-7\n');
+		await runCli(['undo'], {cwd: work, env});
+		expect(fsm.lstatSync(join(work, 'deploy', 'gw.yaml')).isSymbolicLink()).toBe(true);
+		expect(fsm.readFileSync(join(work, 'shared', 'gw.yaml'), 'utf8')).toBe('image: gw:run-7\n');
+		const weak = write('weak.log', 'STEP 1/4: FROM golang:1.24 AS build\n');
+		fsm.copyFileSync(weak, join(work, 'Dockerfile.weak'));
+		const refused = await runCli(['fix', 'base-image-policy', '--from', join(work, 'Dockerfile.weak'), '--yes'], {cwd: work, env});
+		expect(refused.code).toBe(2);
+		expect(refused.stderr.trim()).toBe('kdoctor: base-image-policy is only a possible finding here (30%): check the preview, then add --force to apply it anyway');
+		expect(fsm.readFileSync(join(work, 'Dockerfile.weak'), 'utf8')).toBe('STEP 1/4: FROM golang:1.24 AS build\n');
+	});
+
 	it('previews, applies with --yes, and undoes a Dockerfile base-image fix', async () => {
 		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
 		const df = join(work, 'Dockerfile');

@@ -1,53 +1,50 @@
-import {closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs';
 import {basename, dirname, join, relative, sep} from 'node:path';
-import type {FsPort} from '../core/ports.js';
+import {globToRegExp} from '../core/glob.js';
+import {NotTextError, type FsPort} from '../core/ports.js';
 
 const SKIP = new Set(['node_modules', '.git', 'dist', 'vendor', '.cache', 'coverdata']);
 const MAX_FILES = 20_000;
 const MAX_SIZE = 1024 * 1024;
 
-/** Turns a small glob (**, *, ?) into a regex over '/'-separated relative paths. */
-export function globToRegExp(glob: string): RegExp {
-	let re = '';
-	for (let i = 0; i < glob.length; i++) {
-		const c = glob[i]!;
-		if (c === '*' && glob[i + 1] === '*') {
-			if (glob[i + 2] === '/') {
-				re += '(?:.*/)?';
-				i += 2;
-			} else {
-				re += '.*';
-				i++;
-			}
-		} else if (c === '*') re += '[^/]*';
-		else if (c === '?') re += '[^/]';
-		else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-	}
-	return new RegExp(`^${re}$`);
-}
 
-/** Writes via a temp file in the same folder and renames it over the target. */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-	const tmp = join(dirname(path), `.${basename(path)}.kdoctor-${process.pid}-${Date.now()}.tmp`);
+/** Writes a temp file beside the target (same folder, so the rename is atomic); returns its path. */
+function writeTemp(path: string, text: string | Uint8Array): string {
+	const tmp = join(dirname(path), `.${basename(path)}.kdoctor-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.tmp`);
 	const fd = openSync(tmp, 'w', existsSync(path) ? statSync(path).mode & 0o777 : 0o644);
 	try {
 		if (typeof text === 'string') writeSync(fd, text);
 		else writeSync(fd, text);
 		fsyncSync(fd);
-	} finally {
+	} catch (error) {
 		closeSync(fd);
+		unlinkQuiet(tmp);
+		throw error;
 	}
+	closeSync(fd);
+	return tmp;
+}
+
+function unlinkQuiet(path: string): void {
+	try {
+		unlinkSync(path);
+	} catch {
+		/* already gone */
+	}
+}
+
+/** Writes via a temp file in the same folder and renames it over the target. */
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
+	const tmp = writeTemp(path, text);
 	try {
 		renameSync(tmp, path);
 	} catch (error) {
-		try {
-			unlinkSync(tmp);
-		} catch {
-			/* already gone */
-		}
+		unlinkQuiet(tmp);
 		throw error;
 	}
 }
+
+const utf8 = new TextDecoder('utf-8', {fatal: true});
 
 export function createFsPort(): FsPort {
 	return {
@@ -68,10 +65,12 @@ export function createFsPort(): FsPort {
 					const full = join(dir, name);
 					let st;
 					try {
-						st = statSync(full);
+						st = lstatSync(full);
 					} catch {
 						continue;
 					}
+					// Links are not followed: their targets are edited where they live, once.
+					if (st.isSymbolicLink()) continue;
 					if (st.isDirectory()) walk(full);
 					else if (st.isFile() && st.size <= MAX_SIZE) {
 						const rel = relative(root, full).split(sep).join('/');
@@ -82,8 +81,36 @@ export function createFsPort(): FsPort {
 			walk(root);
 			return out;
 		},
-		read: (path) => readFileSync(path, 'utf8'),
+		read(path) {
+			const bytes = readFileSync(path);
+			try {
+				return utf8.decode(bytes);
+			} catch {
+				throw new NotTextError(`${path} is not UTF-8 text; kdoctor only edits UTF-8 files, so it leaves this one alone`);
+			}
+		},
 		exists: (path) => existsSync(path),
+		writable(path) {
+			try {
+				return (statSync(path).mode & 0o222) !== 0;
+			} catch {
+				return false;
+			}
+		},
+		canonical(path) {
+			try {
+				return realpathSync(path);
+			} catch {
+				return path;
+			}
+		},
 		writeAtomic: writeFileAtomic,
+		stage(path, text) {
+			const tmp = writeTemp(path, text);
+			return {
+				commit: () => renameSync(tmp, path),
+				abort: () => unlinkQuiet(tmp),
+			};
+		},
 	};
 }

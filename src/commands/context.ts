@@ -18,7 +18,7 @@ export async function loadOverrides(opts: GlobalOptions): Promise<Record<string,
 		try {
 			text = readFileSync(path, 'utf8');
 		} catch (error) {
-			throw new InputError(describeFsError(path, error));
+			throw new InputError(describeFsError(path, error, 'file'));
 		}
 		const {kbOverrides, parseConfig} = await import('../core/config.js');
 		try {
@@ -42,7 +42,7 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	try {
 		sources = readKbSources(dir);
 	} catch (error) {
-		throw new InputError(describeFsError(dir, error));
+		throw new InputError(describeFsError(dir, error, 'file'));
 	}
 	if (sources.length === 0) throw new InputError(`${dir}: no knowledge base files (*.yaml) found`);
 	const key = kbKey(sources, pkg.version);

@@ -19,9 +19,9 @@ export async function diagnoseInputs(c: CompiledKb, files: string[], signal?: Ab
 	return out;
 }
 
-/** 2 if any input could not be looked at, else 1 if any has a diagnosis, else 0. */
+/** 2 if any input could not be looked at (unreadable, empty, binary), else 1 if any has a diagnosis, else 0. */
 export function exitCodeFor(results: DiagnosedInput[]): number {
-	if (results.some((r) => r.error || r.diagnosis?.status === 'empty')) return 2;
+	if (results.some((r) => r.error || r.diagnosis?.status === 'empty' || r.diagnosis?.status === 'binary')) return 2;
 	return results.some((r) => r.diagnosis && hasDiagnosis(r.diagnosis)) ? 1 : 0;
 }
 

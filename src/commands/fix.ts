@@ -1,5 +1,6 @@
 import {createFsPort} from '../adapters/fs-port.js';
 import {createJournal} from '../adapters/journal.js';
+import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {applyEditPlan, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
 import {quoteArg} from '../plain/quote.js';
@@ -7,7 +8,7 @@ import {diagnoseInputs} from './diagnose.js';
 
 type Out = {write(s: string): void};
 
-export type FixOptions = {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; json?: boolean};
+export type FixOptions = {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; force?: boolean; json?: boolean};
 
 /** `kdoctor fix ID --from FILE`: the same plan as the screen's key, for scripts (preview unless --yes). */
 export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, out: Out): Promise<number> {
@@ -28,6 +29,8 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 	if (opts.json) out.write(JSON.stringify(planJson(plan)) + '\n');
 	else out.write(describePlan(plan));
 	if (plan.status !== 'ready') return plan.status === 'nothing-to-change' ? 0 : 1;
+	if (opts.yes && !opts.dryRun && hit.f.confidence < REPORT_CONFIDENCE && !opts.force)
+		throw new Error(`${id} is only a possible finding here (${Math.round(hit.f.confidence * 100)}%): check the preview, then add --force to apply it anyway`);
 	if (opts.dryRun || !opts.yes) {
 		if (!opts.json) out.write(opts.dryRun ? 'dry run: nothing written\n' : 'preview only: add --yes to apply\n');
 		return 0;

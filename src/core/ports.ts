@@ -2,11 +2,20 @@
 export interface FsPort {
 	/** Files under root whose relative path matches one of the globs (bounded walk, skips vendored folders). */
 	list(root: string, globs: string[]): string[];
+	/** UTF-8 text; throws NotTextError for anything else, so an edit can never re-encode a file. */
 	read(path: string): string;
 	exists(path: string): boolean;
+	/** False for a read-only file (mode bits), even for root: kdoctor does not override that. */
+	writable(path: string): boolean;
+	/** The real path behind links, so an edit changes the target and keeps the link. */
+	canonical(path: string): string;
 	/** Writes through a temp file and a rename, so a reader never sees half a file. */
 	writeAtomic(path: string, text: string): void;
+	/** Writes the temp file now and renames on commit(), so several files change all or nothing. */
+	stage(path: string, text: string): {commit(): void; abort(): void};
 }
+
+export class NotTextError extends Error {}
 
 export type JournalFileChange = {path: string; before: string; after: string};
 

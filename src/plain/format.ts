@@ -33,7 +33,7 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 	const causes = d.findings.filter((f) => f.confidence >= REPORT_CONFIDENCE);
 	const possible = d.findings.filter((f) => f.confidence < REPORT_CONFIDENCE);
 	if (d.findings.length === 0) {
-		out.push(`${head}: ${paint.green('no known failure found')}${d.status === 'binary' ? ' (input looks binary; only its text was read)' : ''}`);
+		out.push(d.status === 'binary' ? `${head}: the input looks binary, not a text log (could not look): give kdoctor the text output` : `${head}: ${paint.green('no known failure found')}`);
 		return out.join('\n') + '\n';
 	}
 	out.push(`${head}: ${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}${possible.length > 0 ? `, ${possible.length} possible` : ''}`);

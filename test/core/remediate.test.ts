@@ -54,7 +54,7 @@ entries:
         change: FROM {{image}} becomes FROM {{approved}}
         verify: podman build succeeds
         undo: kdoctor undo
-        edit: {in: evidence, find: '{{image}}', replace: '{{approved}}', boundary: image-ref}
+        edit: {in: evidence, glob: ['**/Dockerfile'], find: '{{image}}', replace: '{{approved}}', boundary: image-ref}
         derive: {approved: {from: image, rules: [{match: golang, value: registry.access.redhat.com/ubi9/go-toolset:latest}, {match: '.', value: registry.access.redhat.com/ubi9/ubi-minimal:latest}]}}
     examples: {positive: [a, b], negative: [c]}
 `.replace('    settings: {}\n', ''));
@@ -141,6 +141,22 @@ describe('edit-file remediations', () => {
 		const entry = KB.kb.byId.get('policy')!;
 		const p = planRemediation(entry, entry.remediations[0]!, d.findings[0]!, {fs, cwd: dir, evidenceFile: '-'});
 		expect(p.status).toBe('missing-input');
+	});
+});
+
+describe('applying is all or nothing', () => {
+	it('changes no file when one of several cannot be staged, and writes no journal entry', () => {
+		writeFileSync(join(dir, 'other.yaml'), 'image: gateway:run-1\n');
+		const journal = createJournal(join(dir, 'journal'));
+		const p = plan('Container image "gateway:run-1" is not present', 'm');
+		expect(p.edits).toHaveLength(2);
+		let calls = 0;
+		const failing = {...fs, stage: (path: string, text: string) => (++calls === 2 ? (() => { throw new Error('disk full'); })() : fs.stage(path, text))};
+		expect(() => applyEditPlan(p, {fs: failing, journal, clock})).toThrow(/nothing was changed: disk full/);
+		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toContain('- image: gateway:run-1\n');
+		expect(readFileSync(join(dir, 'other.yaml'), 'utf8')).toBe('image: gateway:run-1\n');
+		expect(journal.list()).toHaveLength(0);
+		expect(readdirSync(join(dir, 'manifests'))).toEqual(['gateway.yaml']);
 	});
 });
 

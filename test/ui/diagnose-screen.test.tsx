@@ -107,7 +107,7 @@ describe('DiagnoseScreen', () => {
 	it('says why a cluster fix cannot be applied offline', async () => {
 		const {app} = setup();
 		await press(app.stdin, 'p');
-		expect(app.lastFrame()).toMatch(/kdoctor triage/);
+		expect(app.lastFrame()).toMatch(/live access to the cluster/);
 		expect(app.lastFrame()).not.toContain('y apply');
 	});
 

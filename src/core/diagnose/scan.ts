@@ -34,7 +34,7 @@ const CONTEXT = 2;
 const MAX_SHOWN = 400;
 const NL = 10;
 // eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
+const ANSI = /\u001B\[[0-9;?]*[ -/]*(?:[@-~]|$)/g;
 const EMPTY = Buffer.alloc(0);
 
 type Pending = {sig: CompiledTextSignal; hit: Hit; until: number};
@@ -305,8 +305,8 @@ export class TextScanner {
 	private rememberTail(buf: Buffer, from: number, to: number): void {
 		const lines: string[] = [];
 		let e = to > from && buf[to - 1] === NL ? to - 1 : to;
-		while (lines.length < CONTEXT && e > from) {
-			const s = buf.lastIndexOf(NL, e - 1);
+		while (lines.length < CONTEXT && e >= from && to > from) {
+			const s = e > from ? buf.lastIndexOf(NL, e - 1) : -1;
 			const start = s < from ? from : s + 1;
 			lines.unshift(clip(decodeLine(buf, start, e), 0));
 			if (s < from) break;
@@ -365,7 +365,9 @@ function skipEscape(buf: Buffer, i: number, to: number): number {
 	let j = i + 2;
 	while (j < to && buf[j]! >= 0x20 && buf[j]! <= 0x3f) j++;
 	while (j < to && buf[j]! >= 0x20 && buf[j]! <= 0x2f) j++;
-	return j < to ? j : to - 1;
+	// A final byte ends the escape; anything else (a newline, the end) is left for the scanner to read.
+	if (j < to && buf[j]! >= 0x40 && buf[j]! <= 0x7e) return j;
+	return j - 1;
 }
 
 /** A line as text: UTF-8 decoded (invalid bytes become U+FFFD), CR and colour codes removed. */

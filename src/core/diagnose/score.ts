@@ -26,6 +26,8 @@ export type Finding = {
 	confidence: number;
 	summary: string;
 	evidence: EvidenceItem[];
+	/** Every input line a text signal matched on (for edits that change only those lines). */
+	lines: number[];
 	/** Every signal that matched, so a reader can see why the confidence is what it is. */
 	why: {signal: string; means: string; role: Signal['role']; weight: number; count: number}[];
 	remediations: {key: string; title: string; kind: RemediationKind}[];
@@ -116,6 +118,7 @@ function buildFinding(entry: Entry, matched: Matched[], confidence: number): Fin
 		confidence: round(confidence),
 		summary: entry.summary.trim(),
 		evidence: unique.slice(0, MAX_EVIDENCE),
+		lines: [...new Set(matched.filter((m) => m.signal.role !== 'against').flatMap((m) => m.hits.map((h) => h.line)))].sort((a, b) => a - b),
 		why: sorted.map((m) => ({signal: m.signal.id, means: m.signal.means, role: m.signal.role, weight: m.signal.weight, count: m.count})),
 		remediations: entry.remediations.map((r) => ({key: r.key, title: displayTemplate(r.title, templateVars(r, captures)), kind: r.kind})),
 		captures,

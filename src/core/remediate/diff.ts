@@ -1,7 +1,8 @@
 /** A unified diff of two texts that differ line-for-line (the shape every kdoctor edit has). */
 export function unifiedDiff(path: string, before: string, after: string, context = 3): string {
-	const a = before.split('\n');
-	const b = after.split('\n');
+	// A final newline ends the last line; it does not start an empty one.
+	const a = (before.endsWith('\n') ? before.slice(0, -1) : before).split('\n');
+	const b = (after.endsWith('\n') ? after.slice(0, -1) : after).split('\n');
 	const header = `--- a/${path}\n+++ b/${path}\n`;
 	if (a.length !== b.length) return header + `@@ -1,${a.length} +1,${b.length} @@\n` + a.map((l) => `-${l}`).join('\n') + '\n' + b.map((l) => `+${l}`).join('\n') + '\n';
 	const changed: number[] = [];

@@ -1,8 +1,9 @@
-import {isAbsolute, relative} from 'node:path';
+import {basename, isAbsolute, relative, resolve} from 'node:path';
 import type {Finding} from '../diagnose/score.js';
 import type {Entry, Remediation, RemediationKind} from '../kb/schema.js';
-import type {ClockPort, FsPort, JournalEntry, JournalPort} from '../ports.js';
+import {NotTextError, type ClockPort, type FsPort, type JournalEntry, type JournalPort} from '../ports.js';
 import {displayTemplate, fillTemplate, templateVars} from '../kb/template.js';
+import {globToRegExp} from '../glob.js';
 import {unifiedDiff} from './diff.js';
 
 export {fillTemplate, templateVars};
@@ -47,9 +48,9 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 		case 'info':
 			return base;
 		case 'kube-patch':
-			return {...base, status: 'needs-cluster', reason: 'patches a live object: run kdoctor triage against the cluster to preview and apply it'};
+			return {...base, status: 'needs-cluster', reason: 'patches a live object: kdoctor applies cluster patches only with live access to the cluster, never from a log'};
 		case 'rerun':
-			return {...base, status: 'run-yourself', reason: 're-runs a provisioning step: use kdoctor up (it re-runs only what changed)'};
+			return {...base, status: 'run-yourself', reason: 're-runs a provisioning step with the change above: run that step yourself'};
 		case 'command': {
 			const filled = rem.command!.map((a) => fillTemplate(a, vars));
 			const missing = [...new Set(filled.flatMap((f) => f.missing))];
@@ -57,46 +58,75 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 			return {...base, status: 'run-yourself', reason: 'acts on the host: kdoctor prints it, you run it', argv: filled.map((f) => f.text)};
 		}
 		case 'edit-file':
-			return planEdit(base, rem, vars, ctx);
+			return planEdit(base, rem, vars, finding, ctx);
 	}
 }
 
-function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, string>, ctx: PlanContext): RemediationPlan {
+function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, string>, finding: Finding, ctx: PlanContext): RemediationPlan {
 	const spec = rem.edit!;
 	const find = fillTemplate(spec.find, vars);
 	const replace = fillTemplate(spec.replace, vars);
 	const missing = [...new Set([...find.missing, ...replace.missing])];
 	if (missing.length > 0) return {...base, status: 'missing-input', reason: `needs ${missing.join(', ')}, which the evidence does not show`};
 	let candidates: string[];
+	/** For an edit in the evidence file, only the lines the evidence points at change. */
+	let onlyLines: Set<number> | undefined;
 	if (spec.in === 'evidence') {
 		if (!ctx.evidenceFile || ctx.evidenceFile === '-') return {...base, status: 'missing-input', reason: 'the evidence came from standard input, so there is no file to edit'};
-		candidates = [ctx.evidenceFile];
+		if (!matchesGlob(spec.glob, ctx.evidenceFile, ctx.cwd))
+			return {...base, status: 'missing-input', reason: `the evidence is in ${ctx.evidenceFile}, which is not a file this fix edits (${spec.glob.join(', ')}): diagnose that file itself`};
+		candidates = [resolve(ctx.cwd, ctx.evidenceFile)];
+		onlyLines = new Set(finding.lines);
 	} else {
 		candidates = ctx.fs.list(ctx.cwd, spec.glob);
 	}
 	const re = literalPattern(find.text, spec.boundary);
 	const edits: FileEdit[] = [];
-	for (const path of candidates) {
+	const skipped: string[] = [];
+	const seen = new Set<string>();
+	for (const candidate of candidates) {
+		const path = ctx.fs.canonical(candidate);
+		if (seen.has(path)) continue;
+		seen.add(path);
 		let before: string;
 		try {
 			before = ctx.fs.read(path);
-		} catch {
+		} catch (error) {
+			if (error instanceof NotTextError) skipped.push(error.message);
 			continue;
 		}
 		let count = 0;
-		const after = before.replace(re, () => {
-			count++;
-			return replace.text;
-		});
+		const swap = (text: string) =>
+			text.replace(re, () => {
+				count++;
+				return replace.text;
+			});
+		const after = onlyLines ? before.split('\n').map((line, i) => (onlyLines!.has(i + 1) ? swap(line) : line)).join('\n') : swap(before);
+		if (count === 0 || after === before) continue;
+		if (!ctx.fs.writable(path)) {
+			skipped.push(`${path} is read-only; kdoctor leaves it alone`);
+			continue;
+		}
 		const shown = isAbsolute(path) && !relative(ctx.cwd, path).startsWith('..') ? relative(ctx.cwd, path) : path;
-		if (count > 0 && after !== before) edits.push({path, before, after, diff: unifiedDiff(shown, before, after), count});
+		edits.push({path, before, after, diff: unifiedDiff(shown, before, after), count});
 	}
 	if (edits.length === 0) {
+		if (skipped.length > 0) return {...base, status: 'missing-input', reason: skipped.join('; ')};
 		const where = spec.in === 'evidence' ? ctx.evidenceFile : `files matching ${spec.glob.join(', ')} under ${ctx.cwd}`;
 		return {...base, status: 'nothing-to-change', reason: `"${find.text}" does not appear in ${where}`};
 	}
-	return {...base, status: 'ready', edits};
+	return {...base, status: 'ready', edits, ...(skipped.length > 0 ? {reason: `also found but left alone: ${skipped.join('; ')}`} : {})};
 }
+
+/** Whether a file is of the kind an edit is for (its glob), judged by its path under cwd or its name. */
+function matchesGlob(globs: string[], file: string, cwd: string): boolean {
+	const rel = relative(cwd, resolve(cwd, file)).split('\\').join('/');
+	return globs.some((g) => {
+		const re = globToRegExp(g);
+		return re.test(rel) || re.test(basename(file)) || re.test(`x/${basename(file)}`);
+	});
+}
+
 
 function literalPattern(text: string, boundary: 'image-ref' | 'none'): RegExp {
 	const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -106,7 +136,10 @@ function literalPattern(text: string, boundary: 'image-ref' | 'none'): RegExp {
 
 export type ApplyContext = {fs: FsPort; journal: JournalPort; clock: ClockPort};
 
-/** Applies a ready edit plan: journal first (so undo always knows), then atomic writes. */
+/**
+ * Applies a ready edit plan all or nothing: every new file is written to a temp file first, then the journal
+ * entry, then the renames. A failure before the renames changes nothing; one during them is rolled back.
+ */
 export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): JournalEntry {
 	if (plan.status !== 'ready' || !plan.edits) throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
 	for (const e of plan.edits) {
@@ -122,8 +155,26 @@ export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): Journal
 		kind: 'edit-file',
 		files: plan.edits.map((e) => ({path: e.path, before: e.before, after: e.after})),
 	};
-	ctx.journal.record(entry);
-	for (const e of plan.edits) ctx.fs.writeAtomic(e.path, e.after);
+	const staged: {commit(): void; abort(): void}[] = [];
+	try {
+		for (const e of plan.edits) staged.push(ctx.fs.stage(e.path, e.after));
+		ctx.journal.record(entry);
+	} catch (error) {
+		for (const s of staged) s.abort();
+		throw new Error(`nothing was changed: ${(error as Error).message}`);
+	}
+	const done: number[] = [];
+	try {
+		staged.forEach((s, i) => {
+			s.commit();
+			done.push(i);
+		});
+	} catch (error) {
+		for (const s of staged) s.abort();
+		for (const i of done) ctx.fs.writeAtomic(plan.edits[i]!.path, plan.edits[i]!.before);
+		ctx.journal.markUndone(entry.id, ctx.clock.now().toISOString());
+		throw new Error(`the change was rolled back: ${(error as Error).message}`);
+	}
 	return entry;
 }
 
