@@ -199,7 +199,7 @@ const rows = readFileSync(`${root}test/fixtures/corpus/kubernaut-dev.jsonl`, 'ut
 const ev = evaluateKb(kb, rows.map((r) => ({id: r.id, text: r.symptom, negative: r.is_negative, expected: r.is_negative ? undefined : expected[r.category]})));
 results.corpus = {positives: ev.positives, negatives: ev.negatives, top1: ev.top1, top3: ev.top3, top1Confident: ev.top1Confident, falseAlarms: ev.falseAlarms, misses: ev.outcomes.filter((o) => !o.negative && o.rank !== 1).map((o) => `${o.id} → expected ${o.expected}, got ${o.ranked[0]?.id ?? 'nothing'} (rank ${o.rank ?? '-'})`)};
 results.holdouts = {};
-for (const name of ['holdout', 'holdout2', 'holdout3']) {
+for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4']) {
 	const path = `${root}test/fixtures/${name}/cases.jsonl`;
 	if (!existsSync(path)) continue;
 	const cases = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
