@@ -166,7 +166,15 @@ Examples:
 				}
 			};
 			const {parse: parseYaml} = await import('yaml');
-			const expected = opts.expect ? ((parseYaml(read(opts.expect)) ?? {}) as Record<string, string>) : {};
+			let expected: Record<string, string> = {};
+			if (opts.expect) {
+				try {
+					expected = (parseYaml(read(opts.expect)) ?? {}) as Record<string, string>;
+				} catch (error) {
+					if (error instanceof InputError) throw error;
+					throw new InputError(`${opts.expect}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
+				}
+			}
 			const out = {s: '', write(x: string) { this.s += x; }};
 			process.exitCode = (await lazy.kb()).kbEval(await loadCompiledKb(globals(cmd)), read(casesPath), expected, out, opts.json === true);
 			await write(out.s);

@@ -35,10 +35,13 @@ export function renderPlain(results: DiagnosedInput[], color: boolean, verbose: 
 	const paint = makePaint(color);
 	let out = '';
 	let err = '';
-	results.forEach((r, i) => {
-		if (i > 0) out += '\n';
-		if (r.error) err += `kdoctor: ${r.error}\n`;
-		else out += diagnosisText(r.file, r.diagnosis!, paint, verbose);
-	});
+	for (const r of results) {
+		if (r.error) {
+			err += `kdoctor: ${r.error}\n`;
+			continue;
+		}
+		if (out) out += '\n';
+		out += diagnosisText(r.file, r.diagnosis!, paint, verbose);
+	}
 	return {out, err};
 }

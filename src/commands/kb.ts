@@ -73,6 +73,7 @@ export function kbEval(c: CompiledKb, casesText: string, expected: Record<string
 			} catch {
 				throw new Error(`cases line ${i + 1} is not JSON`);
 			}
+			if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error(`cases line ${i + 1} is not a JSON object`);
 			const negative = row.is_negative === true;
 			return {id: row.id ?? `case-${i + 1}`, text: row.symptom ?? row.text ?? '', negative, expected: negative ? undefined : (row.expected ?? (row.category ? expected[row.category] : undefined))};
 		});
