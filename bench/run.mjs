@@ -207,6 +207,17 @@ for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4']) {
 	results.holdouts[name] = {positives: r.positives, negatives: r.negatives, top1: r.top1, top3: r.top3, falseAlarms: r.falseAlarms};
 }
 
+// 5. Scheduler simulation on the reference flow: kdoctor's plan vs the best possible, all-parallel, all-sequential.
+const {planSchedule, optimalSchedule, serialSchedule, topologicalOrder} = await import(`${root}dist/core/provision/schedule.js`);
+const {REFERENCE_FLOW} = await import(`${root}dist/core/provision/reference-flow.js`);
+results.scheduler = [2048, 3072, 4096, 8192].map((budget) => {
+	const plan = planSchedule(REFERENCE_FLOW, budget);
+	const best = optimalSchedule(REFERENCE_FLOW, budget);
+	const parallel = serialSchedule(topologicalOrder(REFERENCE_FLOW), Number.MAX_SAFE_INTEGER);
+	const sequential = REFERENCE_FLOW.reduce((t, s) => t + s.durationMs, 0);
+	return {budgetMiB: budget, planS: plan.makespan / 1000, bestS: best.makespan / 1000, planPeakMiB: plan.peakMemoryMiB, parallelS: parallel.makespan / 1000, parallelPeakMiB: parallel.peakMemoryMiB, sequentialS: sequential / 1000};
+});
+
 writeFileSync(`${out}/results.json`, JSON.stringify(results, null, 2) + '\n');
 const t = results.throughput;
 console.log(`## kdoctor bench — ${results.date}
@@ -224,6 +235,10 @@ ratio kdoctor/grep -E time: ${t.ratioKdoctorToGrep ?? 'grep stopped'}; kdoctor/g
 ${results.pathological.map((p) => `| ${p.input} | ${p.ms} |`).join('\n')}
 
 diagnose --json on a small file: median ${results.latency.kdoctorMedianMs} ms, max ${results.latency.kdoctorMaxMs} ms (bare node -e 0: ${results.latency.bareNodeMedianMs} ms)
+
+| VM budget | kdoctor plan (s) | best possible (s) | kdoctor peak MiB | all-parallel (s, peak MiB) | all-sequential (s) |
+|---|---|---|---|---|---|
+${results.scheduler.map((r) => `| ${r.budgetMiB} MiB | ${r.planS} | ${r.bestS} | ${r.planPeakMiB} | ${r.parallelS}, ${r.parallelPeakMiB}${r.parallelPeakMiB > r.budgetMiB ? ' (over budget)' : ''} | ${r.sequentialS} |`).join('\n')}
 
 corpus (68 real cases): top-1 ${ev.top1}/${ev.positives}, top-3 ${ev.top3}/${ev.positives}, confident top-1 ${ev.top1Confident}/${ev.positives}, false alarms ${ev.falseAlarms}/${ev.negatives}
 ${Object.entries(results.holdouts).map(([n, r]) => `${n}: top-1 ${r.top1}/${r.positives}, top-3 ${r.top3}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives}`).join('\n')}
