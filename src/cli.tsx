@@ -33,6 +33,13 @@ function write(s: string): Promise<void> {
 	return new Promise((resolve) => (process.stdout.write(s) ? resolve() : process.stdout.once('drain', resolve)));
 }
 
+/** Runs a command that writes to a buffer and returns its exit code, then prints the buffer in one go. */
+async function emit(run: (out: {write(s: string): void}) => number | Promise<number>): Promise<void> {
+	let text = '';
+	process.exitCode = await run({write: (s) => (text += s)});
+	await write(text);
+}
+
 function globals(cmd: Command): GlobalOptions {
 	return cmd.optsWithGlobals() as GlobalOptions;
 }
@@ -101,20 +108,16 @@ Examples:
 		.option('--force', 'with --yes: apply even when the finding is only possible (< 50%)')
 		.option('--json', 'JSON output')
 		.action(async (id: string, opts: {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; force?: boolean; json?: boolean}, cmd: Command) => {
-			const out = {s: '', write(x: string) { this.s += x; }};
 			const {fixCommand} = await lazy.fix();
-			process.exitCode = await fixCommand(await loadCompiledKb(globals(cmd)), id, opts, out);
-			await write(out.s);
+			await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, opts, out));
 		});
 
 	program
 		.command('undo')
 		.description('revert the newest change kdoctor made (file edits are journaled)')
 		.action(async () => {
-			const out = {s: '', write(x: string) { this.s += x; }};
 			const {undoCommand} = await lazy.fix();
-			process.exitCode = undoCommand(out);
-			await write(out.s);
+			await emit((out) => undoCommand(out));
 		});
 
 	const kb = program.command('kb').description('inspect and check the knowledge base');
@@ -122,34 +125,26 @@ Examples:
 		.description('list every entry')
 		.option('--json', 'JSON output')
 		.action(async (opts: {json?: boolean}, cmd: Command) => {
-			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = (await lazy.kb()).kbList(await loadCompiledKb(globals(cmd)), out, opts.json === true);
-			await write(out.s);
+			await emit(async (out) => (await lazy.kb()).kbList(await loadCompiledKb(globals(cmd)), out, opts.json === true));
 		});
 	kb.command('show')
 		.description('show one entry: signals, confusions, remediations')
 		.argument('<id>', 'entry id (kdoctor kb list)')
 		.option('--json', 'JSON output')
 		.action(async (id: string, opts: {json?: boolean}, cmd: Command) => {
-			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = (await lazy.kb()).kbShow(await loadCompiledKb(globals(cmd)), id, out, opts.json === true);
-			await write(out.s);
+			await emit(async (out) => (await lazy.kb()).kbShow(await loadCompiledKb(globals(cmd)), id, out, opts.json === true));
 		});
 	kb.command('lint')
 		.description('reject unsafe patterns, duplicate ids and entries without examples')
 		.action(async (_opts: unknown, cmd: Command) => {
-			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = (await lazy.kb()).kbLint(await loadCompiledKb(globals(cmd)), out, useColor());
-			await write(out.s);
+			await emit(async (out) => (await lazy.kb()).kbLint(await loadCompiledKb(globals(cmd)), out, useColor()));
 		});
 	kb.command('test')
 		.description("run every entry's positive and negative examples")
 		.argument('[id]', 'only this entry')
 		.option('-v, --verbose', 'list passing examples too')
 		.action(async (id: string | undefined, opts: {verbose?: boolean}, cmd: Command) => {
-			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = (await lazy.kb()).kbTest(await loadCompiledKb(globals(cmd)), out, useColor(), id, opts.verbose === true);
-			await write(out.s);
+			await emit(async (out) => (await lazy.kb()).kbTest(await loadCompiledKb(globals(cmd)), out, useColor(), id, opts.verbose === true));
 		});
 
 	kb.command('eval')
@@ -175,9 +170,7 @@ Examples:
 					throw new InputError(`${opts.expect}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
 				}
 			}
-			const out = {s: '', write(x: string) { this.s += x; }};
-			process.exitCode = (await lazy.kb()).kbEval(await loadCompiledKb(globals(cmd)), read(casesPath), expected, out, opts.json === true);
-			await write(out.s);
+			await emit(async (out) => (await lazy.kb()).kbEval(await loadCompiledKb(globals(cmd)), read(casesPath), expected, out, opts.json === true));
 		});
 
 	return program;

@@ -24,7 +24,8 @@ export type DoctorState = {
 	message?: Message;
 	search: string;
 	setInputs(inputs: InputResult[]): void;
-	move(delta: number): void;
+	/** Selects a row; the screen clamps the index to what it shows. */
+	select(index: number): void;
 	setView(view: View): void;
 	setFilter(filter: string): void;
 	setFiltering(on: boolean): void;
@@ -52,7 +53,7 @@ export function createDoctorStore(initial: Partial<Pick<DoctorState, 'inputs' | 
 		busy: false,
 		search: '',
 		setInputs: (inputs) => set({inputs, rows: rowsOf(inputs), selected: 0}),
-		move: (delta) => set((s) => ({selected: s.selected + delta})),
+		select: (index) => set({selected: Math.max(0, index)}),
 		setView: (view) => set({view}),
 		setFilter: (filter) => set({filter, selected: 0}),
 		setFiltering: (filtering) => set({filtering}),

@@ -263,14 +263,7 @@ export class TextScanner {
 			s = prev + 1;
 		}
 		if (before.length < CONTEXT && s === 0 && !this.continuing) before.unshift(...this.tail.slice(-(CONTEXT - before.length)));
-		const after: string[] = [];
-		let e = end;
-		while (after.length < CONTEXT && e + 1 < limit) {
-			let next = buf.indexOf(NL, e + 1);
-			if (next === -1 || next > limit) next = limit;
-			after.push(clip(decodeLine(buf, e + 1, next), 0));
-			e = next;
-		}
+		const after = end + 1 < limit ? linesFrom(buf, end + 1, limit, CONTEXT) : [];
 		return {line, text: clip(lineText, at), before, after, captures};
 	}
 
@@ -290,14 +283,7 @@ export class TextScanner {
 
 	/** Context lines that arrive in a later chunk than their evidence line. */
 	private fillAfter(buf: Buffer, from: number, to: number): void {
-		const lines: string[] = [];
-		let pos = from;
-		while (lines.length < CONTEXT && pos < to) {
-			let nl = buf.indexOf(NL, pos);
-			if (nl === -1 || nl > to) nl = to;
-			lines.push(clip(decodeLine(buf, pos, nl), 0));
-			pos = nl + 1;
-		}
+		const lines = linesFrom(buf, from, to, CONTEXT);
 		for (const hit of this.needAfter) hit.after.push(...lines.slice(0, CONTEXT - hit.after.length));
 		this.needAfter = this.needAfter.filter((h) => h.after.length < CONTEXT);
 	}
@@ -357,6 +343,18 @@ function nextLineEnd(from: number, to: number, st: Int32Array): number {
 	if (from >= to) return -1;
 	st[KIND] = 1;
 	return from;
+}
+
+/** Up to `max` lines of buf[pos, to), decoded and clipped for display. */
+function linesFrom(buf: Buffer, pos: number, to: number, max: number): string[] {
+	const lines: string[] = [];
+	while (lines.length < max && pos < to) {
+		let nl = buf.indexOf(NL, pos);
+		if (nl === -1 || nl > to) nl = to;
+		lines.push(clip(decodeLine(buf, pos, nl), 0));
+		pos = nl + 1;
+	}
+	return lines;
 }
 
 /** Skips an ANSI escape (ESC [ … final byte) so colour codes do not break a literal in two. */

@@ -81,8 +81,8 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				if (key.escape) {
 					s.setSearch('');
 					s.setView('list');
-				} else if (key.upArrow) s.move(-1);
-				else if (key.downArrow) s.move(1);
+				} else if (key.upArrow) s.select(selected - 1);
+				else if (key.downArrow) s.select(selected + 1);
 				else if (key.backspace || key.delete) s.setSearch(s.search.slice(0, -1));
 				else if (input && !key.ctrl && !key.meta && !key.return) s.setSearch(s.search + input);
 				return;
@@ -105,8 +105,8 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				return;
 			}
 			if (input === 'u') return intents.undo();
-			if (key.upArrow || input === 'k') return s.move(selected - s.selected - 1);
-			if (key.downArrow || input === 'j') return s.move(selected - s.selected + 1);
+			if (key.upArrow || input === 'k') return s.select(selected - 1);
+			if (key.downArrow || input === 'j') return s.select(selected + 1);
 			if (key.return || key.rightArrow) return s.setView('detail');
 			if (key.escape || key.leftArrow) {
 				s.say(undefined);
