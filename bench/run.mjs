@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: diagnosis throughput and memory vs grep -E -f (same run, same file), pathological lines,
-// CLI start-up latency, and corpus accuracy. Writes bench/out/results.json and prints a Markdown summary.
+// CLI start-up latency, corpus accuracy, and (bench/provision.mjs) real Podman builds under a memory budget.
+// Writes bench/out/results.json and prints a Markdown summary.
 import {spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, openSync, closeSync, writeSync, writeFileSync, readFileSync, statSync} from 'node:fs';
 import {cpus, totalmem} from 'node:os';
@@ -243,3 +244,6 @@ ${results.scheduler.map((r) => `| ${r.budgetMiB} MiB | ${r.planS} | ${r.bestS} |
 corpus (68 real cases): top-1 ${ev.top1}/${ev.positives}, top-3 ${ev.top3}/${ev.positives}, confident top-1 ${ev.top1Confident}/${ev.positives}, false alarms ${ev.falseAlarms}/${ev.negatives}
 ${Object.entries(results.holdouts).map(([n, r]) => `${n}: top-1 ${r.top1}/${r.positives}, top-3 ${r.top3}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives}`).join('\n')}
 ${results.corpus.misses.map((m) => `  miss: ${m}`).join('\n')}`);
+
+// Real Podman builds under a memory budget: kdoctor's schedule vs all-parallel vs all-sequential (same run).
+if (process.env.BENCH_SKIP_PROVISION !== '1') spawnSync(process.execPath, [`${root}bench/provision.mjs`], {stdio: 'inherit'});

@@ -10,7 +10,11 @@ const lazy = {
 	diagnose: () => import('./commands/diagnose.js'),
 	fix: () => import('./commands/fix.js'),
 	kb: () => import('./commands/kb.js'),
+	up: () => import('./commands/up.js'),
 };
+
+/** What Ctrl-C does: by default exit at once; `up` replaces it so the run can stop its children first. */
+let interruptHandler: (() => void) | undefined;
 async function loadCompiledKb(opts: GlobalOptions) {
 	return (await lazy.context()).loadCompiledKb(opts);
 }
@@ -38,6 +42,22 @@ async function emit(run: (out: {write(s: string): void}) => number | Promise<num
 	let text = '';
 	process.exitCode = await run({write: (s) => (text += s)});
 	await write(text);
+}
+
+/** Asks what to do with a cluster that already exists; only on a terminal, before the run screen starts. */
+async function askClusterChoice(question: string): Promise<'reuse' | 'recreate' | 'abort'> {
+	const {createInterface} = await import('node:readline/promises');
+	const rl = createInterface({input: process.stdin, output: process.stderr});
+	try {
+		for (;;) {
+			const a = (await rl.question(`${question}: [r]euse it, re[c]reate it, or [a]bort? `)).trim().toLowerCase();
+			if (a === 'r' || a === 'reuse') return 'reuse';
+			if (a === 'c' || a === 'recreate') return 'recreate';
+			if (a === 'a' || a === 'abort' || a === '') return 'abort';
+		}
+	} finally {
+		rl.close();
+	}
 }
 
 function globals(cmd: Command): GlobalOptions {
@@ -120,6 +140,78 @@ Examples:
 			await emit((out) => undoCommand(out));
 		});
 
+	program
+		.command('up')
+		.description('bring up the E2E environment of a profile: build, cluster, load, deploy, health — and diagnose what fails')
+		.option('-p, --profile <name>', 'profile from profiles.yaml or kdoctor.yaml', 'demo')
+		.option('--source <dir>', "the checkout a profile builds from (kubernaut-gateway: Kubernaut's repository)")
+		.option('--provider <name>', 'kind, or existing (a cluster from a kubeconfig context)', 'kind')
+		.option('--engine <name>', 'podman or docker', 'podman')
+		.option('--context <name>', 'existing provider: kubeconfig context (default: the current one)')
+		.option('--kubeconfig <file>', 'existing provider: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+		.option('--containerd-socket <path>', 'existing provider: import images through this containerd socket')
+		.option('--registry <host/prefix>', 'existing provider: push images to this registry instead')
+		.option('--node-address <host>', "existing provider: the address NodePorts answer on (default: the profile URL's host)")
+		.option('--reuse', 'use the cluster if it already exists')
+		.option('--recreate', 'delete the cluster if it already exists, then create it')
+		.option('--rebuild', 'build every image even when one with the same inputs exists')
+		.option('--cleanup', 'delete the cluster after a failure (default: keep it for inspection)')
+		.option('--coverage', 'build with GOFLAGS=-cover, mount /coverdata, and write coverage reports at the end')
+		.option('--build-arg <NAME=VALUE>', 'build arg for every image (repeatable), e.g. BUILDER_IMAGE=localhost/go-toolset:1', collect)
+		.option('--memory <MiB>', "memory budget for builds and the node (default: what the engine reports)")
+		.option('--images-only', 'build (or find cached) every image of the profile and stop: no cluster')
+		.option('--plan', 'print the plan (steps, dependencies, memory, schedule) without running it')
+		.option('--json', 'JSON Lines events (with --plan: the plan as JSON)')
+		.option('--plain', 'plain timestamped lines even on a terminal')
+		.addHelpText(
+			'after',
+			`
+Exit status: 0 the environment is up, 1 a step failed (the diagnosis is shown), 2 usage or setup error, 130 interrupted.
+Examples:
+  kdoctor up --plan
+  kdoctor up --profile kubernaut-gateway --source ~/src/kubernaut --reuse
+  kdoctor up --provider existing --context kind-dev --containerd-socket /run/containerd/containerd.sock`,
+		)
+		.action(async (opts: import('./commands/up.js').UpOptions & {plain?: boolean}, cmd: Command) => {
+			const g = globals(cmd);
+			const kbc = await loadCompiledKb(g);
+			const {upCommand} = await lazy.up();
+			const tty = interactive(opts) && !opts.plan;
+			let listener: (ev: import('./core/provision/events.js').RunEvent) => void;
+			let done: (() => Promise<void>) | undefined;
+			let cancel = () => {};
+			if (opts.json && !opts.plan) listener = (await import('./plain/up-lines.js')).jsonLines((s) => process.stdout.write(s));
+			else if (tty) {
+				const {createDoctorStore} = await import('./state/store.js');
+				const {runUpScreen} = await import('./ui/run-up.js');
+				const store = createDoctorStore();
+				listener = (ev) => store.getState().upEvent(ev);
+				let screen: Promise<void> | undefined;
+				const first = listener;
+				listener = (ev) => {
+					if (!screen) screen = runUpScreen(store, {onCancel: () => cancel(), onIntent: () => {}});
+					first(ev);
+				};
+				done = async () => {
+					await screen;
+				};
+			} else listener = (await import('./plain/up-lines.js')).createPlainUpRenderer((s) => process.stdout.write(s), {color: useColor()});
+			let text = '';
+			const code = await upCommand(kbc, opts, g.config, {
+				write: (s) => (text += s),
+				listener,
+				ask: process.stdin.isTTY && !opts.json ? askClusterChoice : undefined,
+				onInterrupt: (fn) => {
+					cancel = fn;
+					interruptHandler = fn;
+				},
+				done,
+			});
+			interruptHandler = undefined;
+			await write(text);
+			process.exitCode = code;
+		});
+
 	const kb = program.command('kb').description('inspect and check the knowledge base');
 	kb.command('list')
 		.description('list every entry')
@@ -178,6 +270,10 @@ Examples:
 
 /** Runs the CLI; every failure a user can cause ends as one line on stderr and exit code 2. */
 export async function main(argv: string[]): Promise<void> {
+	// Ink's colour library honours FORCE_COLOR but not NO_COLOR; it loads lazily, after this line.
+	// Node warns when both are set, so NO_COLOR is turned into FORCE_COLOR=0 rather than kept beside it.
+	if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
+	if (process.env.NO_COLOR !== undefined && process.env.FORCE_COLOR !== undefined) delete process.env.NO_COLOR;
 	const program = buildProgram();
 	program.exitOverride();
 	for (const sub of program.commands) {
@@ -202,7 +298,14 @@ export async function main(argv: string[]): Promise<void> {
 	}
 }
 
+let interrupts = 0;
 process.on('SIGINT', () => {
+	interrupts++;
+	if (interruptHandler && interrupts === 1) {
+		process.stderr.write('\nkdoctor: stopping: ending every child process (Ctrl-C again to quit at once)\n');
+		interruptHandler();
+		return;
+	}
 	process.stderr.write('\nkdoctor: interrupted\n');
 	process.exit(130);
 });

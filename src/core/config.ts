@@ -1,5 +1,6 @@
 import {parse} from 'yaml';
 import {z} from 'zod';
+import {ProfilesSchema} from './provision/profile.js';
 
 export const ConfigSchema = z.strictObject({
 	policy: z
@@ -8,6 +9,8 @@ export const ConfigSchema = z.strictObject({
 			allowedBaseRegistries: z.array(z.string().min(1)).optional(),
 		})
 		.default({}),
+	/** Provisioning profiles for `kdoctor up`; they add to (or replace, by name) the built-in ones. */
+	profiles: ProfilesSchema.optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -1,5 +1,3 @@
-import {openSync} from 'node:fs';
-import {ReadStream} from 'node:tty';
 import {render} from 'ink';
 import {createFsPort} from '../adapters/fs-port.js';
 import {createJournal} from '../adapters/journal.js';
@@ -8,17 +6,9 @@ import type {CompiledKb} from '../core/kb/compile.js';
 import {createRemediationIntents} from '../commands/remediation-intents.js';
 import {createDoctorStore} from '../state/store.js';
 import {DiagnoseScreen} from './screens/diagnose-screen.js';
+import {keyboard} from './keyboard.js';
 import {StoreProvider} from './store-context.js';
 
-/** Keys still work when the log itself came through a pipe: read them from the terminal. */
-function keyboard(): NodeJS.ReadStream {
-	if (process.stdin.isTTY) return process.stdin;
-	try {
-		return new ReadStream(openSync('/dev/tty', 'r')) as unknown as NodeJS.ReadStream;
-	} catch {
-		return process.stdin;
-	}
-}
 
 /** Renders the diagnose screen until the user quits; the only place diagnose calls render(). */
 export async function runDiagnoseTui(compiled: CompiledKb, results: DiagnosedInput[]): Promise<void> {

@@ -1,0 +1,3 @@
+module kdoctor.dev/demo
+
+go 1.22

@@ -1,0 +1,101 @@
+import type {Facts} from '../diagnose/score.js';
+import type {EventFacts, PodFacts} from './ports.js';
+
+/** Waiting reasons that never clear on their own: the wait ends at once instead of at its timeout. */
+export const FINAL_WAITING = new Set(['ErrImageNeverPull', 'CrashLoopBackOff', 'CreateContainerConfigError', 'InvalidImageName', 'CreateContainerError', 'RunContainerError']);
+
+/** Pull failures that may be transient (a slow registry): final only after this long. */
+export const PULL_GRACE_MS = 60_000;
+
+/** Repository without registry host, localhost/ or tag: what "the node holds a similar image" compares. */
+export function repositoryOf(ref: string): string {
+	let r = ref.replace(/@sha256:[0-9a-f]+$/, '');
+	const slash = r.lastIndexOf('/');
+	const colon = r.lastIndexOf(':');
+	if (colon > slash) r = r.slice(0, colon);
+	const parts = r.split('/');
+	if (parts.length > 1 && (parts[0]!.includes('.') || parts[0]!.includes(':') || parts[0] === 'localhost')) parts.shift();
+	if (parts[0] === 'library' && parts.length === 2) parts.shift();
+	return parts.join('/');
+}
+
+/** Why a pod is a reason to stop waiting now, or undefined while it may still become healthy. */
+export function finalProblem(pod: PodFacts, nowMs: number): string | undefined {
+	for (const c of pod.containers) {
+		if (c.waitingReason && FINAL_WAITING.has(c.waitingReason)) return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
+		if (c.terminatedReason === 'OOMKilled' || c.lastTerminatedReason === 'OOMKilled') return `${pod.name}/${c.name}: OOMKilled`;
+		if ((c.waitingReason === 'ImagePullBackOff' || c.waitingReason === 'ErrImagePull') && nowMs - Date.parse(pod.createdAt) > PULL_GRACE_MS)
+			return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
+	}
+	if (pod.unschedulableMessage && nowMs - Date.parse(pod.createdAt) > PULL_GRACE_MS) return `${pod.name}: unschedulable (${pod.unschedulableMessage})`;
+	return undefined;
+}
+
+/** Facts from plain values, for checks kdoctor makes itself (ports, the node's images). */
+export function simpleFacts(values: Record<string, (string | number | boolean)[]>, source: 'cluster' | 'host' | 'engine' | 'run'): Facts {
+	const out: Facts = {};
+	for (const [k, vs] of Object.entries(values)) out[k] = vs.map((value) => ({value, text: `${k} = ${value}`, source}));
+	return out;
+}
+
+export type LiveEvidence = {text: string; facts: Facts};
+
+/**
+ * Turns what the API server says about unhealthy pods into the KB's inputs: structured facts for the `when`
+ * signals, and text (status lines as kubectl describe shows them, events, previous and current logs) for
+ * the patterns, so a live failure is diagnosed by the same entries as a saved log.
+ */
+export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages: string[] | undefined, logs: Map<string, string>, nowMs: number): LiveEvidence {
+	const facts: Facts = {};
+	const push = (k: string, v: string | number | boolean, text?: string) => {
+		(facts[k] ??= []).push({value: v, text: text ?? `${k} = ${v}`, source: 'cluster'});
+	};
+	const lines: string[] = [];
+	const nodeRepos = new Set((nodeImages ?? []).map(repositoryOf));
+	for (const p of pods) {
+		if (p.ready && p.phase === 'Running') continue;
+		lines.push(`pod ${p.namespace}/${p.name}: phase ${p.phase}, ready ${p.ready}`);
+		if (!p.ready) push('pod.notReadySeconds', Math.round((nowMs - Date.parse(p.createdAt)) / 1000));
+		if (p.unschedulableMessage) {
+			push('pod.unschedulable', true);
+			lines.push(`  Warning  FailedScheduling  ${p.unschedulableMessage}`);
+		}
+		for (const c of p.containers) {
+			if (c.waitingReason) {
+				push('pod.waitingReason', c.waitingReason);
+				lines.push(`  container ${c.name} (${c.image}): Waiting, Reason: ${c.waitingReason}${c.waitingMessage ? `, Message: ${c.waitingMessage}` : ''}`);
+				if (['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff'].includes(c.waitingReason) && nodeImages) {
+					const similar = nodeImages.some((n) => n !== c.image && repositoryOf(n) === repositoryOf(c.image));
+					push('image.nodeHasSimilar', similar || (!nodeImages.includes(c.image) && nodeRepos.has(repositoryOf(c.image))));
+				}
+			}
+			if (c.terminatedReason) {
+				push('pod.terminatedReason', c.terminatedReason);
+				lines.push(`  container ${c.name}: Terminated, Reason: ${c.terminatedReason}, Exit Code: ${c.exitCode ?? '?'}`);
+			}
+			if (c.lastTerminatedReason) {
+				push('pod.terminatedReason', c.lastTerminatedReason);
+				lines.push(`  container ${c.name}: Last State: Terminated, Reason: ${c.lastTerminatedReason}, Exit Code: ${c.lastExitCode ?? '?'}, Restart Count: ${c.restartCount}`);
+			}
+			const code = c.exitCode ?? c.lastExitCode;
+			if (code !== undefined) push('pod.exitCode', code);
+			for (const previous of [true, false]) {
+				const log = logs.get(`${p.name}/${c.name}/${previous ? 'previous' : 'current'}`);
+				if (log && log.trim()) {
+					lines.push(`  --- logs of ${c.name}${previous ? ' (previous container)' : ''} ---`);
+					lines.push(...log.trimEnd().split('\n').slice(-60));
+				}
+			}
+		}
+	}
+	for (const e of events) {
+		if (e.type === 'Normal' && !['Pulled', 'Killing'].includes(e.reason)) continue;
+		push('event.reason', e.reason);
+		lines.push(`  ${e.type}  ${e.reason}  ${e.kind.toLowerCase()}/${e.object}  ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`);
+	}
+	if (nodeImages) {
+		lines.push('  --- images in the node ---');
+		lines.push(...nodeImages.map((n) => `  ${n}`));
+	}
+	return {text: lines.join('\n'), facts};
+}

@@ -1,0 +1,3 @@
+module kdoctor.local/cluster/pause
+
+go 1.22

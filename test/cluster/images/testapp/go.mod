@@ -1,0 +1,3 @@
+module kdoctor.local/cluster/testapp
+
+go 1.22

@@ -1,0 +1,87 @@
+// Command testapp is the one program of the cluster's test image: a static binary (no base image can
+// be pulled here) that serves HTTP, or prints and exits, so tests can make healthy and failing pods.
+//
+//	testapp            serve HTTP on $PORT (8080): every path answers "ok <hostname>"
+//	testapp exit N MSG print MSG on stdout and stderr, then exit with code N (a crash loop, a Job)
+//	testapp sleep      block until SIGTERM
+//	testapp get URL    print the body of URL, exit 1 if it cannot be fetched (DNS and Service checks)
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+)
+
+func main() {
+	args := os.Args[1:]
+	if len(args) == 0 {
+		serve()
+		return
+	}
+	switch args[0] {
+	case "exit":
+		code := 0
+		if len(args) > 1 {
+			code, _ = strconv.Atoi(args[1])
+		}
+		msg := "testapp exiting"
+		if len(args) > 2 {
+			msg = args[2]
+		}
+		fmt.Fprintln(os.Stdout, msg)
+		fmt.Fprintln(os.Stderr, msg)
+		os.Exit(code)
+	case "sleep":
+		waitForSignal()
+	case "get":
+		if len(args) < 2 {
+			fmt.Fprintln(os.Stderr, "testapp get: a URL is needed")
+			os.Exit(2)
+		}
+		res, err := http.Get(args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		fmt.Print(string(body))
+		if res.StatusCode != http.StatusOK {
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "testapp: unknown command %q\n", args[0])
+		os.Exit(2)
+	}
+}
+
+func serve() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	host, _ := os.Hostname()
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "ok %s\n", host)
+	})
+	go func() {
+		waitForSignal()
+		os.Exit(0)
+	}()
+	fmt.Printf("testapp listening on :%s\n", port)
+	if err := http.ListenAndServe(":"+port, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func waitForSignal() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	<-sigs
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Builds kdoctor's test world on a fresh Debian 12 machine (root, no container registry):
+# Podman configured to run here, and four local stand-in images made without any pull:
+#   localhost/kdoctor-world/go-toolset:1   for registry.access.redhat.com/ubi9/go-toolset (host Go + busybox)
+#   localhost/kdoctor-world/ubi-minimal:1  for registry.access.redhat.com/ubi9/ubi-minimal (busybox)
+#   localhost/kdoctor-world/postgres:1     for docker.io/library/postgres:16-alpine (Debian's PostgreSQL 15)
+#   localhost/kdoctor-world/redis:1        for redis:7-alpine (Debian's Redis 7)
+# Idempotent: every step is skipped when its result already exists, so a warm run takes a second.
+set -euo pipefail
+
+start=$(date +%s)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${KDOCTOR_WORLD_CACHE:-/var/cache/kdoctor-world}
+# KDOCTOR_WORLD_PREFIX exists to time a cold run beside a world that others are using; normal runs leave it unset.
+prefix=${KDOCTOR_WORLD_PREFIX:-localhost/kdoctor-world}
+mirror=${KDOCTOR_WORLD_MIRROR:-http://deb.debian.org/debian}
+log() { printf 'world: %s\n' "$*"; }
+
+[ "$(id -u)" = 0 ] || { echo 'world: setup.sh must run as root (apt-get, podman import, debootstrap)' >&2; exit 1; }
+
+# Packages: Podman with runc (crun fails on setrlimit here), containerd and CNI for the node stand-in, busybox for the tiny rootfs, debootstrap for the data services.
+pkgs=(podman runc containerd containernetworking-plugins busybox-static iptables conntrack socat debootstrap ca-certificates)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Podman config: no default ulimits (setrlimit is refused in this sandbox), runc, and cgroupfs (no systemd session for the systemd manager).
+conf=/etc/containers/containers.conf
+want='[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"'
+if ! { grep -q '^default_ulimits = \[\]' "$conf" && grep -q '^runtime = "runc"' "$conf" && grep -q '^cgroup_manager = "cgroupfs"' "$conf"; } 2>/dev/null; then
+	# Keep whatever was there: an admin's settings are worth a backup, not a silent overwrite.
+	[ -s "$conf" ] && cp "$conf" "$conf.kdoctor-world.bak" && log "kept the old $conf as $conf.kdoctor-world.bak"
+	mkdir -p /etc/containers
+	printf '%s\n' "$want" >"$conf"
+	log "wrote $conf"
+fi
+
+# Fills DIR with busybox (every applet as a link), the host CA bundle, /tmp 1777 and the given passwd lines.
+make_busybox_rootfs() {
+	local dir=$1 passwd=$2 group=$3
+	mkdir -p "$dir"/{bin,usr/bin,sbin,etc/ssl/certs,root,tmp,var/tmp}
+	cp /bin/busybox "$dir/bin/busybox"
+	# One link per applet in /bin, so `sh`, `ls`, `wget`, `nc` … work as in a real distro image.
+	for a in $("$dir/bin/busybox" --list); do [ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"; done
+	ln -sf ../../bin/env "$dir/usr/bin/env"
+	cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
+	# Red Hat's path for the same bundle, so a Go binary finds it either way.
+	mkdir -p "$dir/etc/pki/tls/certs" && ln -s ../../../ssl/certs/ca-certificates.crt "$dir/etc/pki/tls/certs/ca-bundle.crt"
+	printf '%s\n' "$passwd" >"$dir/etc/passwd"
+	printf '%s\n' "$group" >"$dir/etc/group"
+	chmod 1777 "$dir/tmp" "$dir/var/tmp"
+}
+
+# `podman import` of a folder: numeric owners, so uid 1001 stays 1001 whatever the host's passwd says.
+import_dir() {
+	local dir=$1 image=$2; shift 2
+	tar --numeric-owner -C "$dir" -cf - . | podman import --quiet "$@" - "$image" >/dev/null
+}
+
+work=$(mktemp -d /tmp/kdoctor-world.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if ! podman image exists "$prefix/go-toolset:1"; then
+	# Go may be installed without being on root's PATH (/usr/local/go is where the official tarball goes).
+	goexe=$(command -v go || echo /usr/local/go/bin/go)
+	goroot=$("$goexe" env GOROOT 2>/dev/null || true)
+	log "building $prefix/go-toolset:1 (host Go $("$goexe" version 2>/dev/null | awk '{print $3}'))"
+	[ -x "$goroot/bin/go" ] || { echo "world: no Go toolchain on the host (go env GOROOT); install Go first" >&2; exit 1; }
+	r=$work/go-toolset
+	make_busybox_rootfs "$r" 'root:x:0:0:root:/root:/bin/sh
+default:x:1001:0:Default Application User:/opt/app-root/src:/bin/sh' 'root:x:0:'
+	mkdir -p "$r/usr/local" "$r/opt/app-root/src"
+	# GOROOT without its own test suite and API lists: nothing a build reads, 30 MB less per import.
+	tar -C "$goroot" --exclude=./test --exclude=./api -cf - . | { mkdir -p "$r/usr/local/go" && tar -C "$r/usr/local/go" -xf -; }
+	chown -R 1001:0 "$r/opt/app-root"
+	# Env like UBI's go-toolset (HOME is the workdir, user 1001); GOCACHE/GOPATH in /tmp so 1001 can always write them, GOTOOLCHAIN=local so no toolchain download is ever tried.
+	import_dir "$r" "$prefix/go-toolset:1" \
+		--change 'ENV PATH=/usr/local/go/bin:/bin:/usr/bin' \
+		--change 'ENV GOTOOLCHAIN=local' \
+		--change 'ENV HOME=/opt/app-root/src' \
+		--change 'ENV GOCACHE=/tmp/go-cache' \
+		--change 'ENV GOPATH=/tmp/go' \
+		--change 'WORKDIR /opt/app-root/src' \
+		--change 'USER 1001' \
+		--change 'CMD ["/bin/sh"]'
+	rm -rf "$r"
+fi
+
+if ! podman image exists "$prefix/ubi-minimal:1"; then
+	log "building $prefix/ubi-minimal:1"
+	r=$work/ubi-minimal
+	make_busybox_rootfs "$r" 'root:x:0:0:root:/root:/bin/sh
+default:x:1001:0:Default Application User:/opt/app-root/src:/bin/sh
+nobody:x:65534:65534:Kernel Overflow User:/:/sbin/nologin' 'root:x:0:
+nobody:x:65534:'
+	mkdir -p "$r/opt/app-root/src" "$r/usr/local/bin"
+	chown 1001:0 "$r/opt/app-root/src"
+	import_dir "$r" "$prefix/ubi-minimal:1" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'CMD ["/bin/sh"]'
+	rm -rf "$r"
+fi
+
+# One Debian rootfs for both data services, made once (debootstrap is the slow part) and kept in the cache.
+rootfs=$cache/rootfs
+if ! podman image exists "$prefix/postgres:1" || ! podman image exists "$prefix/redis:1"; then
+	if ! podman image exists "$prefix/debian-data:1"; then
+		if [ ! -e "$rootfs/.complete" ]; then
+			log "debootstrap bookworm (postgresql, redis-server) into $rootfs"
+			rm -rf "$rootfs.partial" && mkdir -p "$cache"
+			debootstrap --variant=minbase --include=postgresql,redis-server bookworm "$rootfs.partial" "$mirror" >"$cache/debootstrap.log" 2>&1 \
+				|| { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+			# Dead weight, 260 MB of 640: the package's own cluster (the entrypoint runs initdb into PGDATA), apt caches, docs,
+			# and LLVM with z3, needed only by PostgreSQL's optional JIT (without llvmjit.so the server simply runs with jit off).
+			(cd "$rootfs.partial" && rm -rf var/lib/postgresql/15 etc/postgresql/15 var/cache/apt/archives/*.deb var/lib/apt/lists/* \
+				usr/share/doc usr/share/man usr/share/locale usr/lib/*-linux-gnu/libLLVM-14.so* usr/lib/*-linux-gnu/libz3.so* \
+				usr/lib/postgresql/15/lib/llvmjit* usr/lib/postgresql/15/lib/bitcode)
+			touch "$rootfs.partial/.complete"
+			rm -rf "$rootfs" && mv "$rootfs.partial" "$rootfs"
+		fi
+		log "importing $prefix/debian-data:1"
+		import_dir "$rootfs" "$prefix/debian-data:1" --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["/bin/bash"]'
+	fi
+	# The same Dockerfiles the demo profile builds; here on the local base, so nothing is pulled or installed.
+	for svc in postgres redis; do
+		podman image exists "$prefix/$svc:1" && continue
+		log "building $prefix/$svc:1"
+		podman build --quiet --build-arg "BASE_IMAGE=$prefix/debian-data:1" -t "$prefix/$svc:1" \
+			-f "$repo/dockerfiles/$svc.Dockerfile" "$repo/dockerfiles/data" >/dev/null
+	done
+fi
+
+present=0
+for i in go-toolset ubi-minimal postgres redis; do podman image exists "$prefix/$i:1" && present=$((present + 1)); done
+echo "world: ready: $present/4 images ($prefix/{go-toolset,ubi-minimal,postgres,redis}:1) in $(($(date +%s) - start))s"
+[ "$present" = 4 ]
