@@ -189,7 +189,18 @@ Examples:
 				let screen: Promise<void> | undefined;
 				const first = listener;
 				listener = (ev) => {
-					if (!screen) screen = runUpScreen(store, {onCancel: () => cancel(), onIntent: () => {}});
+					if (!screen)
+						screen = runUpScreen(store, {
+							onCancel: () => cancel(),
+							// The fix is shown with the command that previews and applies it from this run's log.
+							onIntent: (intent) => {
+								const rem = kbc.kb.byId.get(intent.findingId)?.remediations.find((r) => r.key === intent.key);
+								const runDir = store.getState().up.run?.runDir;
+								if (!rem || !runDir) return;
+								const how = rem.command ? `the command: ${rem.command.join(' ')}` : `kdoctor fix ${intent.findingId} --from ${runDir}/run.log --key ${intent.key}`;
+								store.getState().say({kind: 'info', text: `${rem.title}: ${rem.change}. To apply: ${how}`});
+							},
+						});
 					first(ev);
 				};
 				done = async () => {

@@ -143,6 +143,36 @@ world.describe('the demo images, built from the local bases and run end-to-end i
 		expect(pct).toMatch(/kdoctor\.dev\/demo\/internal\/datastorage\s+coverage: [1-9]\d*\.\d% of statements/);
 	});
 
+	it("kdoctor up's coverage step turns that data into text and HTML reports (real go tool covdata; the API server is a stand-in)", {timeout: 120_000}, async () => {
+		const {createFlow} = await import('../src/core/provision/flow.js');
+		const {createExec} = await import('../src/adapters/exec.js');
+		const {ProfileSchema} = await import('../src/core/provision/profile.js');
+		const profile = ProfileSchema.parse({namespace: 'kdoctor-demo', images: [{name: 'datastorage', repository: 'd', dockerfile: 'dockerfiles/datastorage.Dockerfile', context: 'demo'}], cluster: {name: 'c'}, deploy: [{id: 'ds', files: ['x'], coverage: ['datastorage']}]});
+		const scaled: string[] = [];
+		// Stand-in for the API server (the real one is the test-cluster issue's): the Deployment scales to zero and its pods are gone.
+		const kube = {scale: async (_ns: string, name: string, n: number) => void scaled.push(`${name}=${n}`), pods: async () => []} as never;
+		const runDir = join(dir, 'run');
+		const flow = createFlow(
+			{kube: async () => kube, exec: createExec(), sleep: async () => {}, now: Date.now, listFiles: (d: string) => readdirSync(d), mkdirp: (p: string) => sh(['mkdir', '-p', p]), remove: () => {}} as never,
+			{
+				plan: {images: new Map([['datastorage', {spec: profile.images[0]!}]]), deploys: new Map([['ds', {...profile.deploy[0]!, images: []}]])} as never,
+				profile,
+				cluster: {} as never,
+				sourceDir: ROOT,
+				runDir,
+				coverdataDir: coverdata,
+				join,
+				resolvePath: (p: string) => join(ROOT, p),
+			} as never,
+		);
+		const lines: string[] = [];
+		const out = await flow({id: 'coverage', title: 'c', kind: 'coverage', deps: [], memoryMiB: 0, memorySource: 'default', residentMiB: 0, estimateMs: 0}, {signal: new AbortController().signal, attempt: 1, memoryMiB: 0, line: (l) => lines.push(l), note: () => {}});
+		expect(scaled).toEqual(['datastorage=0']);
+		expect(out.note).toMatch(/^\d+\.\d% of statements; reports in .*\/coverage$/);
+		expect(lines.join('\n')).toMatch(/kdoctor\.dev\/demo\/internal\/datastorage\s+coverage: [1-9]\d*\.\d% of statements/);
+		expect(readdirSync(join(runDir, 'coverage')).sort()).toEqual(['coverage.html', 'coverage.out']);
+	});
+
 	it('a wrong PostgreSQL password exits 1 with the server\'s own error, which the KB calls db-auth-failed', {timeout: 120_000}, async () => {
 		const r = runOnce(DATASTORAGE, ['serve'], {CONFIG_PATH: '/etc/datastorage/config.json', POSTGRES_PASSWORD: 'not_the_password'}, dsMounts());
 		expect(r.code).toBe(1);

@@ -3,7 +3,9 @@ import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync} from 
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {createServer} from 'node:net';
 import {CLI} from './helpers/cli.js';
+import {kindBinary} from './helpers/world.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux) console.log('tui-tmux: skipped: tmux is not installed (.ci/run installs it; apt-get install tmux)');
@@ -55,4 +57,43 @@ describe.skipIf(!hasTmux)('the real terminal UI, driven through tmux', () => {
 		expect(end).toMatch(/EXIT=1/);
 		expect(end).not.toMatch(/\bERROR\b/);
 	});
+});
+
+const hasPodman = spawnSync('podman', ['--version']).status === 0;
+describe.skipIf(!hasTmux || !hasPodman || !kindBinary())('kdoctor up on a real terminal', () => {
+	it('shows the timeline, stops at pre-flight on a held host port with the diagnosis panel, quits with exit 1', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'kdoctor-tmux-up-'));
+		const server = createServer();
+		await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+		const port = (server.address() as {port: number}).port;
+		const root = new URL('..', import.meta.url).pathname;
+		writeFileSync(
+			join(dir, 'kdoctor.yaml'),
+			`profiles:\n  ports:\n    source: ${root}\n    namespace: p\n    images:\n      - {name: gateway, repository: kdoctor-demo/gateway, dockerfile: dockerfiles/gateway.Dockerfile, context: demo}\n    cluster:\n      name: kdoctor-tmux\n      ports: [{containerPort: 30080, hostPort: ${port}}]\n    deploy:\n      - {id: gw, files: [manifests/demo/gateway.yaml]}\n`,
+		);
+		try {
+			const cmd = `cd ${dir} && env -u CI PATH=${join(kindBinary()!, '..')}:$PATH KDOCTOR_STATE_DIR=${dir}/state TERM=xterm-256color node ${CLI} --config kdoctor.yaml up --profile ports; echo "EXIT=$?"; sleep 60`;
+			tmux('new-session', '-d', '-s', 'u', '-x', '140', '-y', '40', cmd);
+			const shot = () => tmux('capture-pane', '-p', '-t', 'u');
+			const end = Date.now() + 60_000;
+			let last = '';
+			while (Date.now() < end && !/host-port-conflict/.test(last)) {
+				last = shot();
+				await new Promise((r) => setTimeout(r, 200));
+			}
+			expect(last).toMatch(/host-port-conflict/);
+			expect(last).toMatch(/Pre-flight checks/);
+			expect(last).toContain(`${port}`);
+			expect(last).not.toMatch(/\bERROR\b/);
+			tmux('send-keys', '-t', 'u', 'q');
+			while (Date.now() < end && !/EXIT=\d/.test(last)) {
+				last = shot();
+				await new Promise((r) => setTimeout(r, 200));
+			}
+			expect(last).toMatch(/EXIT=1/);
+		} finally {
+			server.close();
+			spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', 'u']);
+		}
+	}, 90_000);
 });

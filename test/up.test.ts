@@ -65,7 +65,7 @@ needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.u
 		expect(start.steps.map((s) => s.id).sort()).toEqual(['build:datastorage', 'build:gateway', 'build:postgres', 'build:redis', 'preflight']);
 		expect(ev1.at(-1)).toMatchObject({type: 'run-end', ok: true});
 		expect(first.code).toBe(0);
-		const refs = start.steps.filter((s) => s.kind === 'build').map((s) => s.title.replace(/^Build /, ''));
+		const refs = start.steps.filter((s) => s.kind === 'build').map((s) => /\((\S+)\)$/.exec(s.title)![1]!);
 		for (const ref of refs) {
 			expect(ref).toMatch(/^localhost\/kdoctor-demo\/[a-z]+:kd-[0-9a-f]{12}$/);
 			expect(spawnSync('podman', ['image', 'exists', ref]).status).toBe(0);

@@ -55,7 +55,7 @@ export function runScript(name: 'up.sh' | 'down.sh' | 'build.sh', args: string[]
 
 /** The last `cluster: …` line a failed script printed: the reason, in one line. */
 export function lastReason(r: ScriptResult): string {
-	const lines = r.stderr.split('\n').filter((l) => l.startsWith('cluster: '));
+	const lines = r.stderr.split('\n').filter((l) => l.startsWith('cluster: ') && !l.startsWith('cluster: last lines of'));
 	return (lines.at(-1) ?? r.stderr.trim().split('\n').at(-1) ?? `exit ${r.code}`).replace(/^cluster: /, '');
 }
 
@@ -69,7 +69,8 @@ export function recordedPids(): Record<string, number> {
 	const run = join(clusterDir, 'run');
 	if (!existsSync(run)) return {};
 	const pids: Record<string, number> = {};
-	for (const f of readdirSync(run)) if (f.endsWith('.pid')) pids[f.slice(0, -4)] = Number(readFileSync(join(run, f), 'utf8'));
+	// Each file holds "PID STARTTIME".
+	for (const f of readdirSync(run)) if (f.endsWith('.pid')) pids[f.slice(0, -4)] = Number(readFileSync(join(run, f), 'utf8').split(' ')[0]);
 	return pids;
 }
 
@@ -118,7 +119,9 @@ export async function acquireCluster(): Promise<ClusterLease | {unavailable: str
 	const info = readInfo();
 	if (up.code !== 0 || !info) {
 		rmSync(join(leases, lease), {force: true});
-		return {unavailable: `cluster:up failed: ${lastReason(up)}`};
+		// A half-started cluster must not outlive the tests that started it.
+		if (!wasRunning && liveLeases().length === 0) await runScript('down.sh');
+		return {unavailable: `cluster:up failed: ${lastReason(up)} (logs in ${clusterDir}/logs)`};
 	}
 	if (!wasRunning) writeFileSync(startedByTests, '');
 	let released = false;

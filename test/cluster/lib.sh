@@ -37,11 +37,19 @@ NODE_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { printf 'cluster: %s\n' "$*" >&2; exit 1; }
 
+# A Go new enough for Kubernetes 1.33 (go 1.24): Debian's golang-go (1.19) on PATH is not.
 find_go() {
-	if command -v go >/dev/null 2>&1; then command -v go
-	elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
-	else die 'go is not installed (needed to build Kubernetes from the k8s.io/kubernetes module)'
-	fi
+	local g v
+	for g in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go; do
+		[ -n "$g" ] && [ -x "$g" ] || continue
+		v=$("$g" env GOVERSION 2>/dev/null) || continue
+		v=${v#go}
+		if [ "${v%%.*}" -gt 1 ] || { [ "${v%%.*}" = 1 ] && [ "$(echo "$v" | cut -d. -f2)" -ge 24 ]; }; then
+			echo "$g"
+			return 0
+		fi
+	done
+	die 'Go 1.24 or newer is needed to build Kubernetes 1.33 from the k8s.io/kubernetes module (none on PATH or in /usr/local/go)'
 }
 
 # The binaries and tools the scripts run, all from the cache or Debian.
@@ -56,11 +64,27 @@ write_if_changed() {
 	if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
 }
 
-# True when the pid in run/NAME.pid is alive and is still the program we started (pids get reused).
-running() {
-	local f=$RUN/$1.pid pid
-	[ -f "$f" ] || return 1
-	pid=$(cat "$f")
-	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
+# A process's start time (field 22 of /proc/PID/stat, after the command name that may hold spaces):
+# with the pid it names one process for good, since pids get reused but never with the same start time.
+starttime() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086 # splitting the fields is the point
+	set -- $s
+	echo "${20}"
 }
+
+# Records a started process as "PID STARTTIME" in run/NAME.pid.
+record() { echo "$2 $(starttime "$2" || true)" >"$RUN/$1.pid"; }
+
+# True when the process recorded in run/NAME.pid is still the one we started.
+running() {
+	local f=$RUN/$1.pid pid st
+	[ -f "$f" ] || return 1
+	read -r pid st <"$f" || true
+	[ -n "$pid" ] && [ -n "$st" ] && [ "$(starttime "$pid" || true)" = "$st" ]
+}
+
+# The recorded pid of NAME (first field of its pid file).
+pid_of() { local pid _; read -r pid _ <"$RUN/$1.pid"; echo "$pid"; }

@@ -39,15 +39,15 @@ node_ip=$(ip -4 -o addr show ${dev:+dev "$dev"} scope global | awk '{print $4}' 
 echo "$node_ip" >"$RUN/node-ip"
 bash "$HERE/certs.sh" "$node_ip"
 
-# start NAME PATTERN CMD...: runs CMD detached (own session, output to logs/NAME.log) unless already up.
+# start NAME CMD...: runs CMD detached (own session, output to logs/NAME.log) unless already up.
 start() {
-	local name=$1 pattern=$2
-	shift 2
-	if running "$name" "$pattern"; then return 0; fi
+	local name=$1
+	shift
+	if running "$name"; then return 0; fi
 	log "starting $name"
 	# 9>&- : the daemons must not inherit the lock, or every later up/down would wait on them forever.
 	setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
-	echo $! >"$RUN/$name.pid"
+	record "$name" $!
 }
 
 # wait_for WHAT SECONDS CMD...: polls CMD until it succeeds; on timeout shows the log that explains why.
@@ -62,9 +62,18 @@ wait_for() {
 	return 1
 }
 show_log() { log "last lines of $LOGS/$1.log:"; tail -n 25 "$LOGS/$1.log" >&2 || true; exit 1; }
-alive_or_log() { running "$1" "$2" || { log "$1 exited"; show_log "$1"; }; }
+alive_or_log() { running "$1" || { log "$1 exited"; show_log "$1"; }; }
+# A port another program holds would make NAME fail later with a less clear message.
+need_port() {
+	running "$2" && return 0
+	ss -Htln "sport = :$1" | grep -q . || return 0
+	die "port $1, which $2 needs, is taken: $(ss -Htlnp "sport = :$1" | sed -n 's/.*users:((\("[^"]*",pid=[0-9]*\).*/\1/p' | head -1) (another cluster? try npm run cluster:down)"
+}
+need_port 2379 etcd
+need_port "$API_PORT" kube-apiserver
+need_port 10250 kubelet
 
-start etcd "$BIN_DIR/etcd" "$BIN_DIR/etcd" --name "$NODE_NAME" --data-dir "$CLUSTER_DIR/etcd" \
+start etcd "$BIN_DIR/etcd" --name "$NODE_NAME" --data-dir "$CLUSTER_DIR/etcd" \
 	--listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
 	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
 	--initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 \
@@ -130,7 +139,7 @@ write_if_changed "$CLUSTER_DIR/cni/net.d/10-kdoctor.conflist" <<EOF
   ]
 }
 EOF
-start containerd "$CLUSTER_DIR/containerd/config.toml" containerd --config "$CLUSTER_DIR/containerd/config.toml"
+start containerd containerd --config "$CLUSTER_DIR/containerd/config.toml"
 wait_for containerd 30 ctr_ version || show_log containerd
 
 # Images go in the way `kind load image-archive` puts them in a Kind node: a containerd import of a podman save.
@@ -143,7 +152,7 @@ for i in pause testapp coredns; do
 done
 
 wait_for etcd 30 curl -fsS http://127.0.0.1:2379/health || show_log etcd
-start kube-apiserver "$BIN_DIR/kube-apiserver" "$BIN_DIR/kube-apiserver" \
+start kube-apiserver "$BIN_DIR/kube-apiserver" \
 	--advertise-address "$node_ip" --bind-address 0.0.0.0 --secure-port "$API_PORT" \
 	--etcd-servers http://127.0.0.1:2379 \
 	--client-ca-file "$PKI/ca.crt" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
@@ -158,14 +167,14 @@ apiserver_ready() {
 }
 wait_for kube-apiserver 120 apiserver_ready || show_log kube-apiserver
 
-start kube-controller-manager "$BIN_DIR/kube-controller-manager" "$BIN_DIR/kube-controller-manager" \
+start kube-controller-manager "$BIN_DIR/kube-controller-manager" \
 	--kubeconfig "$PKI/controller-manager.kubeconfig" \
 	--authentication-kubeconfig "$PKI/controller-manager.kubeconfig" --authorization-kubeconfig "$PKI/controller-manager.kubeconfig" \
 	--bind-address 127.0.0.1 --leader-elect=false --use-service-account-credentials=true \
 	--service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
 	--cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
 	--service-cluster-ip-range "$SERVICE_CIDR" --cluster-cidr "$POD_CIDR" --allocate-node-cidrs=false
-start kube-scheduler "$BIN_DIR/kube-scheduler" "$BIN_DIR/kube-scheduler" \
+start kube-scheduler "$BIN_DIR/kube-scheduler" \
 	--kubeconfig "$PKI/scheduler.kubeconfig" \
 	--authentication-kubeconfig "$PKI/scheduler.kubeconfig" --authorization-kubeconfig "$PKI/scheduler.kubeconfig" \
 	--bind-address 127.0.0.1 --leader-elect=false
@@ -199,7 +208,7 @@ resolvConf: /etc/resolv.conf
 EOF
 # Saved once per cluster life, before anything changes them, so down.sh can leave the host as it was.
 [ -s "$RUN/sysctl.saved" ] || sysctl -e "${NODE_SYSCTLS[@]}" >"$RUN/sysctl.saved" 2>/dev/null || true
-start kubelet "$BIN_DIR/kubelet" "$BIN_DIR/kubelet" --config "$CLUSTER_DIR/kubelet/config.yaml" \
+start kubelet "$BIN_DIR/kubelet" --config "$CLUSTER_DIR/kubelet/config.yaml" \
 	--kubeconfig "$PKI/kubelet.kubeconfig" --hostname-override "$NODE_NAME" --node-ip "$node_ip" \
 	--root-dir "$CLUSTER_DIR/kubelet/root" --cert-dir "$CLUSTER_DIR/kubelet/pki"
 
@@ -216,9 +225,9 @@ healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 conntrack: {maxPerCore: 0}
 EOF
-start kube-proxy "$BIN_DIR/kube-proxy" "$BIN_DIR/kube-proxy" --config "$CLUSTER_DIR/kube-proxy.yaml"
+start kube-proxy "$BIN_DIR/kube-proxy" --config "$CLUSTER_DIR/kube-proxy.yaml"
 
-for c in kube-controller-manager kube-scheduler kubelet kube-proxy; do sleep 0.2; alive_or_log "$c" "$BIN_DIR/$c"; done
+for c in kube-controller-manager kube-scheduler kubelet kube-proxy; do sleep 0.2; alive_or_log "$c"; done
 
 node_ready() { kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True; }
 wait_for "node $NODE_NAME to be Ready" 180 node_ready || { kubectl_ describe node "$NODE_NAME" >&2 || true; show_log kubelet; }
@@ -253,7 +262,7 @@ IFS=',' read -r -a pairs <<<"${KDOCTOR_CLUSTER_PORTS:-}"
 for pair in "${pairs[@]}"; do
 	[ -n "$pair" ] || continue
 	host=${pair%%:*} nodeport=${pair##*:}
-	start "forward-$host" "TCP-LISTEN:$host," socat "TCP-LISTEN:$host,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$nodeport"
+	start "forward-$host" socat "TCP-LISTEN:$host,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$nodeport"
 	echo "$nodeport" >"$RUN/forward-$host.nodeport"
 done
 # Every forward still running, including those an earlier run started.
@@ -261,7 +270,7 @@ ports=()
 for f in "$RUN"/forward-*.pid; do
 	[ -e "$f" ] || continue
 	host=$(basename "$f" .pid); host=${host#forward-}
-	running "forward-$host" "TCP-LISTEN:$host," && ports+=("{\"hostPort\": $host, \"nodePort\": $(cat "$RUN/forward-$host.nodeport")}")
+	running "forward-$host" && ports+=("{\"hostPort\": $host, \"nodePort\": $(cat "$RUN/forward-$host.nodeport")}")
 done
 
 cat >"$CLUSTER_DIR/cluster.json" <<EOF

@@ -244,7 +244,8 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			}
 			const podsReady = podsBySelector.every((ps) => ps.length > 0 && ps.every((p) => p.ready || p.phase === 'Succeeded'));
 			const jobsDone = jobs.every(([, st]) => st === 'complete');
-			const summary = `${pods.filter((p) => p.ready).length}/${pods.length} pods ready${jobs.length ? `, jobs: ${jobs.map(([j, st]) => `${j} ${st}`).join(', ')}` : ''}`;
+			const parts = [...(wait.pods.length ? [`${pods.filter((p) => p.ready).length}/${pods.length} pods ready`] : []), ...jobs.map(([j, st]) => `job ${j} ${st}`)];
+			const summary = parts.join(', ');
 			if (summary !== lastSummary) ctx.line(summary);
 			lastSummary = summary;
 			if (podsReady && jobsDone) return {state: 'done', note: summary};

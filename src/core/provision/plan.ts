@@ -99,11 +99,11 @@ export function buildPlan(input: PlanInput): RunPlan {
 	add('preflight', 'Pre-flight checks', 'check', [], {miB: 0, source: 'default'}, DEFAULTS.checkMs);
 	for (const [name, img] of images) {
 		if (img.spec.pull) {
-			add(`pull:${name}`, `Pull ${img.spec.pull}`, 'pull', ['preflight'], {miB: DEFAULTS.pullMiB, source: 'default'}, DEFAULTS.pullMs);
+			add(`pull:${name}`, `Pull ${name} (${img.ref})`, 'pull', ['preflight'], {miB: DEFAULTS.pullMiB, source: 'default'}, DEFAULTS.pullMs);
 		} else {
 			const learned = learnedPeak(history, key(`build:${name}`));
 			const memory = learned ? {miB: learned, source: 'learned' as const} : img.spec.memoryMiB ? {miB: img.spec.memoryMiB, source: 'profile' as const} : {miB: DEFAULTS.buildMiB, source: 'default' as const};
-			add(`build:${name}`, `Build ${img.ref}`, 'build', ['preflight'], memory, DEFAULTS.buildMs);
+			add(`build:${name}`, `Build ${name} (${img.ref})`, 'build', ['preflight'], memory, DEFAULTS.buildMs);
 		}
 	}
 	if (input.imagesOnly) {
@@ -126,7 +126,7 @@ export function buildPlan(input: PlanInput): RunPlan {
 	for (const [name, img] of images) {
 		if (!used.has(name)) continue;
 		const from = img.spec.pull ? `pull:${name}` : `build:${name}`;
-		add(`load:${name}`, `Load ${img.ref} into the node`, 'load', [from, clusterDep], {miB: DEFAULTS.loadMiB, source: 'default'}, DEFAULTS.loadMs);
+		add(`load:${name}`, `Load ${name} into the node (${img.ref})`, 'load', [from, clusterDep], {miB: DEFAULTS.loadMiB, source: 'default'}, DEFAULTS.loadMs);
 	}
 	for (const d of deploys.values()) {
 		const deps = [clusterDep, ...d.images.map((n) => `load:${n}`), ...d.after.map((a) => `deploy:${a}`)];
