@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(root, 'dist/cli.js');
-const BUDGET_MIB = Number(process.env.BENCH_BUDGET_MIB ?? 450);
+const BUDGET_MIB = Number(process.env.BENCH_BUDGET_MIB ?? 350);
 const CG_NAME = 'kdoctor-bench';
 const MEMROOT = '/sys/fs/cgroup/memory';
 const WORLD = {builder: 'localhost/kdoctor-world/go-toolset:1', runtime: 'localhost/kdoctor-world/ubi-minimal:1'};
@@ -111,7 +111,7 @@ function kdoctor(stateDir, extra) {
 
 const budgetDir = makeBudget();
 const stateDir = mkdtempSync(join(tmpdir(), 'kdoctor-bench-'));
-// The bench profile: the demo's two Go builds with a first-run estimate far below the truth (200 MiB), so
+// The bench profile: the demo's two Go builds with a first-run estimate far below the truth (150 MiB), so
 // the first kdoctor run believes both fit, gets one killed for real, re-runs it alone and learns the peak.
 writeFileSync(
 	join(stateDir, 'kdoctor.yaml'),
@@ -120,7 +120,7 @@ writeFileSync(
     source: ${root}
     namespace: bench
     images:
-${IMAGES.map((i) => `      - {name: ${i.name}, repository: kdoctor-bench/${i.name}, dockerfile: ${i.dockerfile}, context: demo, memoryMiB: 200}`).join('\n')}
+${IMAGES.map((i) => `      - {name: ${i.name}, repository: kdoctor-bench/${i.name}, dockerfile: ${i.dockerfile}, context: demo, memoryMiB: 150}`).join('\n')}
     cluster: {name: bench}
     deploy:
       - {id: all, files: [manifests/demo/gateway.yaml]}
@@ -160,7 +160,7 @@ console.log('|---|---|---|---|');
 console.log(`| all parallel (podman build ×2 at once) | ${s(results.parallel.ms)} | ${results.parallel.builds.every((b) => b.ok) ? 'ok' : 'FAILED'} | ${builds(results.parallel)} |`);
 console.log(`| all sequential | ${s(results.sequential.ms)} | ${results.sequential.builds.every((b) => b.ok) ? 'ok' : 'FAILED'} | ${builds(results.sequential)} |`);
 for (const [label, r] of [
-	['kdoctor, first run (estimate 200 MiB each)', results.kdoctorFresh],
+	['kdoctor, first run (estimate 150 MiB each)', results.kdoctorFresh],
 	['kdoctor, learned peaks', results.kdoctorLearned],
 	['kdoctor, nothing changed', results.kdoctorCached],
 ]) {

@@ -310,7 +310,8 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 let interrupts = 0;
-process.on('SIGINT', () => {
+/** Ctrl-C and a polite kill (SIGTERM from a CI runner or a timeout) both stop the run's children first. */
+const onStopSignal = () => {
 	interrupts++;
 	if (interruptHandler && interrupts === 1) {
 		process.stderr.write('\nkdoctor: stopping: ending every child process (Ctrl-C again to quit at once)\n');
@@ -319,7 +320,9 @@ process.on('SIGINT', () => {
 	}
 	process.stderr.write('\nkdoctor: interrupted\n');
 	process.exit(130);
-});
+};
+process.on('SIGINT', onStopSignal);
+process.on('SIGTERM', onStopSignal);
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 	if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 });

@@ -6,7 +6,7 @@ import {contextHash, parseDockerignore} from '../../src/adapters/context-hash.js
 import {finalProblem, liveEvidence, repositoryOf} from '../../src/core/provision/facts.js';
 import {emptyHistory, parseHistory, recordDuration, recordOom, recordPeak} from '../../src/core/provision/history.js';
 import {addCoverage, configMapFrom, containerImages, gooseUp, ManifestError, parseManifests, renderTemplate} from '../../src/core/provision/manifests.js';
-import {buildPlan, DEFAULTS, formatPlan, imagesIn, makeRunId, PlanError, type PlanInput} from '../../src/core/provision/plan.js';
+import {buildPlan, DEFAULTS, formatPlan, imageRef, imagesIn, makeRunId, PlanError, type PlanInput} from '../../src/core/provision/plan.js';
 import type {PodFacts} from '../../src/core/provision/ports.js';
 import {ProfileSchema} from '../../src/core/provision/profile.js';
 
@@ -273,5 +273,34 @@ describe('contextHash (the build cache key)', () => {
 		writeFileSync(join(dir, 'ctx', 'keep.md'), 'kept\n');
 		expect(contextHash(input)).not.toBe(h);
 		expect(parseDockerignore('# c\n\n/bin/\n!bin/x-arm64\n').map((r) => r.negate)).toEqual([false, true]);
+	});
+});
+
+describe('the built-in profiles', async () => {
+	const {readFileSync} = await import('node:fs');
+	const {parse} = await import('yaml');
+	const {ProfilesSchema} = await import('../../src/core/provision/profile.js');
+	const {kindConfigYaml} = await import('../../src/adapters/kind.js');
+	const root = new URL('../../', import.meta.url).pathname;
+	const profiles = ProfilesSchema.parse((parse(readFileSync(join(root, 'profiles.yaml'), 'utf8')) as {profiles: unknown}).profiles);
+
+	it.each(Object.keys(profiles))('%s: every manifest kdoctor ships renders, parses and names only images the profile defines', (name) => {
+		const p = profiles[name]!;
+		const images = new Map(p.images.map((i) => [i.name, imageRef(i, 'f'.repeat(64))]));
+		let objects = 0;
+		for (const d of p.deploy) {
+			for (const f of d.files) {
+				// Files of a Kubernaut checkout (config/crd/bases) are not in this repository.
+				if (p.source === '$source' && !f.startsWith('kdoctor:')) continue;
+				const file = join(root, f.replace(/^kdoctor:/, ''));
+				const docs = parseManifests(renderTemplate(readFileSync(file, 'utf8'), {images, namespace: p.namespace, pullPolicy: 'Never'}, file), file);
+				objects += docs.length;
+				for (const c of containerImages(docs)) if (c.pullPolicy === 'Never') expect([...images.values()]).toContain(c.image);
+			}
+		}
+		expect(objects).toBeGreaterThan(5);
+		const kind = parse(kindConfigYaml({nodeImage: p.cluster.nodeImage, ports: p.cluster.ports, kubeadmConfigPatches: p.cluster.kubeadmConfigPatches, coverdataHostPath: '/tmp/cover'})) as {nodes: {extraPortMappings: unknown[]; extraMounts: unknown[]}[]};
+		expect(kind.nodes[0]!.extraPortMappings).toHaveLength(p.cluster.ports.length);
+		expect(kind.nodes[0]!.extraMounts).toEqual([expect.objectContaining({hostPath: '/tmp/cover', containerPath: '/coverdata'})]);
 	});
 });
