@@ -3,7 +3,7 @@ import type {Facts, Finding} from '../diagnose/score.js';
 import type {PlannedStep} from './events.js';
 import {finalProblem, liveEvidence, simpleFacts} from './facts.js';
 import {addCoverage, configMapFrom, containerImages, parseManifests, renderTemplate, type K8sObject} from './manifests.js';
-import type {RunPlan} from './plan.js';
+import {DEFAULTS, type RunPlan} from './plan.js';
 import type {ClusterProvider, ClusterSpec, EngineInfo, EnginePort, ExecPort, HostPort, KubePort, PodFacts} from './ports.js';
 import type {Profile} from './profile.js';
 import {StepFailure, type StepContext, type StepHandler, type StepOutcome} from './runner.js';
@@ -107,6 +107,7 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			buildArgs: img.buildArgs,
 			platform: img.spec.platform,
 			noCache: opts.rebuild,
+			timeoutMs: DEFAULTS.buildTimeoutMs,
 			key: s.id.replace(':', '-'),
 			onLine: (l, stream) => ctx.line(l, stream),
 			signal: ctx.signal,
@@ -117,7 +118,9 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		const oom = d.findings.find((f) => f.id === OOM_ID && f.confidence >= 0.5);
 		if (oom) throw new StepFailure(`killed for lack of memory (${ctx.memoryMiB} MiB assumed)`, {oomKilled: true, peakMiB: r.peakMiB, findings: d.findings});
 		const last = r.tail.filter((l) => l.trim()).at(-1) ?? `exit code ${r.exitCode}`;
-		throw diagnosed(r.timedOut ? 'the build timed out' : `the build failed: ${last}`, d);
+		if (r.timedOut)
+			throw diagnosed(`the build did not finish in ${DEFAULTS.buildTimeoutMs / 60_000} minutes${r.peakMiB ? ` (peak ${Math.round(r.peakMiB)} MiB of a ${deps.engineInfo.budgetMiB} MiB budget: builds near the memory limit thrash rather than fail)` : ''}`, d);
+		throw diagnosed(`the build failed: ${last}`, d);
 	};
 
 	const pull = async (_s: PlannedStep, ctx: StepContext, name: string): Promise<StepOutcome> => {

@@ -7,6 +7,8 @@ import {learnedDuration, learnedPeak, type History} from './history.js';
 export const DEFAULTS = {
 	buildMiB: 1500,
 	buildMs: 180_000,
+	/** Kubernaut allows 15 minutes; a build that close to the memory limit can thrash instead of being killed. */
+	buildTimeoutMs: 20 * 60_000,
 	pullMiB: 300,
 	pullMs: 30_000,
 	clusterMiB: 400,
