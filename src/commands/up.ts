@@ -162,8 +162,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		const full = resolvePath(p);
 		if (!/[*?]/.test(full)) return [full];
 		const dir = dirname(full);
-		const re = globToRegExp(full.slice(dir.length + 1));
-		const found = existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f)) : [];
+		const found = filesMatching(dir, full.slice(dir.length + 1)).map((f) => join(dir, f));
 		if (found.length === 0) throw new InputError(`no file matches ${p} (looked in ${dir})`);
 		return found;
 	};
@@ -251,10 +250,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			sleep,
 			now: Date.now,
 			readText: (p) => readFileSync(p, 'utf8'),
-			listFiles: (dir, glob) => {
-				const re = globToRegExp(glob);
-				return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)) : [];
-			},
+			listFiles: filesMatching,
 			mkdirp: (p) => mkdirSync(p, {recursive: true}),
 			remove: (p) => rmSync(p, {force: true}),
 		},
@@ -365,6 +361,12 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	writeFileAtomic(join(stateDir(), 'runs', 'latest'), `${runId}\n`);
 	await io.done?.();
 	return result.ok ? 0 : result.cancelled ? 130 : 1;
+}
+
+/** Names of the files in dir that match a one-level glob, sorted; none when dir does not exist. */
+function filesMatching(dir: string, glob: string): string[] {
+	const re = globToRegExp(glob);
+	return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort() : [];
 }
 
 /** One GET with a timeout; a refused or reset connection is an answer ("connection refused"), not a throw. */

@@ -18,14 +18,8 @@ t0=$(date +%s)
 [ "$(uname -s)" = Linux ] || die "a local cluster needs Linux; this is $(uname -s)"
 
 # Debian packages the node needs; installed only when missing so a warm run never touches apt.
-pkgs=(containerd runc containernetworking-plugins iptables conntrack socat openssl podman curl)
-missing=()
-for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	log "installing ${missing[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/packages.sh"
+ensure_packages cluster containerd runc containernetworking-plugins iptables conntrack socat openssl podman curl
 
 bash "$HERE/build.sh"
 

@@ -19,14 +19,8 @@ log() { printf 'world: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo 'world: setup.sh must run as root (apt-get, podman import, debootstrap)' >&2; exit 1; }
 
 # Packages: Podman with runc (crun fails on setrlimit here), containerd and CNI for the node stand-in, busybox for the tiny rootfs, debootstrap for the data services.
-pkgs=(podman runc containerd containernetworking-plugins busybox-static iptables conntrack socat debootstrap ca-certificates)
-missing=()
-for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	log "installing ${missing[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/packages.sh"
+ensure_packages world podman runc containerd containernetworking-plugins busybox-static iptables conntrack socat debootstrap ca-certificates
 
 # Podman config: no default ulimits (setrlimit is refused in this sandbox), runc, and cgroupfs (no systemd session for the systemd manager).
 conf=/etc/containers/containers.conf

@@ -19,6 +19,12 @@ export function repositoryOf(ref: string): string {
 	return parts.join('/');
 }
 
+/** Images the node holds under another name of the same repository: the sign of a name mismatch. */
+export function similarImages(held: string[], ref: string): string[] {
+	const repo = repositoryOf(ref);
+	return held.filter((h) => h !== ref && repositoryOf(h) === repo);
+}
+
 /** Why a pod is a reason to stop waiting now, or undefined while it may still become healthy. */
 export function finalProblem(pod: PodFacts, nowMs: number): string | undefined {
 	for (const c of pod.containers) {
@@ -51,7 +57,6 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 		(facts[k] ??= []).push({value: v, text: text ?? `${k} = ${v}`, source: 'cluster'});
 	};
 	const lines: string[] = [];
-	const nodeRepos = new Set((nodeImages ?? []).map(repositoryOf));
 	for (const p of pods) {
 		if (p.ready && p.phase === 'Running') continue;
 		lines.push(`pod ${p.namespace}/${p.name}: phase ${p.phase}, ready ${p.ready}`);
@@ -65,8 +70,7 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 				push('pod.waitingReason', c.waitingReason);
 				lines.push(`  container ${c.name} (${c.image}): Waiting, Reason: ${c.waitingReason}${c.waitingMessage ? `, Message: ${c.waitingMessage}` : ''}`);
 				if (['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff'].includes(c.waitingReason) && nodeImages) {
-					const similar = nodeImages.some((n) => n !== c.image && repositoryOf(n) === repositoryOf(c.image));
-					push('image.nodeHasSimilar', similar || (!nodeImages.includes(c.image) && nodeRepos.has(repositoryOf(c.image))));
+					push('image.nodeHasSimilar', similarImages(nodeImages, c.image).length > 0);
 				}
 			}
 			if (c.terminatedReason) {

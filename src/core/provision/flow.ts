@@ -1,7 +1,7 @@
 import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
 import type {PlannedStep} from './events.js';
-import {finalProblem, liveEvidence, simpleFacts} from './facts.js';
+import {finalProblem, liveEvidence, similarImages, simpleFacts} from './facts.js';
 import {addCoverage, configMapFrom, containerImages, parseManifests, renderTemplate, type K8sObject} from './manifests.js';
 import {DEFAULTS, type RunPlan} from './plan.js';
 import type {ClusterProvider, ClusterSpec, EngineInfo, EnginePort, ExecPort, HostPort, KubePort, PodFacts} from './ports.js';
@@ -166,7 +166,7 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		}
 		const held = await nodeImages(true);
 		if (!held.includes(img.ref)) {
-			const similar = held.filter((h) => h.endsWith(img.ref.replace(/^localhost\//, '')) || h.split(':')[0] === img.ref.split(':')[0]);
+			const similar = similarImages(held, img.ref);
 			throw diagnosed(
 				`${img.ref} is not in the node after the import${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`,
 				deps.diagnose(`image ${img.ref} not present in node after import\n${held.join('\n')}`, simpleFacts({'image.nodeHasSimilar': [similar.length > 0]}, 'cluster')),
@@ -216,7 +216,7 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		const held = await nodeImages();
 		for (const c of containerImages(objects)) {
 			if (c.pullPolicy !== 'Never' || held.includes(c.image)) continue;
-			const similar = held.filter((h) => h.split(':')[0]!.replace(/^localhost\//, '') === c.image.split(':')[0]!.replace(/^localhost\//, ''));
+			const similar = similarImages(held, c.image);
 			const text = `kdoctor pre-deploy check: ${c.object} container ${c.container} asks for "${c.image}" with imagePullPolicy Never, which the node does not hold: it would wait in ErrImageNeverPull\nimages in the node:\n${held.join('\n')}`;
 			throw diagnosed(`${c.object} asks for ${c.image}, which the node does not hold${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`, deps.diagnose(text, simpleFacts({'pod.waitingReason': ['ErrImageNeverPull'], 'image.nodeHasSimilar': [similar.length > 0]}, 'cluster')));
 		}
