@@ -247,3 +247,5 @@ ${results.corpus.misses.map((m) => `  miss: ${m}`).join('\n')}`);
 
 // Real Podman builds under a memory budget: kdoctor's schedule vs all-parallel vs all-sequential (same run).
 if (process.env.BENCH_SKIP_PROVISION !== '1') spawnSync(process.execPath, [`${root}bench/provision.mjs`], {stdio: 'inherit'});
+// Cold and warm `kdoctor up` of the demo on the local cluster (skips with one line when the cluster is not up).
+if (process.env.BENCH_SKIP_CLUSTER !== '1') spawnSync(process.execPath, [`${root}bench/up-cluster.mjs`], {stdio: 'inherit'});

@@ -10,8 +10,12 @@ const lazy = {
 	diagnose: () => import('./commands/diagnose.js'),
 	fix: () => import('./commands/fix.js'),
 	kb: () => import('./commands/kb.js'),
+	live: () => import('./commands/live.js'),
 	up: () => import('./commands/up.js'),
 };
+
+type LiveCli = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string};
+const liveOpts = (o: LiveCli) => ({namespace: o.namespace, kubeconfig: o.kubeconfig, context: o.context, containerdSocket: o.containerdSocket});
 
 /** What Ctrl-C does: by default exit at once; `up` replaces it so the run can stop its children first. */
 let interruptHandler: (() => void) | undefined;
@@ -85,6 +89,10 @@ export function buildProgram(): Command {
 		.option('--json', 'JSON output: one object per file (JSON Lines for several files)')
 		.option('--plain', 'plain text even on a terminal')
 		.option('-v, --verbose', 'every finding, with what each piece of evidence means')
+		.option('-n, --namespace <ns>', 'diagnose the live cluster instead: every unhealthy workload of this namespace')
+		.option('--kubeconfig <file>', 'with --namespace: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+		.option('--context <name>', 'with --namespace: kubeconfig context (default: the current one)')
+		.option('--containerd-socket <path>', "with --namespace: read the node's images through containerd (default: the node status)")
 		.addHelpText(
 			'after',
 			`
@@ -92,9 +100,17 @@ Exit status: 0 nothing found at confidence 0.5 or more, 1 a cause was found, 2 u
 Examples:
   kdoctor diagnose ginkgo.log
   kubectl describe pod gateway-abc -n kubernaut-system | kdoctor diagnose
-  kdoctor diagnose --json build.log pods.txt`,
+  kdoctor diagnose --json build.log pods.txt
+  kdoctor diagnose -n kdoctor-demo            (the live cluster: pods, events, logs, node images)`,
 		)
-		.action(async (files: string[], opts: {json?: boolean; plain?: boolean; verbose?: boolean}, cmd: Command) => {
+		.action(async (files: string[], opts: {json?: boolean; plain?: boolean; verbose?: boolean} & Partial<LiveCli>, cmd: Command) => {
+			if (opts.namespace) {
+				if (files.length > 0) throw new InputError('give files or --namespace, not both');
+				const {diagnoseLiveCommand} = await lazy.live();
+				const compiled = await loadCompiledKb(globals(cmd));
+				process.exitCode = await diagnoseLiveCommand(compiled, {...liveOpts(opts as LiveCli), json: opts.json, verbose: opts.verbose, color: !opts.plain && useColor()}, {write: (s) => process.stdout.write(s)});
+				return;
+			}
 			const inputs = files.length > 0 ? files : ['-'];
 			if (inputs.filter((f) => f === '-').length > 1) throw new InputError("'-' (standard input) can be read only once");
 			if (inputs.includes('-') && process.stdin.isTTY) throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
@@ -121,23 +137,50 @@ Examples:
 		.command('fix')
 		.description('preview (or with --yes apply) the fix for a finding, without the screen')
 		.argument('<id>', 'the finding id, e.g. base-image-policy')
-		.requiredOption('--from <file...>', 'the output to diagnose first (the evidence)')
-		.option('--key <letter>', 'which fix of the entry (default: its file edit)')
+		.option('--from <file...>', 'the output to diagnose first (the evidence)')
+		.option('-n, --namespace <ns>', 'find the finding in this namespace of the live cluster and patch its Deployment')
+		.option('--workload <name>', 'with --namespace: the Deployment (default: the first with the finding)')
+		.option('--value <value>', 'the value a fix asks for (an env var value, a probe path, an image, a memory limit)')
+		.option('--kubeconfig <file>', 'with --namespace: kubeconfig file')
+		.option('--context <name>', 'with --namespace: kubeconfig context')
+		.option('--containerd-socket <path>', "with --namespace: read the node's images through containerd")
+		.option('--timeout <seconds>', 'with --namespace: how long to watch the rollout after a patch', '120')
+		.option('--key <letter>', 'which fix of the entry (default: its file edit, or its live patch with --namespace)')
 		.option('--dry-run', 'show the exact change and stop')
 		.option('--yes', 'apply without asking (journaled; kdoctor undo reverts it)')
 		.option('--force', 'with --yes: apply even when the finding is only possible (< 50%)')
 		.option('--json', 'JSON output')
-		.action(async (id: string, opts: {from: string[]; key?: string; dryRun?: boolean; yes?: boolean; force?: boolean; json?: boolean}, cmd: Command) => {
+		.addHelpText(
+			'after',
+			`
+Examples:
+  kdoctor fix base-image-policy --from build.log            (preview the file edit)
+  kdoctor fix image-name-mismatch -n kdoctor-demo --yes     (patch the Deployment, watch the rollout)
+  kdoctor fix crashloop-config-error -n kdoctor-demo --value kdoctor-demo --yes`,
+		)
+		.action(async (id: string, opts: {from?: string[]; key?: string; dryRun?: boolean; yes?: boolean; force?: boolean; json?: boolean; value?: string; workload?: string; timeout: string} & Partial<LiveCli>, cmd: Command) => {
+			if (opts.namespace) {
+				if (opts.from) throw new InputError('give --from (a saved output) or --namespace (the live cluster), not both');
+				const {fixLiveCommand} = await lazy.live();
+				const compiled = await loadCompiledKb(globals(cmd));
+				const timeoutSeconds = Number(opts.timeout);
+				if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
+				const ac = new AbortController();
+				interruptHandler = () => ac.abort();
+				process.exitCode = await fixLiveCommand(compiled, id, {...liveOpts(opts as LiveCli), workload: opts.workload, key: opts.key, value: opts.value, yes: opts.yes, dryRun: opts.dryRun, json: opts.json, timeoutSeconds, signal: ac.signal}, {write: (s) => process.stdout.write(s)});
+				return;
+			}
+			if (!opts.from) throw new InputError('say where the finding is: --from FILE (a saved output) or --namespace NS (the live cluster)');
 			const {fixCommand} = await lazy.fix();
-			await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, opts, out));
+			await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, {...opts, from: opts.from!}, out));
 		});
 
 	program
 		.command('undo')
-		.description('revert the newest change kdoctor made (file edits are journaled)')
+		.description('revert the newest change kdoctor made (file edits and live patches are journaled)')
 		.action(async () => {
 			const {undoCommand} = await lazy.fix();
-			await emit((out) => undoCommand(out));
+			await emit(async (out) => await undoCommand(out));
 		});
 
 	program

@@ -8,7 +8,7 @@ import {homedir} from 'node:os';
 import {delimiter, join} from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
 import {stringify} from 'yaml';
-import type {AppliedObject, ContainerFacts, EventFacts, KubePort, PodFacts} from '../core/provision/ports.js';
+import type {AppliedObject, ContainerFacts, DeploymentFacts, EventFacts, KubePort, PodFacts} from '../core/provision/ports.js';
 
 export type KubeOptions = {
 	/** A kubeconfig file, as kubectl's --kubeconfig; otherwise $KUBECONFIG (several paths) or ~/.kube/config. */
@@ -108,7 +108,7 @@ export async function createKube(opts: KubeOptions = {}): Promise<KubePort> {
 		}
 	}
 
-	return new ClientKube(k8s, api, call);
+	return new ClientKube(k8s, api, call, kc);
 }
 
 type Apis = {
@@ -125,7 +125,56 @@ class ClientKube implements KubePort {
 		private readonly k8s: typeof K8s,
 		private readonly api: Apis,
 		private readonly call: Call,
+		private readonly kc: K8s.KubeConfig,
 	) {}
+
+	watch(namespace: string, onChange: () => void, signal: AbortSignal): void {
+		const w = new this.k8s.Watch(this.kc);
+		for (const resource of ['pods', 'events']) {
+			const open = (): void => {
+				if (signal.aborted) return;
+				let reopened = false;
+				// A watch the server ends (timeout, restart, compaction) is opened again after a short pause.
+				const again = () => {
+					if (reopened || signal.aborted) return;
+					reopened = true;
+					setTimeout(open, 1000).unref();
+				};
+				w.watch(`/api/v1/namespaces/${namespace}/${resource}`, {allowWatchBookmarks: false}, () => onChange(), again)
+					.then((ctl) => {
+						if (signal.aborted) ctl.abort();
+						else signal.addEventListener('abort', () => ctl.abort(), {once: true});
+					})
+					.catch(again);
+			};
+			open();
+		}
+	}
+
+	async deployment(namespace: string, name: string): Promise<DeploymentFacts | undefined> {
+		try {
+			const d = await this.call(`read deployment ${namespace}/${name}`, () => this.api.apps.readNamespacedDeployment({name, namespace}));
+			return deploymentFacts(d);
+		} catch (error) {
+			if (error instanceof KubeError && error.status === 404) return undefined;
+			throw error;
+		}
+	}
+
+	async nodeImages(): Promise<string[]> {
+		const nodes = await this.call('list nodes', () => this.api.core.listNode());
+		const names = nodes.items.flatMap((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? []));
+		return [...new Set(names.filter((n) => !n.includes('@sha256:')))].sort();
+	}
+
+	async patchDeployment(namespace: string, name: string, patch: Record<string, unknown>): Promise<void> {
+		await this.call(`patch deployment ${namespace}/${name}`, () =>
+			this.api.apps.patchNamespacedDeployment(
+				{name, namespace, body: patch, fieldManager: 'kdoctor-fix'},
+				this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.StrategicMergePatch),
+			),
+		);
+	}
 
 	async apply(docs: Record<string, unknown>[], namespace: string, signal?: AbortSignal): Promise<AppliedObject[]> {
 		const all = (docs as Doc[]).filter((d) => d && typeof d === 'object' && d.kind);
@@ -218,25 +267,38 @@ class ClientKube implements KubePort {
 		);
 		const owners = list.items.some((p) => controllerOf(p.metadata)?.kind === 'ReplicaSet')
 			? await this.replicaSetOwners(namespace)
-			: new Map<string, string>();
+			: {owners: new Map<string, string>(), stale: new Set<string>()};
 		return list.items.map((pod) => podFacts(pod, owners));
 	}
 
-	/** ReplicaSet name → Deployment name; without the right to list ReplicaSets, pods name their ReplicaSet. */
-	private async replicaSetOwners(namespace: string): Promise<Map<string, string>> {
+	/**
+	 * ReplicaSet name → Deployment name, and the ReplicaSets that are not their Deployment's newest revision (their
+	 * pods are on their way out); without the right to list ReplicaSets, pods name their ReplicaSet.
+	 */
+	private async replicaSetOwners(namespace: string): Promise<RsOwners> {
 		const owners = new Map<string, string>();
+		const stale = new Set<string>();
 		try {
 			const rs = await this.call(`list replicasets in namespace ${namespace}`, () =>
 				this.api.apps.listNamespacedReplicaSet({namespace}),
 			);
+			const newest = new Map<string, {name: string; revision: number}>();
 			for (const r of rs.items) {
 				const owner = controllerOf(r.metadata);
-				if (owner && r.metadata?.name) owners.set(r.metadata.name, owner.name);
+				const name = r.metadata?.name;
+				if (!owner || !name) continue;
+				owners.set(name, owner.name);
+				const revision = Number(r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+				const best = newest.get(owner.name);
+				if (!best || revision > best.revision) {
+					if (best) stale.add(best.name);
+					newest.set(owner.name, {name, revision});
+				} else stale.add(name);
 			}
 		} catch (error) {
 			if (!(error instanceof KubeError) || error.kind !== 'forbidden') throw error;
 		}
-		return owners;
+		return {owners, stale};
 	}
 
 	async events(namespace: string): Promise<EventFacts[]> {
@@ -483,7 +545,10 @@ function controllerOf(meta: K8s.V1ObjectMeta | undefined): K8s.V1OwnerReference 
 	return refs.find((r) => r.controller) ?? refs[0];
 }
 
-function podFacts(pod: K8s.V1Pod, rsOwners: Map<string, string>): PodFacts {
+type RsOwners = {owners: Map<string, string>; stale: Set<string>};
+
+function podFacts(pod: K8s.V1Pod, rs: RsOwners): PodFacts {
+	const rsOwners = rs.owners;
 	const spec = pod.spec;
 	const status = pod.status;
 	const owner = controllerOf(pod.metadata);
@@ -520,8 +585,37 @@ function podFacts(pod: K8s.V1Pod, rsOwners: Map<string, string>): PodFacts {
 		unschedulableMessage: scheduled?.status === 'False' ? (scheduled.message ?? scheduled.reason ?? 'unschedulable') : undefined,
 		containers,
 		imagePullPolicy,
+		terminating: pod.metadata?.deletionTimestamp ? true : undefined,
+		stale: owner?.kind === 'ReplicaSet' && rs.stale.has(owner.name) ? true : undefined,
 	};
 	return dropUndefined(facts);
+}
+
+function deploymentFacts(d: K8s.V1Deployment): DeploymentFacts {
+	const labels = d.spec?.selector?.matchLabels ?? {};
+	return {
+		namespace: d.metadata?.namespace ?? '',
+		name: d.metadata?.name ?? '',
+		generation: d.metadata?.generation ?? 0,
+		observedGeneration: d.status?.observedGeneration ?? 0,
+		replicas: d.spec?.replicas ?? 1,
+		updatedReplicas: d.status?.updatedReplicas ?? 0,
+		readyReplicas: d.status?.readyReplicas ?? 0,
+		availableReplicas: d.status?.availableReplicas ?? 0,
+		selector: Object.entries(labels)
+			.map(([k, v]) => `${k}=${v}`)
+			.join(','),
+		containers: (d.spec?.template?.spec?.containers ?? []).map((c) =>
+			dropUndefined({
+				name: c.name,
+				image: c.image ?? '',
+				env: (c.env ?? []).map((e) => dropUndefined({name: e.name, value: e.value, fromSource: e.valueFrom ? true : undefined})),
+				memoryLimit: c.resources?.limits?.memory,
+				memoryRequest: c.resources?.requests?.memory,
+				readinessProbe: c.readinessProbe?.httpGet ? {path: c.readinessProbe.httpGet.path, port: c.readinessProbe.httpGet.port as string | number} : undefined,
+			}),
+		),
+	};
 }
 
 function dropUndefined<T extends object>(o: T): T {

@@ -2,7 +2,7 @@ import {createFsPort} from '../adapters/fs-port.js';
 import {createJournal} from '../adapters/journal.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
-import {applyEditPlan, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
+import {applyEditPlan, newestPending, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
 import {quoteArg} from '../plain/quote.js';
 import {diagnoseInputs} from './diagnose.js';
 
@@ -41,9 +41,18 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 	return 0;
 }
 
-/** `kdoctor undo`: reverts the newest change kdoctor made that is still in place. */
-export function undoCommand(out: Out): number {
-	const {entry, restored} = undoLast({fs: createFsPort(), journal: createJournal(), clock: {now: () => new Date()}});
+/** `kdoctor undo`: reverts the newest change kdoctor made that is still in place (a file edit or a live patch). */
+export async function undoCommand(out: Out): Promise<number> {
+	const journal = createJournal();
+	const newest = newestPending(journal);
+	if (newest?.kind === 'kube-patch' && newest.kube) {
+		const {undoKubePatch, kubeForEntry} = await import('./live.js');
+		const what = await undoKubePatch(newest, kubeForEntry);
+		journal.markUndone(newest.id, new Date().toISOString());
+		out.write(`undone: ${newest.title}\n  ${what}\n`);
+		return 0;
+	}
+	const {entry, restored} = undoLast({fs: createFsPort(), journal, clock: {now: () => new Date()}});
 	out.write(`undone: ${entry.title}\n${restored.map((p) => `  restored ${p}\n`).join('')}`);
 	return 0;
 }

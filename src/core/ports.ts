@@ -27,6 +27,19 @@ export type JournalEntry = {
 	title: string;
 	kind: 'edit-file' | 'kube-patch' | 'command';
 	files: JournalFileChange[];
+	/** A live patch: where it went, the value it replaced, and the patch that takes it back. */
+	kube?: {
+		kubeconfig?: string;
+		context?: string;
+		namespace: string;
+		deployment: string;
+		container: string;
+		field: string;
+		before?: string;
+		after: string;
+		patch: Record<string, unknown>;
+		undoPatch: Record<string, unknown>;
+	};
 	undone?: string;
 };
 

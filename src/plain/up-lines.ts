@@ -8,7 +8,7 @@
  *   step-line    {id, line, stream: stdout|stderr}   one line of a step's output (every line, unthrottled)
  *   step-note    {id, text}                          a note worth its own line (cache hit, image names)
  *   step-end     {id, state: done|failed|skipped|cancelled, durationMs, note?, peakMiB?}
- *   step-retry   {id, attempt, reason, memoryMiB}    killed for memory: runs again alone with more memory
+ *   step-retry   {id, attempt, reason, memoryMiB, finding?}   killed for memory: runs again alone with more memory
  *   diagnosis    {step?, findings: Finding[]}        what kdoctor made of a failure (src/core/diagnose/score.ts)
  *   run-end      {ok, durationMs, runDir, message, resume?, bundle?}   always the last event
  */
@@ -88,7 +88,7 @@ export function createPlainUpRenderer(write: (s: string) => void, opts: {color: 
 				line(ev.at, ev.id, paint.dim(`· ${ev.text}`));
 				return;
 			case 'step-retry':
-				line(ev.at, ev.id, paint.yellow(`↻ retry as attempt ${ev.attempt} with ${ev.memoryMiB} MiB: ${ev.reason}`));
+				line(ev.at, ev.id, paint.yellow(`↻ retry as attempt ${ev.attempt} with ${ev.memoryMiB} MiB: ${ev.reason}${ev.finding ? ` [${ev.finding.id}]` : ''}`));
 				return;
 			case 'step-end': {
 				const note = ev.note ? `: ${ev.note}` : '';

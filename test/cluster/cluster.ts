@@ -98,7 +98,7 @@ async function precondition(): Promise<string | undefined> {
 	if (process.platform !== 'linux') return `a local cluster needs Linux (this is ${process.platform})`;
 	if (process.getuid?.() !== 0) return 'the local cluster needs root (containerd, kubelet, iptables)';
 	// Outside CI a first build takes tens of minutes: only run when it is built or asked for.
-	if (!process.env.CI && !process.env.KDOCTOR_CLUSTER_TESTS && !apiServerRunning()) {
+	if (!process.env.CI && !process.env.KDOCTOR_REQUIRE_WORLD && !process.env.KDOCTOR_CLUSTER_TESTS && !apiServerRunning()) {
 		const check = await runScript('build.sh', ['--check'], 60_000);
 		if (check.code !== 0) {
 			return 'Kubernetes is not built yet (run `npm run cluster:up` once, or set KDOCTOR_CLUSTER_TESTS=1)';

@@ -138,7 +138,7 @@ export function needsWorld(what: WorldNeed | WorldNeed[]): World {
 	}
 	const ok = missing.length === 0;
 	const reason = ok ? '' : `needs ${missing.join(', ')}`;
-	const inCi = Boolean(process.env.CI);
+	const inCi = strictWorld();
 	return {
 		ok,
 		reason,
@@ -221,4 +221,9 @@ export function recordExec(reply: (req: ExecRequest, index: number) => Reply | P
 		},
 	};
 	return {exec, calls};
+}
+
+/** In CI (CI set, or KDOCTOR_REQUIRE_WORLD=1 as .ci/run exports) a missing tool or cluster is a failure, never a skip. */
+export function strictWorld(): boolean {
+	return Boolean(process.env.CI || process.env.KDOCTOR_REQUIRE_WORLD);
 }

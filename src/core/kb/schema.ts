@@ -64,6 +64,14 @@ const EditSpec = z.strictObject({
 	boundary: z.enum(['image-ref', 'none']).default('none'),
 });
 
+/** What a kube-patch changes on the workload the finding is about; kdoctor applies it with live access. */
+const PatchSpec = z.strictObject({
+	set: z.enum(['image', 'env', 'memory-limit', 'readiness-path']),
+	/** The value comes from the person (asked on the screen, or --value); the text says what to type. */
+	ask: z.string().min(3).optional(),
+});
+export type PatchSet = z.infer<typeof PatchSpec>['set'];
+
 const MapRule = z.strictObject({match: z.string(), value: z.string()});
 
 export const RemediationSchema = z
@@ -79,12 +87,14 @@ export const RemediationSchema = z
 		/** Needs a live cluster (applied by the live-triage engine, previewed offline). */
 		needsCluster: z.boolean().default(false),
 		edit: EditSpec.optional(),
+		patch: PatchSpec.optional(),
 		/** argv for `command` remediations; never a shell string. Templated with {{captures}}. */
 		command: z.array(z.string()).min(1).optional(),
 		/** Derived template variables: first rule whose regex matches the source capture wins. */
 		derive: z.record(z.string(), z.strictObject({from: z.string(), rules: z.array(MapRule).min(1)})).optional(),
 	})
 	.refine((r) => r.kind !== 'edit-file' || r.edit, {message: 'an edit-file remediation needs `edit`'})
+	.refine((r) => !r.patch || r.kind === 'kube-patch', {message: '`patch` belongs to a kube-patch remediation'})
 	.refine((r) => r.kind !== 'command' || r.command, {message: 'a command remediation needs `command` (an argv array)'});
 export type Remediation = z.infer<typeof RemediationSchema>;
 

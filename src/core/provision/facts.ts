@@ -37,6 +37,18 @@ export function finalProblem(pod: PodFacts, nowMs: number): string | undefined {
 	return undefined;
 }
 
+/** A readiness or liveness probe answered 404 this many times: the path is not served, not slow. */
+export const PROBE_404_FINAL = 2;
+
+/** Why events make a running pod a reason to stop waiting now: its probe path answers 404 (no program serves it). */
+export function finalEventProblem(events: EventFacts[], pods: PodFacts[]): string | undefined {
+	for (const p of pods) {
+		const e = events.find((x) => x.object === p.name && x.reason === 'Unhealthy' && /probe failed: HTTP probe failed with statuscode: 404\b/.test(x.message) && x.count >= PROBE_404_FINAL);
+		if (e) return `${p.name}: ${e.message} (x${e.count})`;
+	}
+	return undefined;
+}
+
 /** Facts from plain values, for checks kdoctor makes itself (ports, the node's images). */
 export function simpleFacts(values: Record<string, (string | number | boolean)[]>, source: 'cluster' | 'host' | 'engine' | 'run'): Facts {
 	const out: Facts = {};
@@ -57,6 +69,12 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 		(facts[k] ??= []).push({value: v, text: text ?? `${k} = ${v}`, source: 'cluster'});
 	};
 	const lines: string[] = [];
+	const comparedImages = new Set<string>();
+	/** Whether the node holds the wanted image's repository under another name: mismatch versus never loaded. */
+	const compareImage = (image: string, held: string[]) => {
+		const similar = similarImages(held, image);
+		push('image.nodeHasSimilar', similar.length > 0, similar.length > 0 ? `the node holds ${similar.join(', ')}: same repository as ${image}, another name or tag` : `the node holds no image of ${repositoryOf(image)} at all`);
+	};
 	for (const p of pods) {
 		if (p.ready && p.phase === 'Running') continue;
 		lines.push(`pod ${p.namespace}/${p.name}: phase ${p.phase}, ready ${p.ready}`);
@@ -70,7 +88,8 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 				push('pod.waitingReason', c.waitingReason);
 				lines.push(`  container ${c.name} (${c.image}): Waiting, Reason: ${c.waitingReason}${c.waitingMessage ? `, Message: ${c.waitingMessage}` : ''}`);
 				if (['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff'].includes(c.waitingReason) && nodeImages) {
-					push('image.nodeHasSimilar', similarImages(nodeImages, c.image).length > 0);
+					comparedImages.add(`${p.name}/${c.name}`);
+					compareImage(c.image, nodeImages);
 				}
 			}
 			if (c.terminatedReason) {
@@ -89,6 +108,16 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 					lines.push(`  --- logs of ${c.name}${previous ? ' (previous container)' : ''} ---`);
 					lines.push(...log.trimEnd().split('\n').slice(-60));
 				}
+			}
+		}
+	}
+	// The kubelet's event can reach the API a moment before the pod's status says the same: compare the images then too.
+	if (nodeImages) {
+		for (const p of pods) {
+			if (!events.some((e) => e.object === p.name && /\bErrImageNeverPull\b|\bErrImagePull\b|\bImagePullBackOff\b/.test(`${e.reason} ${e.message}`))) continue;
+			for (const c of p.containers) {
+				if (comparedImages.has(`${p.name}/${c.name}`) || c.ready) continue;
+				compareImage(c.image, nodeImages);
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
+import {current, relevantEvents, troubledLogs} from '../live/workloads.js';
 import type {PlannedStep} from './events.js';
-import {finalProblem, liveEvidence, similarImages, simpleFacts} from './facts.js';
+import {finalEventProblem, finalProblem, liveEvidence, similarImages, simpleFacts} from './facts.js';
 import {addCoverage, configMapFrom, containerImages, parseManifests, renderTemplate, type K8sObject} from './manifests.js';
 import {DEFAULTS, type RunPlan} from './plan.js';
 import type {ClusterProvider, ClusterSpec, EngineInfo, EnginePort, ExecPort, HostPort, KubePort, PodFacts} from './ports.js';
@@ -189,21 +190,8 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 
 	/** Diagnoses the namespace as it is now: pods, events, logs of the troubled containers, node images. */
 	const diagnoseNamespace = async (kube: KubePort, pods: PodFacts[]): Promise<Diagnosis> => {
-		const logs = new Map<string, string>();
-		for (const p of pods) {
-			if (p.ready) continue;
-			for (const c of p.containers) {
-				for (const previous of [true, false]) {
-					if (previous && c.restartCount === 0) continue;
-					try {
-						logs.set(`${p.name}/${c.name}/${previous ? 'previous' : 'current'}`, await kube.logs(p.namespace, p.name, c.name, {previous, tailLines: 100}));
-					} catch {
-						// A container that never started has no logs; the status lines still tell.
-					}
-				}
-			}
-		}
-		const events = await kube.events(profile.namespace).catch(() => []);
+		const logs = await troubledLogs(kube, pods);
+		const events = relevantEvents(await kube.events(profile.namespace).catch(() => []), pods);
 		const images = await nodeImages(true).catch(() => undefined);
 		const ev = liveEvidence(pods, events, images, logs, deps.now());
 		return deps.diagnose(ev.text, ev.facts);
@@ -232,28 +220,65 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		for (const a of applied) ctx.line(`${a.kind.toLowerCase()}/${a.name} applied`);
 		const wait = d.wait;
 		if (!wait || (wait.pods.length === 0 && wait.jobs.length === 0)) return {state: 'done'};
+		// Until the controller has seen a changed template, the old ReplicaSet still looks current: its broken pods
+		// from an earlier run must not fail this one.
+		for (const a of applied.filter((x) => x.kind === 'Deployment')) {
+			const until = deps.now() + 20_000;
+			for (;;) {
+				const dep = await kube.deployment(profile.namespace, a.name);
+				if (!dep || dep.observedGeneration >= dep.generation || deps.now() > until) break;
+				await deps.sleep(100, ctx.signal);
+			}
+		}
 		const deadline = deps.now() + wait.timeoutSeconds * 1000;
 		let lastSummary = '';
-		for (;;) {
-			if (ctx.signal.aborted) throw new StepFailure('stopped');
-			const podsBySelector = await Promise.all(wait.pods.map((sel) => kube.pods(profile.namespace, sel)));
-			const pods = podsBySelector.flat();
-			const problem = pods.map((p) => finalProblem(p, deps.now())).find(Boolean);
-			const jobs = await Promise.all(wait.jobs.map(async (j) => [j, await kube.jobStatus(profile.namespace, j)] as const));
-			const failedJob = jobs.find(([, st]) => st === 'failed');
-			if (problem || failedJob) {
-				const all = [...pods, ...(failedJob ? await kube.pods(profile.namespace, `job-name=${failedJob[0]}`) : [])];
-				throw diagnosed(problem ? `stopped waiting: ${problem}` : `job ${failedJob![0]} failed`, await diagnoseNamespace(kube, all));
+		// The wait wakes when the API server reports a change (a watch), and polls as a fallback.
+		const stopWatch = new AbortController();
+		let wake: (() => void) | undefined;
+		let changed = false;
+		kube.watch?.(
+			profile.namespace,
+			() => {
+				changed = true;
+				wake?.();
+			},
+			AbortSignal.any([ctx.signal, stopWatch.signal]),
+		);
+		const pause = () =>
+			new Promise<void>((resolve) => {
+				if (changed) return resolve();
+				wake = resolve;
+				deps.sleep(kube.watch ? Math.max(pollMs, 2000) : pollMs, ctx.signal).then(resolve, resolve);
+			});
+		try {
+			for (;;) {
+				if (ctx.signal.aborted) throw new StepFailure('stopped');
+				changed = false;
+				wake = undefined;
+				const podsBySelector = (await Promise.all(wait.pods.map((sel) => kube.pods(profile.namespace, sel)))).map((ps) => ps.filter(current));
+				const pods = podsBySelector.flat();
+				const running = pods.filter((p) => !p.ready && p.phase === 'Running');
+				const problem =
+					pods.map((p) => finalProblem(p, deps.now())).find(Boolean) ??
+					(running.length ? finalEventProblem(await kube.events(profile.namespace).catch(() => []), running) : undefined);
+				const jobs = await Promise.all(wait.jobs.map(async (j) => [j, await kube.jobStatus(profile.namespace, j)] as const));
+				const failedJob = jobs.find(([, st]) => st === 'failed');
+				if (problem || failedJob) {
+					const all = [...pods, ...(failedJob ? await kube.pods(profile.namespace, `job-name=${failedJob[0]}`) : [])];
+					throw diagnosed(problem ? `stopped waiting: ${problem}` : `job ${failedJob![0]} failed`, await diagnoseNamespace(kube, all));
+				}
+				const podsReady = podsBySelector.every((ps) => ps.length > 0 && ps.every((p) => p.ready || p.phase === 'Succeeded'));
+				const jobsDone = jobs.every(([, st]) => st === 'complete');
+				const parts = [...(wait.pods.length ? [`${pods.filter((p) => p.ready).length}/${pods.length} pods ready`] : []), ...jobs.map(([j, st]) => `job ${j} ${st}`)];
+				const summary = parts.join(', ');
+				if (summary !== lastSummary) ctx.line(summary);
+				lastSummary = summary;
+				if (podsReady && jobsDone) return {state: 'done', note: summary};
+				if (deps.now() > deadline) throw diagnosed(`not ready after ${wait.timeoutSeconds}s: ${summary}`, await diagnoseNamespace(kube, pods));
+				await pause();
 			}
-			const podsReady = podsBySelector.every((ps) => ps.length > 0 && ps.every((p) => p.ready || p.phase === 'Succeeded'));
-			const jobsDone = jobs.every(([, st]) => st === 'complete');
-			const parts = [...(wait.pods.length ? [`${pods.filter((p) => p.ready).length}/${pods.length} pods ready`] : []), ...jobs.map(([j, st]) => `job ${j} ${st}`)];
-			const summary = parts.join(', ');
-			if (summary !== lastSummary) ctx.line(summary);
-			lastSummary = summary;
-			if (podsReady && jobsDone) return {state: 'done', note: summary};
-			if (deps.now() > deadline) throw diagnosed(`not ready after ${wait.timeoutSeconds}s: ${summary}`, await diagnoseNamespace(kube, pods));
-			await deps.sleep(pollMs, ctx.signal);
+		} finally {
+			stopWatch.abort();
 		}
 	};
 

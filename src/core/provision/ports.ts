@@ -166,6 +166,10 @@ export type PodFacts = {
 	unschedulableMessage?: string;
 	containers: ContainerFacts[];
 	imagePullPolicy: Record<string, string>;
+	/** Being deleted (a rollout or scale-down is removing it). */
+	terminating?: boolean;
+	/** Belongs to a ReplicaSet that is not its Deployment's newest revision: a leftover of an earlier template. */
+	stale?: boolean;
 };
 
 export type EventFacts = {
@@ -193,7 +197,40 @@ export interface KubePort {
 	/** Objects as YAML for the evidence bundle (kubectl get -o yaml of pods, deployments, services…). */
 	dump(namespace: string): Promise<string>;
 	scale(namespace: string, deployment: string, replicas: number): Promise<void>;
+	/**
+	 * Calls onChange whenever a pod or event of the namespace changes, until the signal aborts; a dropped watch
+	 * is re-opened. Waits wake on it instead of polling, so a fault is seen when the API server has it.
+	 */
+	watch?(namespace: string, onChange: () => void, signal: AbortSignal): void;
+	deployment(namespace: string, name: string): Promise<DeploymentFacts | undefined>;
+	/** Image names the nodes report holding (node status, as the kubelet last posted it), without digests. */
+	nodeImages(): Promise<string[]>;
+	/** A strategic merge patch of a Deployment (what `kubectl patch deployment` sends by default). */
+	patchDeployment(namespace: string, name: string, patch: Record<string, unknown>): Promise<void>;
 }
+
+export type ProbeFacts = {path?: string; port?: string | number};
+
+/** A Deployment as fixes and their verification read it: the template's containers and the rollout's progress. */
+export type DeploymentFacts = {
+	namespace: string;
+	name: string;
+	generation: number;
+	observedGeneration: number;
+	replicas: number;
+	updatedReplicas: number;
+	readyReplicas: number;
+	availableReplicas: number;
+	selector: string;
+	containers: {
+		name: string;
+		image: string;
+		env: {name: string; value?: string; fromSource?: boolean}[];
+		memoryLimit?: string;
+		memoryRequest?: string;
+		readinessProbe?: ProbeFacts;
+	}[];
+};
 
 /** Host facts: ports, files and time, so checks can be tested with recorded values. */
 export interface HostPort {

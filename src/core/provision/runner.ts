@@ -151,7 +151,8 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
 				memory.set(s.id, miB);
 				solo.add(s.id);
 				r.state = 'waiting';
-				emit({type: 'step-retry', at: r.end, id: s.id, attempt: r.attempts + 1, reason: o.failure.message, memoryMiB: miB});
+				const finding = o.failure.details.findings?.[0];
+				emit({type: 'step-retry', at: r.end, id: s.id, attempt: r.attempts + 1, reason: o.failure.message, memoryMiB: miB, ...(finding ? {finding} : {})});
 				pump();
 				return;
 			}

@@ -178,14 +178,19 @@ export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): Journal
 	return entry;
 }
 
+/** The newest change kdoctor made that is still in place, of any kind. */
+export function newestPending(journal: JournalPort): JournalEntry | undefined {
+	return journal
+		.list()
+		.filter((e) => !e.undone && (e.kind === 'edit-file' || e.kind === 'kube-patch'))
+		.sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id))[0];
+}
+
 /** Reverts the newest change not yet undone; refuses if a file was edited since, so nothing is lost. */
 export function undoLast(ctx: ApplyContext): {entry: JournalEntry; restored: string[]} {
-	const pending = ctx.journal
-		.list()
-		.filter((e) => !e.undone && e.kind === 'edit-file')
-		.sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
-	const entry = pending[0];
+	const entry = newestPending(ctx.journal);
 	if (!entry) throw new Error('nothing to undo: the journal has no change that is still applied');
+	if (entry.kind !== 'edit-file') throw new Error(`the newest change (${entry.id}) is a ${entry.kind}, not a file edit`);
 	for (const f of entry.files) {
 		if (!ctx.fs.exists(f.path)) throw new Error(`${f.path} no longer exists; restore it by hand from the journal (${entry.id})`);
 		if (ctx.fs.read(f.path) !== f.after) throw new Error(`${f.path} was changed after kdoctor edited it; not undoing (${entry.id})`);

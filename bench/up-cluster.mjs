@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// `kdoctor up` of the demo on the local cluster of test/cluster (existing provider), cold then warm, in one session:
+// cold = every image rebuilt with --no-cache (--rebuild), removed from the node first so every load runs, the
+// namespace deleted so every object is created and every pod starts, no history; warm = the same command again with
+// everything in place. Writes bench/out/up-cluster.json and prints a Markdown table.
+import {spawn, spawnSync} from 'node:child_process';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {cpus, tmpdir, totalmem} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(root, 'dist/cli.js');
+const clusterDir = process.env.KDOCTOR_CLUSTER_DIR ?? '/tmp/kdoctor-cluster';
+const NS = 'kdoctor-demo';
+const WORLD_ARGS = ['--build-arg', 'BUILDER_IMAGE=localhost/kdoctor-world/go-toolset:1', '--build-arg', 'RUNTIME_IMAGE=localhost/kdoctor-world/ubi-minimal:1', '--build-arg', 'BASE_IMAGE=localhost/kdoctor-world/debian-data:1'];
+
+function skip(why) {
+	console.log(`up-cluster bench skipped: ${why}`);
+	process.exit(0);
+}
+const infoFile = join(clusterDir, 'cluster.json');
+if (!existsSync(infoFile)) skip(`the local cluster is not up (npm run cluster:up starts it; ${infoFile} is missing)`);
+const info = JSON.parse(readFileSync(infoFile, 'utf8'));
+if (spawnSync('podman', ['image', 'exists', 'localhost/kdoctor-world/go-toolset:1']).status !== 0) skip('the test world is missing (run test/world/setup.sh)');
+
+const k8s = await import('@kubernetes/client-node');
+const kc = new k8s.KubeConfig();
+kc.loadFromFile(info.kubeconfig);
+const core = kc.makeApiClient(k8s.CoreV1Api);
+
+async function deleteNamespace() {
+	try {
+		await core.deleteNamespace({name: NS});
+	} catch {
+		return;
+	}
+	const deadline = Date.now() + 180_000;
+	while (Date.now() < deadline) {
+		try {
+			await core.readNamespace({name: NS});
+		} catch {
+			return;
+		}
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	throw new Error(`namespace ${NS} was not deleted within 180 s`);
+}
+
+function removeNodeImages() {
+	const ctr = ['--address', info.containerdSocket, '-n', info.containerdNamespace ?? 'k8s.io'];
+	const list = spawnSync('ctr', [...ctr, 'images', 'ls', '-q'], {encoding: 'utf8'}).stdout.split('\n').filter((r) => r.startsWith('localhost/kdoctor-demo/'));
+	if (list.length) spawnSync('ctr', [...ctr, 'images', 'rm', ...list], {stdio: 'ignore'});
+	return list.length;
+}
+
+function up(state, extra) {
+	return new Promise((resolve) => {
+		const started = Date.now();
+		const child = spawn(process.execPath, [CLI, 'up', '--provider', 'existing', '--kubeconfig', info.kubeconfig, '--containerd-socket', info.containerdSocket, '--node-address', '127.0.0.1', '--json', ...WORLD_ARGS, ...extra], {
+			env: {...process.env, KDOCTOR_STATE_DIR: state, PATH: `${process.env.PATH}:/usr/local/go/bin`},
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let out = '';
+		child.stdout.on('data', (d) => (out += d));
+		child.on('close', (code) => {
+			const ms = Date.now() - started;
+			const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+			const steps = Object.fromEntries(events.filter((e) => e.type === 'step-end').map((e) => [e.id, {state: e.state, ms: e.durationMs}]));
+			resolve({code, ms, ok: events.at(-1)?.ok === true, steps});
+		});
+	});
+}
+
+const state = mkdtempSync(join(tmpdir(), 'kdoctor-bench-up-'));
+try {
+	await deleteNamespace();
+	const removed = removeNodeImages();
+	const cold = await up(state, ['--rebuild']);
+	const warm = await up(state, []);
+	const result = {
+		at: new Date().toISOString(),
+		machine: {cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), kubernetes: info.version, kubelet: info.kubelet},
+		removedFromNode: removed,
+		cold,
+		warm,
+	};
+	mkdirSync(join(root, 'bench/out'), {recursive: true});
+	writeFileSync(join(root, 'bench/out/up-cluster.json'), JSON.stringify(result, null, 2));
+	const s = (r, id) => (r.steps[id] ? `${(r.steps[id].ms / 1000).toFixed(1)} s${r.steps[id].state === 'done' ? '' : ` (${r.steps[id].state})`}` : '—');
+	const ids = [...new Set([...Object.keys(cold.steps), ...Object.keys(warm.steps)])];
+	console.log(`\n## kdoctor up, demo on the local cluster (${info.version}, ${info.kubelet}), ${cpus().length} CPUs\n`);
+	console.log('| step | cold | warm |\n|---|---|---|');
+	for (const id of ids) console.log(`| ${id} | ${s(cold, id)} | ${s(warm, id)} |`);
+	console.log(`| **whole run** | **${(cold.ms / 1000).toFixed(1)} s** ${cold.ok ? '' : '(FAILED)'} | **${(warm.ms / 1000).toFixed(1)} s** ${warm.ok ? '' : '(FAILED)'} |`);
+	console.log(`\nwarm / cold = ${(warm.ms / cold.ms).toFixed(3)}`);
+	if (!cold.ok || !warm.ok) process.exitCode = 1;
+} finally {
+	rmSync(state, {recursive: true, force: true});
+}

@@ -1,0 +1,184 @@
+import {createExec} from '../adapters/exec.js';
+import {createExistingProvider} from '../adapters/existing.js';
+import {createJournal} from '../adapters/journal.js';
+import {createKube} from '../adapters/kube.js';
+import {diagnoseText} from '../core/diagnose/diagnose.js';
+import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
+import type {CompiledKb} from '../core/kb/compile.js';
+import {displayTemplate, templateVars} from '../core/kb/template.js';
+import {diagnoseWorkloads, type LiveDeps, type WorkloadDiagnosis} from '../core/live/workloads.js';
+import type {JournalEntry} from '../core/ports.js';
+import type {KubePort} from '../core/provision/ports.js';
+import {planKubeFix, verifyRollout, type KubeFixPlan} from '../core/remediate/kube-fix.js';
+import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
+import {quoteArg} from '../plain/quote.js';
+
+type Out = {write(s: string): void};
+
+export type LiveOptions = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string};
+
+/** The live engine's parts for one cluster: the API client and where the node's image list comes from. */
+export async function liveDeps(c: CompiledKb, opts: LiveOptions): Promise<LiveDeps> {
+	const kube = await createKube({kubeconfig: opts.kubeconfig, context: opts.context});
+	const socket = opts.containerdSocket;
+	// Through containerd when kdoctor can reach it (what the kubelet will match), else as the node status reports it.
+	const spec = {name: opts.context ?? 'current-context', kubeconfigPath: opts.kubeconfig ?? '', cwd: process.cwd(), waitSeconds: 0};
+	const nodeImages = socket ? () => createExistingProvider(createExec(), {containerdSocket: socket, kubeconfig: opts.kubeconfig, context: opts.context}).nodeImages(spec) : () => kube.nodeImages();
+	return {kube, nodeImages, diagnose: (text, facts) => diagnoseText(c, text, facts), now: () => Date.now()};
+}
+
+/** `kdoctor diagnose --namespace NS`: every unhealthy workload of the namespace, diagnosed from the live cluster. */
+export async function diagnoseLiveCommand(c: CompiledKb, opts: LiveOptions & {json?: boolean; verbose?: boolean; color?: boolean}, out: Out): Promise<number> {
+	const deps = await liveDeps(c, opts);
+	const {pods, workloads: results} = await diagnoseWorkloads(deps, opts.namespace);
+	if (opts.json) {
+		for (const w of results) out.write(JSON.stringify({...diagnosisJson(`${opts.namespace}/${w.workload}`, w.diagnosis), workload: w.workload, pods: w.pods.map((p) => p.name)}) + '\n');
+		if (results.length === 0) out.write(JSON.stringify({file: opts.namespace, status: pods === 0 ? 'no-pods' : 'ok', workload: null, pods: pods, findings: []}) + '\n');
+	} else if (results.length === 0) {
+		out.write(pods === 0 ? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ${opts.context ? `context ${opts.context}` : 'the current context'})\n` : `namespace ${opts.namespace}: all ${pods} pods are ready\n`);
+	} else {
+		const paint = makePaint(opts.color ?? false);
+		out.write(results.map((w) => diagnosisText(`${opts.namespace}/${w.workload} (${w.pods.length} pod${w.pods.length === 1 ? '' : 's'} not ready)`, w.diagnosis, paint, opts.verbose)).join('\n'));
+	}
+	return results.some((w) => (w.diagnosis.findings[0]?.confidence ?? 0) >= REPORT_CONFIDENCE) ? 1 : 0;
+}
+
+export type LiveFixOptions = LiveOptions & {workload?: string; key?: string; value?: string; yes?: boolean; dryRun?: boolean; json?: boolean; timeoutSeconds?: number; signal?: AbortSignal};
+
+/** `kdoctor fix ID --namespace NS`: finds ID live, previews the patch, and with --yes applies, verifies and journals it. */
+export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOptions, out: Out): Promise<number> {
+	const entry = c.kb.byId.get(id);
+	if (!entry) throw new Error(`no entry "${id}" (kdoctor kb list shows them)`);
+	const deps = await liveDeps(c, opts);
+	const {pods, workloads: results} = await diagnoseWorkloads(deps, opts.namespace);
+	const hit = pickWorkload(results, id, opts.workload);
+	if (!hit) {
+		const where = opts.workload ? `workload ${opts.workload} of namespace ${opts.namespace}` : `namespace ${opts.namespace}`;
+		const seen = results.length ? ` (found: ${results.map((w) => `${w.workload}: ${w.diagnosis.findings[0]?.id ?? 'nothing known'}`).join(', ')})` : pods === 0 ? ': it has no pods' : ': every pod is ready';
+		out.write(`${id} was not found in ${where}${seen}: nothing to fix\n`);
+		return 1;
+	}
+	const {workload, finding} = hit;
+	const patchable = entry.remediations.filter((r) => r.kind === 'kube-patch' && r.patch);
+	const rem = opts.key ? entry.remediations.find((r) => r.key === opts.key) : patchable[0];
+	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no fix kdoctor applies to a live cluster (kdoctor kb show ${id} lists what to do)`);
+	const deployment = await deps.kube.deployment(opts.namespace, workload.workload);
+	if (!deployment) throw new Error(`${workload.workload} is not a Deployment in ${opts.namespace}: kdoctor patches Deployments only`);
+	const vars = templateVars(rem, finding.captures);
+	const plan = planKubeFix(entry, {...rem, title: displayTemplate(rem.title, vars), patch: rem.patch && {...rem.patch, ask: rem.patch.ask && displayTemplate(rem.patch.ask, vars)}}, {
+		namespace: opts.namespace,
+		deployment,
+		pods: workload.pods,
+		nodeImages: await deps.nodeImages().catch(() => undefined),
+		value: opts.value,
+		captures: finding.captures,
+	});
+	const json: Record<string, unknown> = {finding: id, confidence: finding.confidence, workload: workload.workload, plan: planJson(plan)};
+	if (!opts.json) out.write(describeKubePlan(plan, finding.confidence));
+	if (plan.status !== 'ready') {
+		if (opts.json) out.write(JSON.stringify(json) + '\n');
+		return 1;
+	}
+	if (opts.dryRun || !opts.yes) {
+		if (opts.json) out.write(JSON.stringify(json) + '\n');
+		else out.write(opts.dryRun ? 'dry run: nothing changed\n' : 'preview only: add --yes to apply\n');
+		return 0;
+	}
+	if (finding.confidence < REPORT_CONFIDENCE) throw new Error(`${id} is only a possible finding here (${Math.round(finding.confidence * 100)}%): nothing was changed`);
+	const record = journalEntry(plan, opts);
+	// Journaled before the patch is sent, so a change can never be made without a way back.
+	const journal = createJournal();
+	journal.record(record);
+	try {
+		await deps.kube.patchDeployment(opts.namespace, plan.deployment, plan.patch!);
+	} catch (error) {
+		journal.markUndone(record.id, new Date().toISOString());
+		throw new Error(`nothing was changed: ${(error as Error).message}`);
+	}
+	if (!opts.json) out.write(`applied; verifying the rollout of deployment/${plan.deployment}…\n`);
+	const v = await verifyRollout(deps.kube, opts.namespace, plan.deployment, {timeoutMs: (opts.timeoutSeconds ?? 120) * 1000, now: () => Date.now(), sleep, signal: opts.signal ?? new AbortController().signal});
+	json.applied = record.id;
+	json.verify = v;
+	if (opts.json) out.write(JSON.stringify(json) + '\n');
+	else out.write(`${v.ok ? 'verified' : 'NOT verified'}: ${v.message} (${(v.ms / 1000).toFixed(1)}s)\nkdoctor undo reverts it\n`);
+	return v.ok ? 0 : 1;
+}
+
+function pickWorkload(results: WorkloadDiagnosis[], id: string, workload?: string) {
+	for (const w of results) {
+		if (workload && w.workload !== workload) continue;
+		const finding = w.diagnosis.findings.find((f) => f.id === id);
+		if (finding) return {workload: w, finding};
+	}
+	return undefined;
+}
+
+function journalEntry(plan: KubeFixPlan, opts: LiveOptions): JournalEntry {
+	const at = new Date();
+	return {
+		id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`,
+		at: at.toISOString(),
+		finding: plan.finding,
+		remediation: plan.key,
+		title: plan.title,
+		kind: 'kube-patch',
+		files: [],
+		kube: {
+			kubeconfig: opts.kubeconfig,
+			context: opts.context,
+			namespace: plan.namespace,
+			deployment: plan.deployment,
+			container: plan.container,
+			field: plan.field,
+			before: plan.before,
+			after: plan.after!,
+			patch: plan.patch!,
+			undoPatch: plan.undoPatch!,
+		},
+	};
+}
+
+function planJson(p: KubeFixPlan) {
+	return {key: p.key, title: p.title, status: p.status, reason: p.reason, namespace: p.namespace, deployment: p.deployment, container: p.container, field: p.field, before: p.before, after: p.after, patch: p.patch};
+}
+
+export function describeKubePlan(p: KubeFixPlan, confidence: number): string {
+	let s = `[${p.key}] ${p.title} (kube-patch; finding at ${Math.round(confidence * 100)}%)\n`;
+	if (p.diff) s += `\n${p.diff}\n  same as: ${p.kubectl!.map(quoteArg).join(' ')}\n`;
+	if (p.status !== 'ready' && p.reason) s += `  ${p.status}: ${p.reason}\n`;
+	return s;
+}
+
+/** Reverts a journaled live patch, refusing when the field was changed since (someone else's change is kept). */
+export async function undoKubePatch(entry: JournalEntry, kubeFor: (k: NonNullable<JournalEntry['kube']>) => Promise<KubePort>): Promise<string> {
+	const k = entry.kube!;
+	const kube = await kubeFor(k);
+	const d = await kube.deployment(k.namespace, k.deployment);
+	if (!d) throw new Error(`deployment ${k.namespace}/${k.deployment} no longer exists; nothing to undo (${entry.id})`);
+	const c = d.containers.find((x) => x.name === k.container);
+	const now = c && currentValue(c, k.field);
+	if (now !== k.after) throw new Error(`${k.field} of deployment/${k.deployment} is now ${now ?? 'unset'}, not the ${k.after} kdoctor set: changed since, not undoing (${entry.id})`);
+	await kube.patchDeployment(k.namespace, k.deployment, k.undoPatch);
+	return `deployment/${k.deployment} container ${k.container}: ${k.field} back to ${k.before ?? 'unset'}`;
+}
+
+function currentValue(c: Awaited<ReturnType<KubePort['deployment']>> extends infer D ? (D extends {containers: (infer C)[]} ? C : never) : never, field: string): string | undefined {
+	if (field === 'image') return c.image;
+	if (field === 'resources.limits.memory') return c.memoryLimit;
+	if (field === 'readinessProbe.httpGet.path') return c.readinessProbe?.path;
+	if (field.startsWith('env ')) return c.env.find((e) => e.name === field.slice(4))?.value;
+	return undefined;
+}
+
+/** Builds the API client a journal entry was made with. */
+export function kubeForEntry(k: NonNullable<JournalEntry['kube']>): Promise<KubePort> {
+	return createKube({kubeconfig: k.kubeconfig, context: k.context});
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (signal.aborted) return reject(new Error('stopped'));
+		const t = setTimeout(resolve, ms);
+		signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('stopped'))), {once: true});
+	});
+}
