@@ -11,6 +11,7 @@ const lazy = {
 	fix: () => import('./commands/fix.js'),
 	kb: () => import('./commands/kb.js'),
 	live: () => import('./commands/live.js'),
+	triage: () => import('./commands/triage.js'),
 	up: () => import('./commands/up.js'),
 };
 
@@ -173,6 +174,42 @@ Examples:
 			if (!opts.from) throw new InputError('say where the finding is: --from FILE (a saved output) or --namespace NS (the live cluster)');
 			const {fixCommand} = await lazy.fix();
 			await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, {...opts, from: opts.from!}, out));
+		});
+
+	program
+		.command('triage')
+		.description('watch a live cluster: every unhealthy workload, why, with the evidence and a key to fix it')
+		.option('-n, --namespace <ns>', 'the namespace to watch (default: the context\'s namespace, else default)')
+		.option('-A, --all-namespaces', 'watch every namespace')
+		.option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+		.option('--context <name>', 'kubeconfig context (default: the current one)')
+		.option('--containerd-socket <path>', "read the node's images through containerd (default: the node status)")
+		.option('--read-only', 'hide every action that changes the cluster')
+		.option('--json', 'print one snapshot (the first complete triage) as JSON and exit')
+		.option('--plain', 'print one snapshot as text and exit, even on a terminal')
+		.option('--timeout <seconds>', 'with --json/--plain: how long to wait for a complete triage', '30')
+		.addHelpText(
+			'after',
+			`
+Exit status (--json/--plain): 0 nothing wrong, 1 a cause was found, 2 something could not be read (the triage is partial).
+Examples:
+  kdoctor triage -n kdoctor-demo
+  kdoctor triage -A --read-only
+  kdoctor triage -n kubernaut-system --json | jq '.failing[].findings[0].id'`,
+		)
+		.action(async (opts: {namespace?: string; allNamespaces?: boolean; kubeconfig?: string; context?: string; containerdSocket?: string; readOnly?: boolean; json?: boolean; plain?: boolean; timeout: string}, cmd: Command) => {
+			const timeoutSeconds = Number(opts.timeout);
+			if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
+			const compiled = await loadCompiledKb(globals(cmd));
+			const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? (await (await lazy.live()).contextNamespace({kubeconfig: opts.kubeconfig, context: opts.context})));
+			const live = {namespace, allNamespaces: opts.allNamespaces, kubeconfig: opts.kubeconfig, context: opts.context, containerdSocket: opts.containerdSocket};
+			if (interactive(opts)) {
+				const {runTriageTui} = await import('./ui/run-triage.js');
+				await runTriageTui(compiled, {...live, readOnly: opts.readOnly === true});
+				return;
+			}
+			const {triageOnce} = await lazy.triage();
+			process.exitCode = await triageOnce(compiled, {...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()}, {write: (s) => process.stdout.write(s)});
 		});
 
 	program

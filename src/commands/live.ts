@@ -3,13 +3,13 @@ import {createExistingProvider} from '../adapters/existing.js';
 import {createJournal} from '../adapters/journal.js';
 import {createKube} from '../adapters/kube.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
-import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
+import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {displayTemplate, templateVars} from '../core/kb/template.js';
 import {diagnoseWorkloads, type LiveDeps, type WorkloadDiagnosis} from '../core/live/workloads.js';
 import type {JournalEntry} from '../core/ports.js';
-import type {KubePort} from '../core/provision/ports.js';
-import {planKubeFix, verifyRollout, type KubeFixPlan} from '../core/remediate/kube-fix.js';
+import type {KubePort, PodFacts} from '../core/provision/ports.js';
+import {planKubeFix, verifyRollout, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 import {quoteArg} from '../plain/quote.js';
 
@@ -59,20 +59,7 @@ export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOpt
 		return 1;
 	}
 	const {workload, finding} = hit;
-	const patchable = entry.remediations.filter((r) => r.kind === 'kube-patch' && r.patch);
-	const rem = opts.key ? entry.remediations.find((r) => r.key === opts.key) : patchable[0];
-	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no fix kdoctor applies to a live cluster (kdoctor kb show ${id} lists what to do)`);
-	const deployment = await deps.kube.deployment(opts.namespace, workload.workload);
-	if (!deployment) throw new Error(`${workload.workload} is not a Deployment in ${opts.namespace}: kdoctor patches Deployments only`);
-	const vars = templateVars(rem, finding.captures);
-	const plan = planKubeFix(entry, {...rem, title: displayTemplate(rem.title, vars), patch: rem.patch && {...rem.patch, ask: rem.patch.ask && displayTemplate(rem.patch.ask, vars)}}, {
-		namespace: opts.namespace,
-		deployment,
-		pods: workload.pods,
-		nodeImages: await deps.nodeImages().catch(() => undefined),
-		value: opts.value,
-		captures: finding.captures,
-	});
+	const plan = await planLiveFix(c, deps.kube, () => deps.nodeImages(), {namespace: opts.namespace, workload: workload.workload, pods: workload.pods, finding, key: opts.key, value: opts.value});
 	const json: Record<string, unknown> = {finding: id, confidence: finding.confidence, workload: workload.workload, plan: planJson(plan)};
 	if (!opts.json) out.write(describeKubePlan(plan, finding.confidence));
 	if (plan.status !== 'ready') {
@@ -85,23 +72,54 @@ export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOpt
 		return 0;
 	}
 	if (finding.confidence < REPORT_CONFIDENCE) throw new Error(`${id} is only a possible finding here (${Math.round(finding.confidence * 100)}%): nothing was changed`);
-	const record = journalEntry(plan, opts);
-	// Journaled before the patch is sent, so a change can never be made without a way back.
-	const journal = createJournal();
-	journal.record(record);
-	try {
-		await deps.kube.patchDeployment(opts.namespace, plan.deployment, plan.patch!);
-	} catch (error) {
-		journal.markUndone(record.id, new Date().toISOString());
-		throw new Error(`nothing was changed: ${(error as Error).message}`);
-	}
-	if (!opts.json) out.write(`applied; verifying the rollout of deployment/${plan.deployment}…\n`);
-	const v = await verifyRollout(deps.kube, opts.namespace, plan.deployment, {timeoutMs: (opts.timeoutSeconds ?? 120) * 1000, now: () => Date.now(), sleep, signal: opts.signal ?? new AbortController().signal});
+	if (!opts.json) out.write(`applying; then watching the rollout of deployment/${plan.deployment}…\n`);
+	const {record, verify: v} = await applyLiveFix(deps.kube, plan, opts, {timeoutMs: (opts.timeoutSeconds ?? 120) * 1000, signal: opts.signal ?? new AbortController().signal});
 	json.applied = record.id;
 	json.verify = v;
 	if (opts.json) out.write(JSON.stringify(json) + '\n');
 	else out.write(`${v.ok ? 'verified' : 'NOT verified'}: ${v.message} (${(v.ms / 1000).toFixed(1)}s)\nkdoctor undo reverts it\n`);
 	return v.ok ? 0 : 1;
+}
+
+/** The patch a finding's live fix would make to its workload's Deployment (nothing is changed). */
+export async function planLiveFix(
+	c: CompiledKb,
+	kube: KubePort,
+	nodeImages: () => Promise<string[] | undefined>,
+	t: {namespace: string; workload: string; pods: PodFacts[]; finding: Finding; key?: string; value?: string},
+): Promise<KubeFixPlan> {
+	const entry = c.kb.byId.get(t.finding.id);
+	if (!entry) throw new Error(`no entry "${t.finding.id}"`);
+	const patchable = entry.remediations.filter((r) => r.kind === 'kube-patch' && r.patch);
+	const rem = t.key ? entry.remediations.find((r) => r.key === t.key) : patchable[0];
+	if (!rem) throw new Error(t.key ? `${entry.id} has no fix on key "${t.key}" (kdoctor kb show ${entry.id})` : `${entry.id} has no fix kdoctor applies to a live cluster (kdoctor kb show ${entry.id} lists what to do)`);
+	const deployment = await kube.deployment(t.namespace, t.workload);
+	if (!deployment) throw new Error(`${t.workload} is not a Deployment in ${t.namespace}: kdoctor patches Deployments only`);
+	const vars = templateVars(rem, t.finding.captures);
+	return planKubeFix(entry, {...rem, title: displayTemplate(rem.title, vars), patch: rem.patch && {...rem.patch, ask: rem.patch.ask && displayTemplate(rem.patch.ask, vars)}}, {
+		namespace: t.namespace,
+		deployment,
+		pods: t.pods,
+		nodeImages: await nodeImages().catch(() => undefined),
+		value: t.value,
+		captures: t.finding.captures,
+	});
+}
+
+/** Applies a ready plan: journaled first (so there is always a way back), patched, then the rollout watched until it is healthy or not. */
+export async function applyLiveFix(kube: KubePort, plan: KubeFixPlan, where: {kubeconfig?: string; context?: string}, o: {timeoutMs: number; signal: AbortSignal}): Promise<{record: JournalEntry; verify: VerifyResult}> {
+	if (plan.status !== 'ready') throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
+	const record = journalEntry(plan, where);
+	const journal = createJournal();
+	journal.record(record);
+	try {
+		await kube.patchDeployment(plan.namespace, plan.deployment, plan.patch!);
+	} catch (error) {
+		journal.markUndone(record.id, new Date().toISOString());
+		throw new Error(`nothing was changed: ${(error as Error).message}`);
+	}
+	const verify = await verifyRollout(kube, plan.namespace, plan.deployment, {timeoutMs: o.timeoutMs, now: () => Date.now(), sleep, signal: o.signal});
+	return {record, verify};
 }
 
 function pickWorkload(results: WorkloadDiagnosis[], id: string, workload?: string) {
@@ -113,7 +131,7 @@ function pickWorkload(results: WorkloadDiagnosis[], id: string, workload?: strin
 	return undefined;
 }
 
-function journalEntry(plan: KubeFixPlan, opts: LiveOptions): JournalEntry {
+function journalEntry(plan: KubeFixPlan, opts: {kubeconfig?: string; context?: string}): JournalEntry {
 	const at = new Date();
 	return {
 		id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`,
@@ -168,6 +186,12 @@ function currentValue(c: Awaited<ReturnType<KubePort['deployment']>> extends inf
 	if (field === 'readinessProbe.httpGet.path') return c.readinessProbe?.path;
 	if (field.startsWith('env ')) return c.env.find((e) => e.name === field.slice(4))?.value;
 	return undefined;
+}
+
+/** The namespace a kubeconfig context names, as kubectl would use it; "default" when it names none. */
+export async function contextNamespace(opts: {kubeconfig?: string; context?: string}): Promise<string> {
+	const {kubeconfigNamespace} = await import('../adapters/kube.js');
+	return kubeconfigNamespace(opts);
 }
 
 /** Builds the API client a journal entry was made with. */

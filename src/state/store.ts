@@ -2,6 +2,8 @@ import {createStore, type StoreApi} from 'zustand/vanilla';
 import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {PlannedStep, RunEvent, StepState} from '../core/provision/events.js';
+import type {TriageSnapshot} from '../core/live/triage.js';
+import type {KubeFixPlan, VerifyResult} from '../core/remediate/kube-fix.js';
 import type {RemediationPlan} from '../core/remediate/plan.js';
 import {cleanLine} from '../plain/up-lines.js';
 
@@ -63,6 +65,34 @@ export type UpSlice = {
 	help: boolean;
 };
 
+export type TriageView = 'list' | 'detail' | 'logs' | 'events' | 'describe' | 'help';
+
+/** A live fix from the triage screen, from the key press to the verified rollout. */
+export type TriageFix = {
+	workload: string;
+	key: string;
+	state: 'asking' | 'planning' | 'preview' | 'applying' | 'verified' | 'failed';
+	/** What to type when the fix needs a value (an env var's value, a probe path), and what was typed so far. */
+	ask?: string;
+	input: string;
+	plan?: KubeFixPlan;
+	verify?: VerifyResult;
+	message?: string;
+};
+
+/** What `kdoctor triage` shows: the engine's latest snapshot and where the user is in it. */
+export type TriageSlice = {
+	snapshot?: TriageSnapshot;
+	/** The selected workload's key (namespace/kind/name); kept across updates, so a re-sort does not move the cursor. */
+	selected?: string;
+	view: TriageView;
+	filter: string;
+	filtering: boolean;
+	readOnly: boolean;
+	where: string;
+	fix?: TriageFix;
+};
+
 export type DoctorState = {
 	inputs: InputResult[];
 	rows: Row[];
@@ -94,6 +124,10 @@ export type DoctorState = {
 	upTail(on: boolean): void;
 	upHelp(on: boolean): void;
 	upCancelling(): void;
+	triage: TriageSlice;
+	triageSnapshot(snapshot: TriageSnapshot): void;
+	triageSet(patch: Partial<TriageSlice>): void;
+	triageFix(fix: TriageFix | undefined): void;
 };
 
 export type DoctorStore = StoreApi<DoctorState>;
@@ -260,6 +294,10 @@ export function createDoctorStore(initial: Partial<Pick<DoctorState, 'inputs' | 
 			upTail: (tail) => set((s) => ({up: {...s.up, tail}})),
 			upHelp: (help) => set((s) => ({up: {...s.up, help}})),
 			upCancelling: () => set((s) => ({up: {...s.up, cancelling: true}})),
+			triage: {view: 'list', filter: '', filtering: false, readOnly: false, where: ''},
+			triageSnapshot: (snapshot) => set((s) => ({triage: {...s.triage, snapshot}})),
+			triageSet: (patch) => set((s) => ({triage: {...s.triage, ...patch}})),
+			triageFix: (fix) => set((s) => ({triage: {...s.triage, fix}})),
 		};
 	});
 }

@@ -191,7 +191,8 @@ export interface KubePort {
 	apply(docs: Record<string, unknown>[], namespace: string, signal?: AbortSignal): Promise<AppliedObject[]>;
 	pods(namespace: string, selector?: string): Promise<PodFacts[]>;
 	events(namespace: string): Promise<EventFacts[]>;
-	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number}): Promise<string>;
+	/** With timestamps, each line starts with its RFC 3339 time, as `kubectl logs --timestamps`. */
+	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number; timestamps?: boolean}): Promise<string>;
 	/** Whether a Job finished: 'complete', 'failed' or 'running'. */
 	jobStatus(namespace: string, name: string): Promise<'complete' | 'failed' | 'running' | 'missing'>;
 	/** Objects as YAML for the evidence bundle (kubectl get -o yaml of pods, deployments, services…). */

@@ -1,0 +1,166 @@
+/**
+ * List-then-watch of one resource, as client-go's reflector does it: a list gives the state and a resourceVersion,
+ * a watch from there gives the changes; a closed watch resumes from the last version seen, an expired one (410)
+ * or a restarted API server leads to a fresh list that replaces the state, so nothing is missed or kept stale.
+ */
+import type * as K8s from '@kubernetes/client-node';
+
+export type WatchResource = 'pods' | 'events' | 'deployments' | 'replicasets' | 'nodes';
+export type WatchState = 'listing' | 'watching' | 'retrying' | 'forbidden';
+export type ResourceStatus = {resource: WatchResource; state: WatchState; message?: string; at: number; relists: number};
+
+type Obj = {metadata?: {name?: string; namespace?: string; uid?: string; resourceVersion?: string}};
+
+/** Where a reflector reports: the whole state after a list, then each change, and how the connection is doing. */
+export type ReflectorSink = {
+	reset(resource: WatchResource, items: Obj[]): void;
+	upsert(resource: WatchResource, item: Obj): void;
+	remove(resource: WatchResource, item: Obj): void;
+	status(s: ResourceStatus): void;
+};
+
+type ListResult = {items: Obj[]; metadata?: {resourceVersion?: string}};
+
+export type ReflectorOptions = {
+	/** First pause after a failure; doubles up to maxBackoffMs. */
+	backoffMs?: number;
+	maxBackoffMs?: number;
+	/** How often a resource refused with 403 is tried again. */
+	forbiddenRetryMs?: number;
+};
+
+function paths(resource: WatchResource, ns: string | undefined): string {
+	const scoped = (group: string) => (ns ? `${group}/namespaces/${ns}/${resource}` : `${group}/${resource}`);
+	switch (resource) {
+		case 'pods':
+		case 'events':
+			return scoped('/api/v1');
+		case 'deployments':
+		case 'replicasets':
+			return scoped('/apis/apps/v1');
+		case 'nodes':
+			return '/api/v1/nodes';
+	}
+}
+
+function lister(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, ns: string | undefined, timeoutMs: number): () => Promise<ListResult> {
+	const core = kc.makeApiClient(k8s.CoreV1Api);
+	const apps = kc.makeApiClient(k8s.AppsV1Api);
+	const opt = {timeoutSeconds: Math.ceil(timeoutMs / 1000)};
+	switch (resource) {
+		case 'pods':
+			return () => (ns ? core.listNamespacedPod({namespace: ns, ...opt}) : core.listPodForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'events':
+			return () => (ns ? core.listNamespacedEvent({namespace: ns, ...opt}) : core.listEventForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'deployments':
+			return () => (ns ? apps.listNamespacedDeployment({namespace: ns, ...opt}) : apps.listDeploymentForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'replicasets':
+			return () => (ns ? apps.listNamespacedReplicaSet({namespace: ns, ...opt}) : apps.listReplicaSetForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'nodes':
+			return () => core.listNode(opt) as Promise<ListResult>;
+	}
+}
+
+function statusCode(error: unknown): number | undefined {
+	const e = error as {code?: unknown; statusCode?: unknown};
+	if (typeof e?.statusCode === 'number') return e.statusCode;
+	if (typeof e?.code === 'number') return e.code;
+	return undefined;
+}
+
+function reason(error: unknown): string {
+	const m = error instanceof Error ? error.message : String(error);
+	return (m.split('\n')[0] ?? m).slice(0, 200);
+}
+
+/** Keeps one resource of one namespace (or all) mirrored into the sink until the signal aborts. */
+export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, namespace: string | undefined, sink: ReflectorSink, signal: AbortSignal, opts: ReflectorOptions = {}): Promise<void> {
+	const list = lister(k8s, kc, resource, namespace, 30_000);
+	const path = paths(resource, namespace);
+	const watch = new k8s.Watch(kc);
+	const base = opts.backoffMs ?? 500;
+	const max = opts.maxBackoffMs ?? 15_000;
+	let relists = 0;
+	let version: string | undefined;
+	const report = (state: WatchState, message?: string) => sink.status({resource, state, message, at: Date.now(), relists});
+	const pause = (ms: number) =>
+		new Promise<void>((resolve) => {
+			const t = setTimeout(resolve, ms);
+			signal.addEventListener('abort', () => (clearTimeout(t), resolve()), {once: true});
+		});
+
+	/** One watch connection: resolves with why it ended. */
+	const watchOnce = () =>
+		new Promise<'gone' | 'closed' | {error: unknown}>((resolve) => {
+			let ended = false;
+			const end = (r: 'gone' | 'closed' | {error: unknown}) => {
+				if (!ended) (ended = true), resolve(r);
+			};
+			watch
+				.watch(
+					path,
+					{resourceVersion: version, allowWatchBookmarks: true},
+					(type: string, obj: Obj & {code?: number}) => {
+						if (type === 'ERROR') return end(obj.code === 410 ? 'gone' : {error: new Error(`watch error ${obj.code ?? ''}`)});
+						if (obj?.metadata?.resourceVersion) version = obj.metadata.resourceVersion;
+						if (type === 'BOOKMARK') return;
+						if (type === 'DELETED') sink.remove(resource, obj);
+						else sink.upsert(resource, obj);
+					},
+					(err: unknown) => end(err ? {error: err} : 'closed'),
+				)
+				.then((ctl) => {
+					if (signal.aborted || ended) ctl.abort();
+					else signal.addEventListener('abort', () => (ctl.abort(), end('closed')), {once: true});
+				})
+				.catch((error: unknown) => end({error}));
+		});
+
+	return (async () => {
+		let failures = 0;
+		while (!signal.aborted) {
+			try {
+				if (!version) {
+					report('listing');
+					const r = await list();
+					if (signal.aborted) return;
+					relists++;
+					failures = 0;
+					version = r.metadata?.resourceVersion;
+					sink.reset(resource, r.items);
+				}
+				report('watching');
+				const started = Date.now();
+				const ended = await watchOnce();
+				if (signal.aborted) return;
+				if (ended === 'gone') {
+					version = undefined;
+					continue;
+				}
+				if (ended === 'closed') {
+					// The server ends watches after a while; reopen from the last version. A watch that closes at once
+					// again and again means something is wrong: count it as a failure so it backs off.
+					if (Date.now() - started > 1000) failures = 0;
+					else failures++;
+				} else {
+					throw ended.error;
+				}
+				if (failures > 0) await pause(Math.min(max, base * 2 ** (failures - 1)));
+			} catch (error) {
+				if (signal.aborted) return;
+				const code = statusCode(error);
+				if (code === 403) {
+					report('forbidden', reason(error));
+					version = undefined;
+					await pause(opts.forbiddenRetryMs ?? 30_000);
+					continue;
+				}
+				failures++;
+				// After a failure the list is the only safe starting point: the server may have restarted and lost the watch cache.
+				version = undefined;
+				report('retrying', reason(error));
+				await pause(Math.min(max, base * 2 ** (failures - 1)));
+			}
+		}
+	})();
+}

@@ -1,0 +1,88 @@
+import {createLivePort, type LiveOptions} from '../adapters/kube-live.js';
+import {diagnoseText} from '../core/diagnose/diagnose.js';
+import type {Finding} from '../core/diagnose/score.js';
+import type {CompiledKb} from '../core/kb/compile.js';
+import {createTriage, type TriageSnapshot, type TriageWorkload} from '../core/live/triage.js';
+import type {LivePort} from '../core/live/types.js';
+import {findingJson, makePaint} from '../plain/format.js';
+
+type Out = {write(s: string): void};
+
+export type TriageOptions = LiveOptions & {namespace?: string; allNamespaces?: boolean};
+
+/** Starts the live engine on a cluster: watches in, snapshots out (to the screen, or once for --json). */
+export async function startTriage(c: CompiledKb, opts: TriageOptions, onUpdate: (s: TriageSnapshot) => void, signal: AbortSignal, port?: LivePort) {
+	const live = port ?? (await createLivePort(opts));
+	const triage = createTriage(
+		{
+			diagnose: (text, facts) => diagnoseText(c, text, facts),
+			logs: (ns, pod, container, o) => live.logs(ns, pod, container, o),
+			nodeImages: live.nodeImages ? () => live.nodeImages!() : undefined,
+			now: () => Date.now(),
+			setTimer: (fn, ms) => setTimeout(fn, ms),
+			clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
+		},
+		{namespace: opts.allNamespaces ? undefined : opts.namespace, onUpdate},
+	);
+	live.subscribe(opts.allNamespaces ? undefined : opts.namespace, triage.sink, signal);
+	signal.addEventListener('abort', () => triage.stop(), {once: true});
+	return triage;
+}
+
+/** `kdoctor triage --json` (or plain, off a terminal): the first complete triage, printed once. */
+export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: boolean; timeoutSeconds?: number; color?: boolean}, out: Out): Promise<number> {
+	const ac = new AbortController();
+	let resolveDone: (s: TriageSnapshot) => void = () => undefined;
+	const done = new Promise<TriageSnapshot>((r) => (resolveDone = r));
+	const triage = await startTriage(c, opts, (s) => s.complete && resolveDone(s), ac.signal);
+	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (opts.timeoutSeconds ?? 30) * 1000);
+	const snap = await done;
+	clearTimeout(timeout);
+	ac.abort();
+	out.write(opts.json ? JSON.stringify(triageJson(snap)) + '\n' : triageText(snap, opts.color ?? false));
+	if (!snap.complete || snap.couldNotLook.length > 0) return 2;
+	return snap.failing.some((w) => (w.findings[0]?.confidence ?? 0) >= 0.5) ? 1 : 0;
+}
+
+/** The foundation's finding contract, per workload; every piece of evidence came from the cluster. */
+export function triageJson(s: TriageSnapshot) {
+	const row = (w: TriageWorkload) => ({
+		workload: {kind: w.kind, name: w.name, namespace: w.namespace},
+		state: w.state,
+		...(w.final ? {final: w.final} : {}),
+		pods: w.troubled.map((p) => ({name: p.name, phase: p.phase, containers: p.containers})),
+		findings: w.findings.map((f: Finding) => {
+			const j = findingJson(f);
+			return {...j, evidence: j.evidence.map((e) => ({...e, source: 'cluster'}))};
+		}),
+		...(w.couldNotRead.length ? {couldNotRead: w.couldNotRead} : {}),
+	});
+	return {
+		source: 'cluster',
+		namespace: s.namespace ?? null,
+		complete: s.complete,
+		pods: s.pods,
+		workloads: s.workloads,
+		healthy: s.healthy,
+		couldNotLook: s.couldNotLook,
+		failing: s.failing.map(row),
+		settling: s.settling.map(row),
+	};
+}
+
+export function triageText(s: TriageSnapshot, color: boolean): string {
+	const paint = makePaint(color);
+	const where = s.namespace ? `namespace ${s.namespace}` : 'all namespaces';
+	const lines = [`${where}: ${s.pods} pods in ${s.workloads} workloads; ${s.healthy} healthy, ${s.failing.length} failing, ${s.settling.length} settling${s.complete ? '' : ' (incomplete: not everything could be read in time)'}`];
+	for (const c of s.couldNotLook) lines.push(paint.yellow(`could not look: ${c}`));
+	for (const w of s.failing) {
+		const f = w.findings[0];
+		lines.push('', `${paint.red('✗')} ${paint.bold(`${w.kind.toLowerCase()}/${w.name}`)}${f ? `  ${f.title}  ${paint.dim(`[${f.id} · ${Math.round(f.confidence * 100)}%]`)}` : '  no known cause'}`);
+		if (w.final) lines.push(`    ${w.final}`);
+		for (const e of f?.evidence.slice(0, 4) ?? []) lines.push(`    ${paint.cyan('cluster')}  ${e.text.trim()}`);
+		if (f?.remediations.length) lines.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title}`).join('  ')}`);
+		for (const c of w.couldNotRead) lines.push(paint.yellow(`    could not read: ${c}`));
+	}
+	for (const w of s.settling) lines.push('', `${paint.yellow('…')} ${w.kind.toLowerCase()}/${w.name}: not ready yet, within its grace period`);
+	return lines.join('\n') + '\n';
+}

@@ -1,0 +1,372 @@
+import type {Diagnosis} from '../diagnose/diagnose.js';
+import type {Facts, Finding} from '../diagnose/score.js';
+import {finalEventProblem, finalProblem, liveEvidence, PULL_GRACE_MS} from '../provision/facts.js';
+import type {PodFacts} from '../provision/ports.js';
+import type {LiveDeployment, LiveEvent, LiveKind, LiveNode, LiveObject, LivePod, LiveReplicaSet, LiveSink, ResourceStatus} from './types.js';
+import {relevantEvents} from './workloads.js';
+
+/** How long a pod may be not ready before it is a finding, when nothing says it is final sooner. */
+export const SETTLE_MS = {starting: PULL_GRACE_MS, running: 120_000};
+
+export type TimelineItem = {at: string; source: 'event' | 'log' | 'status'; text: string; pod?: string; container?: string; previous?: boolean};
+
+/** One workload (Deployment, Job, StatefulSet, bare pod) with pods that are not healthy. */
+export type TriageWorkload = {
+	key: string;
+	namespace: string;
+	kind: string;
+	name: string;
+	/** Its current pods (leftovers of an older ReplicaSet and pods being deleted are left out). */
+	pods: PodFacts[];
+	troubled: PodFacts[];
+	/** settling: not ready but still inside its grace period; failing: a finding (or a final state). */
+	state: 'settling' | 'failing';
+	/** Why it is final, when a state never clears on its own (CrashLoopBackOff, ErrImageNeverPull, OOMKilled…). */
+	final?: string;
+	since: number;
+	settlesAt?: number;
+	findings: Finding[];
+	timeline: TimelineItem[];
+	/** What could not be read for this workload (its logs, forbidden), so its diagnosis is known to be partial. */
+	couldNotRead: string[];
+	diagnosedAt?: number;
+	/** When the change that led to this diagnosis arrived, for the latency of the finding. */
+	changedAt?: number;
+};
+
+export type TriageSnapshot = {
+	namespace?: string;
+	at: number;
+	/** Every watched resource has been listed once and every troubled workload has been diagnosed once. */
+	complete: boolean;
+	pods: number;
+	workloads: number;
+	healthy: number;
+	failing: TriageWorkload[];
+	settling: TriageWorkload[];
+	resources: ResourceStatus[];
+	/** Resources that could not be read (forbidden, unreachable): the triage says it did not look, not that all is well. */
+	couldNotLook: string[];
+};
+
+export type TriageDeps = {
+	diagnose(text: string, facts?: Facts): Diagnosis;
+	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number}): Promise<string>;
+	nodeImages?(): Promise<string[]>;
+	now(): number;
+	setTimer(fn: () => void, ms: number): unknown;
+	clearTimer(t: unknown): void;
+};
+
+export type Triage = {sink: LiveSink; snapshot(): TriageSnapshot; stop(): void};
+
+const KINDS: LiveKind[] = ['pods', 'replicasets', 'deployments', 'events', 'nodes'];
+const LOG_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
+
+/**
+ * The live triage engine: a mirror of the watched objects, and for every workload whose current pods are not
+ * healthy, a diagnosis by the KB over their status, events, logs and the node's images, redone when they change.
+ */
+export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpdate(s: TriageSnapshot): void}): Triage {
+	const pods = new Map<string, LivePod>();
+	const rss = new Map<string, LiveReplicaSet>();
+	const deployments = new Map<string, LiveDeployment>();
+	const events = new Map<string, LiveEvent>();
+	const nodes = new Map<string, LiveNode>();
+	const maps: Record<LiveKind, Map<string, LiveObject>> = {pods, replicasets: rss, deployments, events, nodes} as never;
+	const statuses = new Map<LiveKind, ResourceStatus>();
+	const listed = new Set<LiveKind>();
+	const workloads = new Map<string, TriageWorkload>();
+	const dirty = new Map<string, number>();
+	const running = new Set<string>();
+	const logCache = new Map<string, {text: string; failed?: string}>();
+	let flushTimer: unknown;
+	const settleTimers = new Map<string, unknown>();
+	let stopped = false;
+	let everyDirty = false;
+
+	let rsIndex: {byName: Map<string, LiveReplicaSet>; newest: Map<string, number>} | undefined;
+	/** ReplicaSets by namespace/name and each Deployment's newest revision, rebuilt only after a ReplicaSet changed. */
+	const rsIdx = () => {
+		if (rsIndex) return rsIndex;
+		const byName = new Map<string, LiveReplicaSet>();
+		const newest = new Map<string, number>();
+		for (const r of rss.values()) {
+			byName.set(`${r.namespace}/${r.name}`, r);
+			if (r.deployment) newest.set(`${r.namespace}/${r.deployment}`, Math.max(newest.get(`${r.namespace}/${r.deployment}`) ?? 0, r.revision));
+		}
+		return (rsIndex = {byName, newest});
+	};
+	const podByName = new Map<string, string>();
+
+	/** The workload a pod belongs to: its Deployment through the ReplicaSet, else its controller, else itself. */
+	const workloadOf = (p: LivePod): {key: string; kind: string; name: string; stale: boolean} => {
+		if (p.ownerKind === 'ReplicaSet' && p.ownerName) {
+			const idx = rsIdx();
+			const rs = idx.byName.get(`${p.namespace}/${p.ownerName}`);
+			if (rs?.deployment) {
+				const newest = idx.newest.get(`${p.namespace}/${rs.deployment}`) ?? rs.revision;
+				return {key: `${p.namespace}/Deployment/${rs.deployment}`, kind: 'Deployment', name: rs.deployment, stale: rs.revision < newest};
+			}
+		}
+		if (p.ownerKind && p.ownerName) return {key: `${p.namespace}/${p.ownerKind}/${p.ownerName}`, kind: p.ownerKind, name: p.ownerName, stale: false};
+		return {key: `${p.namespace}/Pod/${p.name}`, kind: 'Pod', name: p.name, stale: false};
+	};
+
+	const markPod = (p: LivePod | undefined) => p && mark(workloadOf(p).key);
+	function mark(key: string) {
+		if (!dirty.has(key)) dirty.set(key, deps.now());
+		schedule();
+	}
+	function schedule() {
+		if (flushTimer !== undefined || stopped) return;
+		flushTimer = deps.setTimer(() => {
+			flushTimer = undefined;
+			flush();
+		}, 0);
+	}
+
+	/** Which workloads a change touches: a pod's own, a ReplicaSet's or Deployment's, the object an event is about. */
+	const touch = (kind: LiveKind, o: LiveObject | undefined) => {
+		if (!o) return;
+		if (kind === 'pods') return markPod(o as LivePod);
+		if (kind === 'replicasets' || kind === 'deployments') {
+			const name = kind === 'deployments' ? (o as LiveDeployment).name : ((o as LiveReplicaSet).deployment ?? (o as LiveReplicaSet).name);
+			const ns = (o as LiveDeployment | LiveReplicaSet).namespace;
+			return mark(`${ns}/${kind === 'deployments' || (o as LiveReplicaSet).deployment ? 'Deployment' : 'ReplicaSet'}/${name}`);
+		}
+		if (kind === 'events') {
+			const e = o as LiveEvent;
+			if (e.kind === 'Pod') return markPod(pods.get(podByName.get(`${e.namespace}/${e.object}`) ?? ''));
+			if (e.kind === 'Deployment' || e.kind === 'Job' || e.kind === 'StatefulSet' || e.kind === 'DaemonSet') return mark(`${e.namespace}/${e.kind}/${e.object}`);
+			if (e.kind === 'ReplicaSet') {
+				const rs = rsIdx().byName.get(`${e.namespace}/${e.object}`);
+				return mark(`${e.namespace}/${rs?.deployment ? `Deployment/${rs.deployment}` : `ReplicaSet/${e.object}`}`);
+			}
+			return;
+		}
+		// A node's image list changed: every troubled workload may read differently now.
+		for (const k of workloads.keys()) mark(k);
+	};
+
+	const sink: LiveSink = {
+		reset(kind, items) {
+			const m = maps[kind];
+			const before = [...m.values()];
+			m.clear();
+			for (const i of items) m.set(i.uid, i);
+			reindex(kind);
+			listed.add(kind);
+			// After a (re)list everything may have changed, including objects deleted while the watch was down.
+			everyDirty = true;
+			for (const o of before) touch(kind, o);
+			for (const o of items) touch(kind, o);
+			schedule();
+		},
+		upsert(kind, item) {
+			const m = maps[kind];
+			const old = m.get(item.uid);
+			m.set(item.uid, item);
+			if (kind === 'replicasets') rsIndex = undefined;
+			if (kind === 'pods') podByName.set(`${(item as LivePod).namespace}/${(item as LivePod).name}`, item.uid);
+			if (old && kind === 'pods') touch(kind, old);
+			touch(kind, item);
+		},
+		remove(kind, uid) {
+			const m = maps[kind];
+			const old = m.get(uid);
+			m.delete(uid);
+			if (kind === 'replicasets') rsIndex = undefined;
+			if (kind === 'pods' && old) podByName.delete(`${(old as LivePod).namespace}/${(old as LivePod).name}`);
+			touch(kind, old);
+		},
+		status(s) {
+			statuses.set(s.resource, s);
+			opts.onUpdate(snapshot());
+		},
+	};
+
+	function reindex(kind: LiveKind) {
+		if (kind === 'replicasets') rsIndex = undefined;
+		if (kind === 'pods') {
+			podByName.clear();
+			for (const p of pods.values()) podByName.set(`${p.namespace}/${p.name}`, p.uid);
+		}
+	}
+
+	const current = (p: LivePod) => !p.terminating && !workloadOf(p).stale;
+	const troubledPod = (p: PodFacts) => !p.ready && p.phase !== 'Succeeded';
+
+	function flush() {
+		if (stopped) return;
+		const keys = new Map(dirty);
+		dirty.clear();
+		if (everyDirty) {
+			everyDirty = false;
+			for (const p of pods.values()) if (!keys.has(workloadOf(p).key)) keys.set(workloadOf(p).key, deps.now());
+			for (const k of workloads.keys()) if (!keys.has(k)) keys.set(k, deps.now());
+		}
+		const byKey = new Map<string, LivePod[]>();
+		for (const p of pods.values()) {
+			const k = workloadOf(p).key;
+			if (!keys.has(k) || !current(p)) continue;
+			const list = byKey.get(k);
+			if (list) list.push(p);
+			else byKey.set(k, [p]);
+		}
+		for (const [key, changedAt] of keys) evaluate(key, changedAt, byKey.get(key) ?? []);
+		opts.onUpdate(snapshot());
+	}
+
+	function evaluate(key: string, changedAt: number, mine: LivePod[]) {
+		const troubled = mine.filter(troubledPod);
+		const old = workloads.get(key);
+		if (troubled.length === 0) {
+			if (old) workloads.delete(key);
+			clearSettle(key);
+			return;
+		}
+		const now = deps.now();
+		const [namespace, kind, name] = key.split('/') as [string, string, string];
+		const nsEvents = [...events.values()].filter((e) => e.namespace === namespace);
+		const final = troubled.map((p) => finalProblem(p, now)).find(Boolean) ?? finalEventProblem(nsEvents, troubled.filter((p) => p.phase === 'Running'));
+		const since = old?.since ?? Math.min(...troubled.map((p) => Date.parse(p.createdAt) || now));
+		const allowance = troubled.some((p) => p.phase === 'Running') ? SETTLE_MS.running : SETTLE_MS.starting;
+		const settlesAt = Math.min(...troubled.map((p) => (Date.parse(p.createdAt) || now) + allowance));
+		const w: TriageWorkload = {
+			key,
+			namespace,
+			kind,
+			name,
+			pods: mine,
+			troubled,
+			state: final || now >= settlesAt ? 'failing' : 'settling',
+			final,
+			since,
+			settlesAt: final ? undefined : settlesAt,
+			findings: old?.findings ?? [],
+			timeline: old?.timeline ?? [],
+			couldNotRead: old?.couldNotRead ?? [],
+			diagnosedAt: old?.diagnosedAt,
+			changedAt,
+		};
+		workloads.set(key, w);
+		if (w.state === 'settling') {
+			// Not a finding yet (a pull or a start in progress): look again when its grace ends.
+			clearSettle(key);
+			settleTimers.set(key, deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10));
+			return;
+		}
+		clearSettle(key);
+		void diagnoseWorkload(key);
+	}
+
+	function clearSettle(key: string) {
+		const t = settleTimers.get(key);
+		if (t !== undefined) deps.clearTimer(t), settleTimers.delete(key);
+	}
+
+	/** Logs of the troubled containers; a restart gives a new previous log, so the cache key has the restart count. */
+	async function logsOf(w: TriageWorkload): Promise<{logs: Map<string, string>; timeline: TimelineItem[]; couldNotRead: string[]}> {
+		const logs = new Map<string, string>();
+		const timeline: TimelineItem[] = [];
+		const couldNotRead: string[] = [];
+		await Promise.all(
+			w.troubled.flatMap((p) =>
+				p.containers.flatMap((c) =>
+					[true, false]
+						.filter((previous) => !previous || c.restartCount > 0)
+						.map(async (previous) => {
+							const cacheKey = `${p.namespace}/${p.name}/${c.name}/${previous ? `prev-${c.restartCount}` : `cur-${c.restartCount}-${c.waitingReason ?? c.terminatedReason ?? 'run'}`}`;
+							let got = logCache.get(cacheKey);
+							if (!got) {
+								try {
+									got = {text: await deps.logs(p.namespace, p.name, c.name, {previous, tailLines: 100})};
+								} catch (error) {
+									got = {text: '', failed: (error as Error).message};
+								}
+								logCache.set(cacheKey, got);
+							}
+							if (got.failed && !/not found|waiting to start|ContainerCreating/.test(got.failed)) couldNotRead.push(`logs of ${p.name}/${c.name}: ${got.failed}`);
+							const plain: string[] = [];
+							for (const line of got.text.split('\n')) {
+								if (!line) continue;
+								const m = LOG_RE.exec(line);
+								plain.push(m ? m[2]! : line);
+								if (m) timeline.push({at: m[1]!, source: 'log', text: m[2]!, pod: p.name, container: c.name, previous});
+							}
+							logs.set(`${p.name}/${c.name}/${previous ? 'previous' : 'current'}`, plain.join('\n'));
+						}),
+				),
+			),
+		);
+		return {logs, timeline, couldNotRead};
+	}
+
+	async function diagnoseWorkload(key: string): Promise<void> {
+		if (running.has(key)) {
+			// A diagnosis is under way; the change is looked at again when it ends.
+			dirty.set(key, dirty.get(key) ?? deps.now());
+			return;
+		}
+		const w = workloads.get(key);
+		if (!w) return;
+		running.add(key);
+		try {
+			const {logs, timeline, couldNotRead} = await logsOf(w);
+			const images = deps.nodeImages ? await deps.nodeImages().catch(() => undefined) : [...nodes.values()].flatMap((n) => n.images);
+			const own = relevantEvents(
+				[...events.values()].filter((e) => e.namespace === w.namespace),
+				w.troubled.map((p) => ({...p, owner: w.name})),
+			);
+			const ev = liveEvidence(w.troubled, own, images && images.length ? images : undefined, logs, deps.now());
+			const d = deps.diagnose(ev.text, ev.facts);
+			const current = workloads.get(key);
+			if (!current || stopped) return;
+			current.findings = d.findings.filter((f) => f.confidence >= 0.15).slice(0, 5);
+			current.couldNotRead = couldNotRead;
+			// The timeline is about the pods in trouble now: their own events, and warnings about their owners since they were made.
+			const from = new Date(Math.min(...w.troubled.map((p) => Date.parse(p.createdAt) || deps.now())) - 60_000).toISOString();
+			const recent = own.filter((e) => e.lastSeen >= from && (e.type !== 'Normal' || e.kind === 'Pod'));
+			current.timeline = [
+				...recent.map((e): TimelineItem => ({at: e.lastSeen, source: 'event', text: `${e.type} ${e.reason}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`, pod: e.kind === 'Pod' ? e.object : undefined})),
+				...timeline,
+				...w.troubled.flatMap((p) => p.containers.filter((c) => c.waitingReason || c.lastTerminatedReason).map((c): TimelineItem => ({at: p.createdAt, source: 'status', text: `${c.name}: ${c.waitingReason ?? ''}${c.lastTerminatedReason ? ` (last: ${c.lastTerminatedReason}, exit ${c.lastExitCode ?? '?'})` : ''} restarts ${c.restartCount}`, pod: p.name}))),
+			].sort((a, b) => a.at.localeCompare(b.at));
+			current.diagnosedAt = deps.now();
+		} finally {
+			running.delete(key);
+		}
+		if (dirty.has(key)) schedule();
+		opts.onUpdate(snapshot());
+	}
+
+	function snapshot(): TriageSnapshot {
+		const all = [...workloads.values()];
+		const keys = new Set([...pods.values()].map((p) => workloadOf(p).key));
+		const failing = all.filter((w) => w.state === 'failing').sort((a, b) => (b.findings[0]?.confidence ?? 0) - (a.findings[0]?.confidence ?? 0) || a.key.localeCompare(b.key));
+		const couldNotLook = [...statuses.values()].filter((s) => s.state === 'forbidden' || (s.state === 'retrying' && !listed.has(s.resource))).map((s) => `${s.resource}: ${s.message ?? s.state}`);
+		return {
+			namespace: opts.namespace,
+			at: deps.now(),
+			complete: KINDS.every((k) => listed.has(k) || statuses.get(k)?.state === 'forbidden') && dirty.size === 0 && running.size === 0 && failing.every((w) => w.diagnosedAt !== undefined),
+			pods: pods.size,
+			workloads: keys.size,
+			healthy: [...keys].filter((k) => !workloads.has(k)).length,
+			failing,
+			settling: all.filter((w) => w.state === 'settling'),
+			resources: KINDS.map((k) => statuses.get(k)).filter((s): s is ResourceStatus => Boolean(s)),
+			couldNotLook,
+		};
+	}
+
+	return {
+		sink,
+		snapshot,
+		stop() {
+			stopped = true;
+			if (flushTimer !== undefined) deps.clearTimer(flushTimer);
+			for (const t of settleTimers.values()) deps.clearTimer(t);
+		},
+	};
+}

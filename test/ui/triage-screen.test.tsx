@@ -1,0 +1,136 @@
+import {render} from 'ink-testing-library';
+import {afterEach, describe, expect, it} from 'vitest';
+import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
+import {createTriage, type TriageSnapshot} from '../../src/core/live/triage.js';
+import type {LivePod} from '../../src/core/live/types.js';
+import {createDoctorStore} from '../../src/state/store.js';
+import {TriageScreen, type TriageIntent} from '../../src/ui/screens/triage-screen.js';
+import {StoreProvider} from '../../src/ui/store-context.js';
+import {expectNoErrorFrames, KEYS, press, tick} from '../helpers/ink.js';
+import {realKb} from '../helpers/kb.js';
+
+const kb = realKb();
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+const pod = (name: string, owner: string, c: LivePod['containers'][number], phase = 'Running'): LivePod => ({
+	uid: name,
+	name,
+	namespace: 'demo',
+	phase,
+	ready: false,
+	labels: {},
+	ownerKind: 'Job',
+	ownerName: owner,
+	createdAt: new Date().toISOString(),
+	containers: [c],
+	imagePullPolicy: {},
+});
+
+/** A real snapshot from the engine: a crash loop with its log, and an image the node does not hold. */
+async function snapshot(): Promise<TriageSnapshot> {
+	let last: TriageSnapshot | undefined;
+	const t = createTriage(
+		{
+			diagnose: (text, facts) => diagnoseText(kb, text, facts),
+			logs: async (_n, p, _c, o) => (p === 'gateway-1' && o.previous ? '2026-11-23T10:00:01.000Z {"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required","env_var":"KUBERNAUT_CONTROLLER_NAMESPACE"}' : ''),
+			now: () => Date.now(),
+			setTimer: (fn, ms) => setTimeout(fn, ms),
+			clearTimer: (x) => clearTimeout(x as NodeJS.Timeout),
+		},
+		{namespace: 'demo', onUpdate: (s) => (last = s)},
+	);
+	for (const k of ['replicasets', 'deployments', 'events'] as const) t.sink.reset(k, []);
+	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: ['localhost/demo/worker:kd-1']}]);
+	t.sink.reset('pods', [
+		pod('gateway-1', 'gateway', {name: 'gateway', image: 'localhost/demo/gateway:kd-1', ready: false, restartCount: 3, waitingReason: 'CrashLoopBackOff', lastTerminatedReason: 'Error', lastExitCode: 1}),
+		pod('worker-1', 'worker', {name: 'worker', image: 'demo/worker:kd-1', ready: false, restartCount: 0, waitingReason: 'ErrImageNeverPull', waitingMessage: 'Container image "demo/worker:kd-1" is not present with pull policy of Never'}, 'Pending'),
+	]);
+	for (let i = 0; i < 50 && !last?.complete; i++) await new Promise((r) => setTimeout(r, 10));
+	t.stop();
+	return last!;
+}
+
+async function setup(readOnly = false) {
+	const store = createDoctorStore();
+	store.getState().triageSet({readOnly, where: 'namespace demo'});
+	store.getState().triageSnapshot(await snapshot());
+	const intents: TriageIntent[] = [];
+	const app = render(
+		<StoreProvider store={store}>
+			<TriageScreen onIntent={(i) => intents.push(i)} color={false} />
+		</StoreProvider>,
+	);
+	cleanup = () => app.unmount();
+	await tick();
+	return {app, store, intents};
+}
+
+describe('TriageScreen', () => {
+	it('lists the failing workloads ranked, opens one with its evidence and timeline, and filters', async () => {
+		const {app} = await setup();
+		let f = app.lastFrame()!;
+		expect(f).toContain('kdoctor triage — namespace demo');
+		expect(f).toMatch(/2 pods · 2 workloads · 0 healthy · 2 failing/);
+		expect(f).toMatch(/› ✗ job\/(gateway|worker)/);
+		expect(f.split('\n').filter((l) => l.includes('job/')).every((l) => l.length <= 100)).toBe(true);
+		expect(f).toContain('crashloop-config-error');
+		expect(f).toContain('image-name-mismatch');
+		await press(app.stdin, 'j', KEYS.ENTER);
+		f = app.lastFrame()!;
+		const second = /job\/(\w+) {2}\(namespace demo\)/.exec(f)![1];
+		expect(['gateway', 'worker']).toContain(second);
+		expect(f).toContain('timeline: events, status and logs');
+		await press(app.stdin, KEYS.ESC, '/', 'w', 'o', 'r', KEYS.ENTER);
+		f = app.lastFrame()!;
+		expect(f).toContain('job/worker');
+		expect(f).not.toContain('job/gateway');
+		expect(f).toContain('filter: wor');
+		await press(app.stdin, KEYS.ESC);
+		expect(app.lastFrame()).toContain('job/gateway');
+		expectNoErrorFrames(app.frames);
+	});
+
+	it("shows a crash's log line in the logs view, and sends the fix key as an intent", async () => {
+		const {app, store, intents} = await setup();
+		const rows = store.getState().triage.snapshot!.failing;
+		store.getState().triageSet({selected: rows.find((w) => w.name === 'gateway')!.key});
+		await tick();
+		await press(app.stdin, 'l');
+		// Logs are wrapped, not cut: the whole line that explains the crash is on screen.
+		const logs = app.lastFrame()!.replace(/\s*\n\s*/g, ' ');
+		expect(logs).toMatch(/gateway \(prev\) \{"level":"fatal"/);
+		expect(logs).toContain('KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required');
+		await press(app.stdin, KEYS.ESC);
+		expect(app.lastFrame()).toContain('[v] Set KUBERNAUT_CONTROLLER_NAMESPACE on the Deployment');
+		await press(app.stdin, 'v');
+		expect(intents).toEqual([{type: 'fix', workload: 'demo/Job/gateway', key: 'v'}]);
+		// The composition root answers with a question; typing and enter send the value.
+		store.getState().triageFix({workload: 'demo/Job/gateway', key: 'v', state: 'asking', ask: 'the value for KUBERNAUT_CONTROLLER_NAMESPACE', input: ''});
+		await tick();
+		await press(app.stdin, 'd', 'e', 'm', 'o', KEYS.ENTER);
+		expect(intents.at(-1)).toEqual({type: 'answer', value: 'demo'});
+		store.getState().triageFix({workload: 'demo/Job/gateway', key: 'v', state: 'preview', input: 'demo', plan: {finding: 'crashloop-config-error', key: 'v', title: 'Set KUBERNAUT_CONTROLLER_NAMESPACE on the Deployment', status: 'ready', namespace: 'demo', deployment: 'gateway', container: 'gateway', field: 'env KUBERNAUT_CONTROLLER_NAMESPACE', after: 'demo', diff: 'deployment/gateway container gateway (namespace demo)\n+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo\n'}});
+		await tick();
+		expect(app.lastFrame()).toContain('+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo');
+		expect(app.lastFrame()).toContain('apply this change to the cluster? y: apply');
+		await press(app.stdin, 'y');
+		expect(intents.at(-1)).toEqual({type: 'apply'});
+		expectNoErrorFrames(app.frames);
+	});
+
+	it('read-only hides every fix and ignores fix keys; describe shows the containers', async () => {
+		const {app, intents} = await setup(true);
+		await press(app.stdin, KEYS.ENTER);
+		const f = app.lastFrame()!;
+		expect(f).not.toMatch(/\[[a-zA-Z]\] /);
+		expect(f).toContain('read-only');
+		await press(app.stdin, 'v', 'p', 'P');
+		expect(intents).toEqual([]);
+		await press(app.stdin, 'd');
+		expect(app.lastFrame()).toMatch(/restarts \d/);
+		await press(app.stdin, '?');
+		expect(app.lastFrame()).toContain('this help');
+		expectNoErrorFrames(app.frames);
+	});
+});
