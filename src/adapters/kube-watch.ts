@@ -68,9 +68,20 @@ function statusCode(error: unknown): number | undefined {
 	return undefined;
 }
 
+/** The server's own words when there are some (a Status body's message), else the first line of the error. */
 function reason(error: unknown): string {
+	const body = (error as {body?: unknown})?.body;
+	let message: unknown;
+	try {
+		message = (typeof body === 'string' ? JSON.parse(body) : body)?.message;
+	} catch {
+		message = undefined;
+	}
+	if (typeof message === 'string' && message) return message.slice(0, 300);
+	const code = statusCode(error);
 	const m = error instanceof Error ? error.message : String(error);
-	return (m.split('\n')[0] ?? m).slice(0, 200);
+	const first = (m.split('\n')[0] ?? m).slice(0, 200);
+	return code === 403 ? `forbidden (${first})` : first;
 }
 
 /** Keeps one resource of one namespace (or all) mirrored into the sink until the signal aborts. */

@@ -10,6 +10,7 @@ import {parse, stringify} from 'yaml';
 import {createKube, KubeError} from '../../src/adapters/kube.js';
 import type {KubePort, PodFacts} from '../../src/core/provision/ports.js';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
+import {kubeconfigVariant as variantOf, testDeployment} from '../helpers/k8s.js';
 
 const run = promisify(execFile);
 const ns = `kdoctor-kube-${process.pid}`;
@@ -36,21 +37,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 	}
 }
 
-function deployment(name: string, container: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-	return {
-		apiVersion: 'apps/v1',
-		kind: 'Deployment',
-		metadata: {name},
-		spec: {
-			replicas: 1,
-			selector: {matchLabels: {app: name}},
-			template: {
-				metadata: {labels: {app: name}},
-				spec: {terminationGracePeriodSeconds: 1, containers: [{name: 'app', imagePullPolicy: 'Never', ...container}], ...extra},
-			},
-		},
-	};
-}
+const deployment = testDeployment;
 
 async function podOf(app: string): Promise<PodFacts | undefined> {
 	const pods = await kube.pods(ns, `app=${app}`);
@@ -59,11 +46,7 @@ async function podOf(app: string): Promise<PodFacts | undefined> {
 
 /** A kubeconfig like the admin one but with another server, user or context name. */
 function kubeconfigVariant(file: string, change: (cfg: Record<string, any>) => void): string {
-	const cfg = parse(readFileSync(lease!.info.kubeconfig, 'utf8')) as Record<string, any>;
-	change(cfg);
-	const path = join(tmp, file);
-	writeFileSync(path, stringify(cfg), {mode: 0o600});
-	return path;
+	return variantOf(lease!.info.kubeconfig, tmp, file, change);
 }
 
 /** The error a promise rejects with; the test fails if it resolves. */
