@@ -239,6 +239,7 @@ Examples:
 		.option('--coverage', 'build with GOFLAGS=-cover, mount /coverdata, and write coverage reports at the end')
 		.option('--build-arg <NAME=VALUE>', 'build arg for every image (repeatable), e.g. BUILDER_IMAGE=localhost/go-toolset:1', collect)
 		.option('--memory <MiB>', "memory budget for builds and the node (default: what the engine reports)")
+		.option('--build-jobs <n>', 'at most this many builds at once (1: one at a time, as after an out-of-memory kill)')
 		.option('--images-only', 'build (or find cached) every image of the profile and stop: no cluster')
 		.option('--plan', 'print the plan (steps, dependencies, memory, schedule) without running it')
 		.option('--json', 'JSON Lines events (with --plan: the plan as JSON)')

@@ -94,18 +94,24 @@ export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchReso
 	let relists = 0;
 	let version: string | undefined;
 	const report = (state: WatchState, message?: string) => sink.status({resource, state, message, at: Date.now(), relists});
+	// Listeners are removed when they are done with, so a long watch does not pile them up on the signal.
 	const pause = (ms: number) =>
 		new Promise<void>((resolve) => {
-			const t = setTimeout(resolve, ms);
-			signal.addEventListener('abort', () => (clearTimeout(t), resolve()), {once: true});
+			const onAbort = () => (clearTimeout(t), resolve());
+			const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+			signal.addEventListener('abort', onAbort, {once: true});
 		});
 
 	/** One watch connection: resolves with why it ended. */
 	const watchOnce = () =>
 		new Promise<'gone' | 'closed' | {error: unknown}>((resolve) => {
 			let ended = false;
+			let onAbort: (() => void) | undefined;
 			const end = (r: 'gone' | 'closed' | {error: unknown}) => {
-				if (!ended) (ended = true), resolve(r);
+				if (ended) return;
+				ended = true;
+				if (onAbort) signal.removeEventListener('abort', onAbort);
+				resolve(r);
 			};
 			watch
 				.watch(
@@ -121,8 +127,9 @@ export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchReso
 					(err: unknown) => end(err ? {error: err} : 'closed'),
 				)
 				.then((ctl) => {
-					if (signal.aborted || ended) ctl.abort();
-					else signal.addEventListener('abort', () => (ctl.abort(), end('closed')), {once: true});
+					if (signal.aborted || ended) return ctl.abort();
+					onAbort = () => (ctl.abort(), end('closed'));
+					signal.addEventListener('abort', onAbort, {once: true});
 				})
 				.catch((error: unknown) => end({error}));
 		});

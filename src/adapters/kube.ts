@@ -10,6 +10,8 @@ import type * as K8s from '@kubernetes/client-node';
 import {stringify} from 'yaml';
 import type {AppliedObject, DeploymentFacts, EventFacts, KubePort, PodFacts} from '../core/provision/ports.js';
 import {controllerOf, deploymentFacts, eventFacts, podFacts, type RsOwners} from './kube-facts.js';
+import {sleep as abortableSleep} from '../core/sleep.js';
+const sleep = (ms: number, signal?: AbortSignal) => abortableSleep(ms, signal, () => new KubeError('cancelled', 'cancelled'));
 
 export type KubeOptions = {
 	/** A kubeconfig file, as kubectl's --kubeconfig; otherwise $KUBECONFIG (several paths) or ~/.kube/config. */
@@ -141,12 +143,18 @@ class ClientKube implements KubePort {
 					reopened = true;
 					setTimeout(open, 1000).unref();
 				};
-				w.watch(`/api/v1/namespaces/${namespace}/${resource}`, {allowWatchBookmarks: false}, () => onChange(), again)
+				let onAbort: (() => void) | undefined;
+				const ended = () => {
+					if (onAbort) signal.removeEventListener('abort', onAbort);
+					again();
+				};
+				w.watch(`/api/v1/namespaces/${namespace}/${resource}`, {allowWatchBookmarks: false}, () => onChange(), ended)
 					.then((ctl) => {
-						if (signal.aborted) ctl.abort();
-						else signal.addEventListener('abort', () => ctl.abort(), {once: true});
+						if (signal.aborted) return ctl.abort();
+						onAbort = () => ctl.abort();
+						signal.addEventListener('abort', onAbort, {once: true});
 					})
-					.catch(again);
+					.catch(ended);
 			};
 			open();
 		}
@@ -542,17 +550,3 @@ function plain(item: unknown): unknown {
 	return o;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (signal?.aborted) return reject(new KubeError('cancelled', 'cancelled'));
-		const t = setTimeout(resolve, ms);
-		signal?.addEventListener(
-			'abort',
-			() => {
-				clearTimeout(t);
-				reject(new KubeError('cancelled', 'cancelled'));
-			},
-			{once: true},
-		);
-	});
-}

@@ -36,9 +36,36 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 		return 0;
 	}
 	const journal = createJournal();
+	if (plan.kind === 'command') return runCommandPlan(plan, journal, out, opts.json === true);
 	const record = applyEditPlan(plan, {fs, journal, clock: {now: () => new Date()}});
 	if (!opts.json) out.write(`applied (${record.files.length} file${record.files.length === 1 ? '' : 's'}); kdoctor undo reverts it\n`);
 	return 0;
+}
+
+/**
+ * Runs a command remediation the KB marks as one kdoctor may run once confirmed (argv, never a shell), records it,
+ * and checks it worked with the entry's read-only check command.
+ */
+async function runCommandPlan(plan: RemediationPlan, journal: ReturnType<typeof createJournal>, out: Out, json: boolean): Promise<number> {
+	const {createExec} = await import('../adapters/exec.js');
+	const exec = createExec();
+	const at = new Date();
+	journal.record({id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`, at: at.toISOString(), finding: plan.finding, remediation: plan.key, title: plan.title, kind: 'command', files: []});
+	const r = await exec.run({argv: plan.argv!, timeoutMs: 300_000});
+	const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' / ');
+	if (r.exitCode !== 0) {
+		if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: r.exitCode, output: said, verified: false}) + '\n');
+		else out.write(`ran it; it failed (exit ${r.exitCode}): ${said}\n`);
+		return 1;
+	}
+	let verified: boolean | undefined;
+	if (plan.check) {
+		const c = await exec.run({argv: plan.check.command, timeoutMs: 60_000});
+		verified = c.exitCode === 0 && !c.stdout.split('\n').some((l) => l.trim() === plan.check!.lacksLine);
+	}
+	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
+	else out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${plan.check!.command.join(' ')} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${plan.check!.command.join(' ')} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`);
+	return verified === false ? 1 : 0;
 }
 
 /** `kdoctor undo`: reverts the newest change kdoctor made that is still in place (a file edit or a live patch). */
@@ -58,7 +85,7 @@ export async function undoCommand(out: Out): Promise<number> {
 }
 
 function planJson(p: RemediationPlan) {
-	return {finding: p.finding, key: p.key, title: p.title, kind: p.kind, status: p.status, reason: p.reason, argv: p.argv, edits: p.edits?.map((e) => ({path: e.path, count: e.count, diff: e.diff}))};
+	return {finding: p.finding, key: p.key, title: p.title, kind: p.kind, status: p.status, reason: p.reason, destructive: p.destructive, argv: p.argv, check: p.check, edits: p.edits?.map((e) => ({path: e.path, count: e.count, diff: e.diff}))};
 }
 
 export function describePlan(p: RemediationPlan): string {

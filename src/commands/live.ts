@@ -12,6 +12,7 @@ import type {KubePort, PodFacts} from '../core/provision/ports.js';
 import {planKubeFix, verifyRollout, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 import {quoteArg} from '../plain/quote.js';
+import {sleep} from '../core/sleep.js';
 
 type Out = {write(s: string): void};
 
@@ -170,6 +171,8 @@ export function describeKubePlan(p: KubeFixPlan, confidence: number): string {
 /** Reverts a journaled live patch, refusing when the field was changed since (someone else's change is kept). */
 export async function undoKubePatch(entry: JournalEntry, kubeFor: (k: NonNullable<JournalEntry['kube']>) => Promise<KubePort>): Promise<string> {
 	const k = entry.kube!;
+	// A restart has no previous state to go back to: it is recorded, and undo passes over it with that said.
+	if (k.field === 'restart') return `deployment/${k.deployment}: a rollout restart is not reverted (nothing to restore)`;
 	const kube = await kubeFor(k);
 	const d = await kube.deployment(k.namespace, k.deployment);
 	if (!d) throw new Error(`deployment ${k.namespace}/${k.deployment} no longer exists; nothing to undo (${entry.id})`);
@@ -199,10 +202,3 @@ export function kubeForEntry(k: NonNullable<JournalEntry['kube']>): Promise<Kube
 	return createKube({kubeconfig: k.kubeconfig, context: k.context});
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (signal.aborted) return reject(new Error('stopped'));
-		const t = setTimeout(resolve, ms);
-		signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('stopped'))), {once: true});
-	});
-}

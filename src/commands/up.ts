@@ -23,6 +23,7 @@ import type {ClusterProvider, ClusterSpec, EngineInfo, EngineName, KubePort} fro
 import {runGraph, type RunGraphResult} from '../core/provision/runner.js';
 import {ScheduleError} from '../core/provision/schedule.js';
 import {loadProfiles, packageDir, pickProfile} from './profiles.js';
+import {sleep} from '../core/sleep.js';
 
 export type UpOptions = {
 	profile: string;
@@ -44,6 +45,8 @@ export type UpOptions = {
 	json?: boolean;
 	buildArg?: string[];
 	memory?: string;
+	/** At most this many builds at once (1: one build at a time). */
+	buildJobs?: number;
 };
 
 export type UpIo = {
@@ -107,6 +110,11 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		if (!opts.plan) throw new InputError((error as Error).message);
 		const why = (error as Error).message.split('\n')[0];
 		info = {engine: engineName, version: '?', arch: process.arch === 'x64' ? 'amd64' : process.arch, os: process.platform, cpus: 0, memTotalMiB: 0, budgetMiB: 4096, budgetSource: `assumed: ${why}`, rootless: false, measuresPeak: false};
+	}
+	if (opts.buildJobs !== undefined) {
+		const n = Number(opts.buildJobs);
+		if (!Number.isInteger(n) || n <= 0) throw new InputError(`--build-jobs ${opts.buildJobs}: expected a whole number of builds, 1 or more`);
+		opts = {...opts, buildJobs: n};
 	}
 	if (opts.memory) {
 		const m = Number(opts.memory);
@@ -284,6 +292,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	emit({type: 'run-start', at: started, runId, runDir, profile: loaded.name, provider: opts.provider, engine: `${info.engine} ${info.version}`, budgetMiB: plan.budgetMiB, budgetSource: info.budgetSource, steps: plan.steps});
 	const saveHistory = () => writeFileAtomic(historyPath(), `${JSON.stringify(history, null, 2)}\n`);
 	const result: RunGraphResult = await runGraph({
+		maxBuilds: opts.buildJobs,
 		steps: plan.steps,
 		schedule: plan.schedule,
 		budgetMiB: plan.budgetMiB,
@@ -384,17 +393,3 @@ async function httpStatus(url: string, timeoutMs: number, signal: AbortSignal): 
 	}
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-	return new Promise((resolveSleep, reject) => {
-		if (signal.aborted) return reject(new Error('stopped'));
-		const t = setTimeout(() => {
-			signal.removeEventListener('abort', onAbort);
-			resolveSleep();
-		}, ms);
-		const onAbort = () => {
-			clearTimeout(t);
-			reject(new Error('stopped'));
-		};
-		signal.addEventListener('abort', onAbort, {once: true});
-	});
-}

@@ -87,9 +87,13 @@ export function createPlainUpRenderer(write: (s: string) => void, opts: {color: 
 			case 'step-note':
 				line(ev.at, ev.id, paint.dim(`· ${ev.text}`));
 				return;
-			case 'step-retry':
+			case 'step-retry': {
+				// The next attempt's start line shows the memory it now assumes.
+				const st = steps.get(ev.id);
+				if (st) steps.set(ev.id, {...st, memoryMiB: ev.memoryMiB});
 				line(ev.at, ev.id, paint.yellow(`↻ retry as attempt ${ev.attempt} with ${ev.memoryMiB} MiB: ${ev.reason}${ev.finding ? ` [${ev.finding.id}]` : ''}`));
 				return;
+			}
 			case 'step-end': {
 				const note = ev.note ? `: ${ev.note}` : '';
 				const peak = ev.peakMiB !== undefined ? ` · peak ${ev.peakMiB} MiB` : '';

@@ -85,6 +85,15 @@ describe('live fixes: the patch for a finding, planned without touching the clus
 	});
 });
 
+describe('a rollout restart', () => {
+	it('is the template annotation kubectl sets, with nothing to undo', () => {
+		const p = planKubeFix(entry('db-auth-failed'), rem('db-auth-failed', 'r'), {namespace: 'ns', deployment: deployment(), pods: [pod()], captures: {}, now: Date.parse('2026-11-23T06:00:00Z')});
+		expect(p).toMatchObject({status: 'ready', field: 'restart', after: '2026-11-23T06:00:00.000Z'});
+		expect(p.patch).toEqual({spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': '2026-11-23T06:00:00.000Z'}}}}});
+		expect(p.kubectl).toEqual(['kubectl', '-n', 'ns', 'rollout', 'restart', 'deployment/gateway']);
+	});
+});
+
 describe('live evidence and fail-fast from events', () => {
 	it('a probe answering 404 twice is final; once, or a 503, is not', () => {
 		const running = [pod({phase: 'Running'})];

@@ -50,7 +50,7 @@ function manual() {
 	};
 }
 
-function run(steps: PlannedStep[], budgetMiB: number, m: ReturnType<typeof manual>, extra: {signal?: AbortSignal; onOom?: (s: PlannedStep) => number} = {}) {
+function run(steps: PlannedStep[], budgetMiB: number, m: ReturnType<typeof manual>, extra: {signal?: AbortSignal; onOom?: (s: PlannedStep) => number; maxBuilds?: number} = {}) {
 	const events: RunEvent[] = [];
 	const promise = runGraph({
 		steps,
@@ -61,11 +61,26 @@ function run(steps: PlannedStep[], budgetMiB: number, m: ReturnType<typeof manua
 		now: m.now,
 		signal: extra.signal ?? new AbortController().signal,
 		onOom: extra.onOom ?? ((s) => s.memoryMiB * 2),
+		maxBuilds: extra.maxBuilds,
 	});
 	return {events, promise};
 }
 
 describe('runGraph: memory-aware execution', () => {
+	it('--build-jobs 1 runs one build at a time even when the budget would allow three, and other steps beside it', async () => {
+		const steps = [step('build:a', [], 100), step('build:b', [], 100), step('build:c', [], 100), step('pull:x', [], 0)];
+		const m = manual();
+		const r = run(steps, 8192, m, {maxBuilds: 1});
+		await m.flush();
+		expect(m.running()).toEqual(['build:a', 'pull:x']);
+		await m.done('build:a');
+		expect(m.running().filter((id) => id.startsWith('build:'))).toHaveLength(1);
+		await m.done(m.running().find((id) => id.startsWith('build:'))!);
+		await m.done(m.running().find((id) => id.startsWith('build:'))!);
+		await m.done('pull:x');
+		expect((await r.promise).ok).toBe(true);
+	});
+
 	it('runs two builds one after the other when both do not fit, and side by side when they do', async () => {
 		const steps = [step('build:a', [], 1400), step('build:b', [], 1400), step('deploy', ['build:a', 'build:b'], 100)];
 		const small = manual();

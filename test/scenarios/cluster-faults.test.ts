@@ -256,6 +256,19 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 		expect(d.findings[0]!.id).toBe('db-auth-failed');
 		expect(d.findings[0]!.evidence.map((x) => x.text).join('\n')).toMatch(/password authentication failed for user \\?"?slm_user/);
 		record('wrong PostgreSQL password', 'db-auth-failed', 'container waiting CrashLoopBackOff', watch.firstSeen('backoff'), d.at);
+
+		// The person corrects the Secret (kdoctor does not guess passwords); the pods keep the old file until they restart.
+		const k8s = await import('@kubernetes/client-node');
+		const kc = new k8s.KubeConfig();
+		kc.loadFromFile(lease!.info.kubeconfig);
+		await kc.makeApiClient(k8s.CoreV1Api).patchNamespacedSecret({name: 'datastorage-db-secret', namespace: NS, body: {stringData: {'db-secrets.yaml': 'username: slm_user\npassword: test_password\n'}}}, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+		const {out} = await fix('db-auth-failed', ['--key', 'r']);
+		expect(out!.plan).toMatchObject({status: 'ready', field: 'restart'});
+		expect(out!.verify, out!.verify?.message).toMatchObject({ok: true});
+		// Undo has nothing to restore for a restart, says so, and takes it off the journal.
+		const u = await undo();
+		expect(u.code, u.stderr).toBe(0);
+		expect(u.stdout).toContain('a rollout restart is not reverted');
 	});
 
 	it('PostgreSQL with a memory limit below its need → pod-oom-killed; fixed by raising the limit, undone by kdoctor undo', {timeout: 900_000}, async () => {

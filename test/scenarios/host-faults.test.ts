@@ -27,7 +27,10 @@ needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.u
 		const cg = `kdoctor-uptest-${process.pid}`;
 		const dir = join('/sys/fs/cgroup/memory', cg);
 		mkdirSync(dir, {recursive: true});
-		const budget = String(350 * 1024 * 1024);
+		// 250 MiB: one Go compile (~140 MiB of anonymous memory, plus the file pages it reads) fits; two do not, even
+		// before any page cache, so the kernel kills at once. Near 300-350 MiB two compiles fit just barely and thrash in
+		// reclaim for many minutes instead of being killed (seen in CI); bench/provision.mjs measures that region.
+		const budget = String(250 * 1024 * 1024);
 		writeFileSync(join(dir, 'memory.limit_in_bytes'), budget);
 		try {
 			writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), budget);
@@ -36,29 +39,29 @@ needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.u
 		}
 		const oomState = mkdtempSync(join(tmpdir(), 'kdoctor-oom-'));
 		// Two real Go builds whose first-run estimate (150 MiB) is far below their real peak (a compile alone holds ~220 MiB): the plan
-		// runs both at once inside 350 MiB, the kernel kills one or both, and kdoctor must notice and recover.
+		// runs both at once inside 250 MiB, the kernel kills one or both, and kdoctor must notice and recover.
 		writeFileSync(
 			join(oomState, 'kdoctor.yaml'),
-			`profiles:\n  oom:\n    source: ${root}\n    namespace: oom\n    images:\n      - {name: gateway, repository: kdoctor-oomtest/gateway, dockerfile: dockerfiles/gateway.Dockerfile, context: demo, memoryMiB: 150}\n      - {name: datastorage, repository: kdoctor-oomtest/datastorage, dockerfile: dockerfiles/datastorage.Dockerfile, context: demo, memoryMiB: 150}\n    cluster: {name: oom}\n    deploy:\n      - {id: all, files: [manifests/demo/gateway.yaml]}\n`,
+			`profiles:\n  oom:\n    source: ${root}\n    namespace: oom\n    images:\n      - {name: gateway, repository: kdoctor-oomtest/gateway, dockerfile: test/fixtures/oom-build/Dockerfile, context: test/fixtures/oom-build, buildArgs: {NAME: gateway}, memoryMiB: 100}\n      - {name: datastorage, repository: kdoctor-oomtest/datastorage, dockerfile: test/fixtures/oom-build/Dockerfile, context: test/fixtures/oom-build, buildArgs: {NAME: datastorage}, memoryMiB: 100}\n    cluster: {name: oom}\n    deploy:\n      - {id: all, files: [manifests/demo/gateway.yaml]}\n`,
 		);
 		try {
 			const r = await runCli(['--config', join(oomState, 'kdoctor.yaml'), 'up', '--profile', 'oom', '--images-only', '--rebuild', '--json', ...WORLD_ARGS], {env: {...env, KDOCTOR_STATE_DIR: oomState, KDOCTOR_ENGINE_CGROUP: `/${cg}`}});
 			const ev = events(r.stdout);
 			const start = ev.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>;
-			expect(start.budgetMiB).toBe(350);
+			expect(start.budgetMiB).toBe(250);
 			expect(start.budgetSource).toContain(cg);
 			const retries = ev.filter((e) => e.type === 'step-retry') as Extract<RunEvent, {type: 'step-retry'}>[];
 			expect(retries.length).toBeGreaterThanOrEqual(1);
 			expect(retries[0]!.reason).toMatch(/killed for lack of memory/);
-			expect(retries[0]!.memoryMiB).toBeGreaterThan(200);
+			expect(retries[0]!.memoryMiB).toBeGreaterThan(150);
 			// The KB names the kill, with the compiler's own line as evidence.
 			expect(retries[0]!.finding?.id).toBe('build-oom-killed');
-			expect(retries[0]!.finding!.evidence.map((e) => e.text).join('\n')).toMatch(/signal: killed/);
+			expect(retries[0]!.finding!.evidence.map((e) => e.text).join('\n')).toMatch(/exit status 137/);
 			// The kill itself is in the step's output, as podman printed it.
-			const killed = ev.filter((e) => e.type === 'step-line' && e.id === retries[0]!.id && /signal: killed/.test(e.line));
+			const killed = ev.filter((e) => e.type === 'step-line' && e.id === retries[0]!.id && /^\s*Killed\s*$|exit status 137/.test(e.line));
 			expect(killed.length).toBeGreaterThanOrEqual(1);
-			// Fault → finding for this scenario: podman's first "signal: killed" line to the retry that names the KB id.
-			console.log(`[scenarios] build under a memory cap: "signal: killed" → build-oom-killed in ${retries[0]!.at - killed[0]!.at} ms`);
+			// Fault → finding for this scenario: podman's first line about the kill to the retry that names the KB id.
+			console.log(`[scenarios] build under a memory cap: the kill in podman's output → build-oom-killed in ${retries[0]!.at - killed[0]!.at} ms`);
 			expect(ev.at(-1)).toMatchObject({type: 'run-end', ok: true});
 			expect(r.code).toBe(0);
 			// While a retried build ran, no other build ran beside it (spans in event order; a span ends at its
@@ -74,11 +77,11 @@ needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.u
 				for (const o of spans.filter((x) => x !== r)) expect(o.to < r.from || o.from > r.to, `${o.id}#${o.attempt} overlaps ${r.id}#${r.attempt}`).toBe(true);
 			}
 			const history = JSON.parse(readFileSync(join(oomState, 'history.json'), 'utf8')) as {peaks: Record<string, {miB: number}>};
-			expect(history.peaks[`oom/${retries[0]!.id}`]!.miB).toBeGreaterThan(200);
+			expect(history.peaks[`oom/${retries[0]!.id}`]!.miB).toBeGreaterThan(150);
 			// The next plan uses what was learned, so it no longer puts both builds side by side.
 			const plan = await runCli(['--config', join(oomState, 'kdoctor.yaml'), 'up', '--profile', 'oom', '--images-only', '--plan', '--json', ...WORLD_ARGS], {env: {...env, KDOCTOR_STATE_DIR: oomState, KDOCTOR_ENGINE_CGROUP: `/${cg}`}});
 			const p = JSON.parse(plan.stdout) as {steps: {id: string; memoryMiB: number; memorySource: string}[]; schedule: {steps: {id: string; start: number; end: number}[]}};
-			expect(p.steps.filter((s) => s.id.startsWith('build:')).every((s) => s.memorySource === 'learned' && s.memoryMiB > 300)).toBe(true);
+			expect(p.steps.filter((s) => s.id.startsWith('build:')).every((s) => s.memorySource === 'learned' && s.memoryMiB > 125)).toBe(true);
 			const [a, b] = p.schedule.steps.filter((s) => s.id.startsWith('build:'));
 			expect(a!.end <= b!.start || b!.end <= a!.start).toBe(true);
 		} finally {
@@ -121,4 +124,36 @@ needsWorld(['podman', WORLD_IMAGES.goToolset]).describe('scenario: a host port a
 		rmSync(dir, {recursive: true, force: true});
 	});
 
+});
+
+needsWorld(['podman', 'kind', WORLD_IMAGES.ubiMinimal]).describe('scenario: a stuck Kind cluster left by an aborted run → kind-cluster-exists, deleted only once confirmed', () => {
+	it('previews the delete (destructive), runs it with --yes through the real kind CLI, and checks the cluster is gone', {timeout: 180_000}, async () => {
+		const name = `kd-stuck-${process.pid}`;
+		const kindEnv = {...env, KIND_EXPERIMENTAL_PROVIDER: 'podman'};
+		// A node container kind takes for its own (kind finds clusters by this label), as an aborted teardown leaves it.
+		const made = spawnSync('podman', ['run', '-d', '--name', `${name}-control-plane`, '--label', `io.x-k8s.kind.cluster=${name}`, '--label', 'io.x-k8s.kind.role=control-plane', WORLD_IMAGES.ubiMinimal, 'sleep', '3600'], {encoding: 'utf8'});
+		expect(made.status, made.stderr).toBe(0);
+		try {
+			const create = spawnSync('kind', ['create', 'cluster', '--name', name], {encoding: 'utf8', env: {...process.env, ...kindEnv}});
+			expect(create.status).not.toBe(0);
+			const log = join(state, 'kind-create.log');
+			writeFileSync(log, create.stdout + create.stderr);
+			expect(readFileSync(log, 'utf8')).toContain(`node(s) already exist for a cluster with the name "${name}"`);
+
+			const preview = await runCli(['fix', 'kind-cluster-exists', '--from', log, '--key', 'x'], {env});
+			expect(preview.code).toBe(0);
+			expect(preview.stdout).toContain('(command, destructive)');
+			expect(preview.stdout).toContain(`command: env KIND_EXPERIMENTAL_PROVIDER=podman kind delete cluster --name ${name}`);
+			expect(preview.stdout).toContain('preview only: add --yes to apply');
+			expect(spawnSync('podman', ['container', 'exists', `${name}-control-plane`]).status).toBe(0);
+
+			const applied = await runCli(['fix', 'kind-cluster-exists', '--from', log, '--key', 'x', '--yes'], {env});
+			expect(applied.stderr).toBe('');
+			expect(applied.code).toBe(0);
+			expect(applied.stdout).toContain(`verified: env KIND_EXPERIMENTAL_PROVIDER=podman kind get clusters no longer lists ${name}`);
+			expect(spawnSync('podman', ['container', 'exists', `${name}-control-plane`]).status).toBe(1);
+		} finally {
+			spawnSync('podman', ['rm', '-f', `${name}-control-plane`]);
+		}
+	});
 });

@@ -3,7 +3,7 @@
  * API server restart (a second kube-apiserver on the same etcd, stopped and started again) with no finding lost,
  * and a user RBAC does not let read everything, for whom the triage says what it could not look at.
  */
-import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {execFile, execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -14,7 +14,7 @@ import {startTriage} from '../../src/commands/triage.js';
 import type {TriageSnapshot} from '../../src/core/live/triage.js';
 import type {KubePort} from '../../src/core/provision/ports.js';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
-import {runCli} from '../helpers/cli.js';
+import {CLI, runCli} from '../helpers/cli.js';
 import {realKb} from '../helpers/kb.js';
 import {kubeconfigVariant, testDeployment} from '../helpers/k8s.js';
 import {freePort} from '../helpers/net.js';
@@ -178,5 +178,47 @@ describe('kdoctor triage on the real local cluster', () => {
 		expect(r.stdout).toMatch(/could not look: nodes: .*forbidden/);
 		expect(r.stdout).toMatch(/✗ deployment\/crash {2}The container exits at start-up because its configuration is missing or invalid {2}\[crashloop-config-error/);
 		expect(r.stderr).toBe('');
+	});
+
+	it.skipIf(spawnSync('tmux', ['-V']).status !== 0)('the triage screen in a real terminal: a mismatch found live, its fix previewed, applied with y, the workload healthy again', {timeout: 240_000}, async () => {
+		if (skip()) return;
+		const stripped = lease!.info.testImage.replace(/^localhost\//, '');
+		await kube.apply([deployment('mismatch', stripped)], ns);
+		const socket = `kdoctor-triage-${process.pid}`;
+		const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], {encoding: 'utf8'});
+		const screen = () => tmux('capture-pane', '-p', '-t', 't');
+		const waitFor = async (re: RegExp, ms = 60_000) => {
+			const end = Date.now() + ms;
+			let last = '';
+			while (Date.now() < end) {
+				last = screen();
+				if (re.test(last)) return last;
+				await new Promise((r) => setTimeout(r, 100));
+			}
+			throw new Error(`screen never showed ${re}:\n${last}`);
+		};
+		try {
+			tmux('new-session', '-d', '-s', 't', '-x', '140', '-y', '50', `env -u CI KDOCTOR_STATE_DIR=${tmp}/state TERM=xterm-256color node ${CLI} triage -n ${ns} --kubeconfig ${lease!.info.kubeconfig}; echo "EXIT=$?"; sleep 60`);
+			await waitFor(/deployment\/mismatch .*image-name-mismatch/);
+			tmux('send-keys', '-t', 't', '/', 'm', 'i', 's', 'Enter');
+			await waitFor(/filter: mis/);
+			tmux('send-keys', '-t', 't', 'Enter');
+			await waitFor(/\[p\] Patch the deployment to the image name the node holds/);
+			tmux('send-keys', '-t', 't', 'p');
+			await waitFor(new RegExp(`\\+ image: ${lease!.info.testImage.replace(/[./]/g, '\\$&')}`));
+			tmux('send-keys', '-t', 't', 'y');
+			await waitFor(/✓ verified: deployment mismatch: 1\/1 ready/, 120_000);
+			tmux('send-keys', '-t', 't', 'Enter', 'Escape', 'Escape');
+			await waitFor(/nothing unhealthy|crash/);
+			expect(screen()).not.toMatch(/deployment\/mismatch/);
+			tmux('send-keys', '-t', 't', 'q');
+			const end = await waitFor(/EXIT=\d/);
+			expect(end).toMatch(/EXIT=0/);
+			expect(end).not.toMatch(/\bERROR\b/);
+			const d = await kube.deployment(ns, 'mismatch');
+			expect(d!.containers[0]!.image).toBe(lease!.info.testImage);
+		} finally {
+			spawnSync('tmux', ['-L', socket, 'kill-server']);
+		}
 	});
 });

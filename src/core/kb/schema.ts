@@ -66,7 +66,7 @@ const EditSpec = z.strictObject({
 
 /** What a kube-patch changes on the workload the finding is about; kdoctor applies it with live access. */
 const PatchSpec = z.strictObject({
-	set: z.enum(['image', 'env', 'memory-limit', 'readiness-path']),
+	set: z.enum(['image', 'env', 'memory-limit', 'readiness-path', 'restart']),
 	/** The value comes from the person (asked on the screen, or --value); the text says what to type. */
 	ask: z.string().min(3).optional(),
 });
@@ -90,12 +90,17 @@ export const RemediationSchema = z
 		patch: PatchSpec.optional(),
 		/** argv for `command` remediations; never a shell string. Templated with {{captures}}. */
 		command: z.array(z.string()).min(1).optional(),
+		/** `confirmed`: kdoctor runs the command itself once the person confirms (fix --yes, or y on the screen); `print`: it only shows it. */
+		run: z.enum(['print', 'confirmed']).default('print'),
+		/** After running: this read-only command's output must no longer have a line equal to `lacksLine`, or the fix did not work. */
+		check: z.strictObject({command: z.array(z.string()).min(1), lacksLine: z.string()}).optional(),
 		/** Derived template variables: first rule whose regex matches the source capture wins. */
 		derive: z.record(z.string(), z.strictObject({from: z.string(), rules: z.array(MapRule).min(1)})).optional(),
 	})
 	.refine((r) => r.kind !== 'edit-file' || r.edit, {message: 'an edit-file remediation needs `edit`'})
 	.refine((r) => !r.patch || r.kind === 'kube-patch', {message: '`patch` belongs to a kube-patch remediation'})
-	.refine((r) => r.kind !== 'command' || r.command, {message: 'a command remediation needs `command` (an argv array)'});
+	.refine((r) => r.kind !== 'command' || r.command, {message: 'a command remediation needs `command` (an argv array)'})
+	.refine((r) => r.run !== 'confirmed' || r.kind === 'command', {message: '`run: confirmed` belongs to a command remediation'});
 export type Remediation = z.infer<typeof RemediationSchema>;
 
 const Example = z.union([

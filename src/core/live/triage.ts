@@ -60,6 +60,24 @@ export type TriageDeps = {
 
 export type Triage = {sink: LiveSink; snapshot(): TriageSnapshot; stop(): void};
 
+/** Waiting reasons of a container that has not run yet: there is no log to fetch. */
+const NOT_STARTED = new Set(['ContainerCreating', 'PodInitializing', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+/** At most this many pods of one workload are read closely (logs, status lines); the rest are alike or counted. */
+const SAMPLE_PER_STATE = 3;
+const SAMPLE_MAX = 10;
+
+/** A few pods per distinct state (waiting reason, last termination), so 1,000 identical pods cost three log reads. */
+export function representatives(pods: PodFacts[]): PodFacts[] {
+	const byState = new Map<string, PodFacts[]>();
+	for (const p of pods) {
+		const sig = `${p.phase}|${p.unschedulableMessage ? 'unschedulable' : ''}|${p.containers.map((c) => `${c.waitingReason ?? ''}/${c.lastTerminatedReason ?? c.terminatedReason ?? ''}`).join(',')}`;
+		const list = byState.get(sig);
+		if (!list) byState.set(sig, [p]);
+		else if (list.length < SAMPLE_PER_STATE) list.push(p);
+	}
+	return [...byState.values()].flat().slice(0, SAMPLE_MAX);
+}
+
 const KINDS: LiveKind[] = ['pods', 'replicasets', 'deployments', 'events', 'nodes'];
 const LOG_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
 
@@ -267,15 +285,16 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 	}
 
 	/** Logs of the troubled containers; a restart gives a new previous log, so the cache key has the restart count. */
-	async function logsOf(w: TriageWorkload): Promise<{logs: Map<string, string>; timeline: TimelineItem[]; couldNotRead: string[]}> {
+	async function logsOf(w: TriageWorkload, sample: PodFacts[]): Promise<{logs: Map<string, string>; timeline: TimelineItem[]; couldNotRead: string[]}> {
 		const logs = new Map<string, string>();
 		const timeline: TimelineItem[] = [];
 		const couldNotRead: string[] = [];
 		await Promise.all(
-			w.troubled.flatMap((p) =>
+			sample.flatMap((p) =>
 				p.containers.flatMap((c) =>
 					[true, false]
-						.filter((previous) => !previous || c.restartCount > 0)
+						// A container that never started has no log to read: its status says why.
+						.filter((previous) => (previous ? c.restartCount > 0 : !NOT_STARTED.has(c.waitingReason ?? '') && p.phase !== 'Pending'))
 						.map(async (previous) => {
 							const cacheKey = `${p.namespace}/${p.name}/${c.name}/${previous ? `prev-${c.restartCount}` : `cur-${c.restartCount}-${c.waitingReason ?? c.terminatedReason ?? 'run'}`}`;
 							let got = logCache.get(cacheKey);
@@ -313,13 +332,14 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		if (!w) return;
 		running.add(key);
 		try {
-			const {logs, timeline, couldNotRead} = await logsOf(w);
+			const sample = representatives(w.troubled);
+			const {logs, timeline, couldNotRead} = await logsOf(w, sample);
 			const images = deps.nodeImages ? await deps.nodeImages().catch(() => undefined) : [...nodes.values()].flatMap((n) => n.images);
 			const own = relevantEvents(
 				[...events.values()].filter((e) => e.namespace === w.namespace),
-				w.troubled.map((p) => ({...p, owner: w.name})),
+				sample.map((p) => ({...p, owner: w.name})),
 			);
-			const ev = liveEvidence(w.troubled, own, images && images.length ? images : undefined, logs, deps.now());
+			const ev = liveEvidence(sample, own, images && images.length ? images : undefined, logs, deps.now());
 			const d = deps.diagnose(ev.text, ev.facts);
 			const current = workloads.get(key);
 			if (!current || stopped) return;

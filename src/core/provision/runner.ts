@@ -37,6 +37,8 @@ export type RunGraphInput = {
 	onOom(step: PlannedStep, failure: StepFailure): number;
 	/** How many times one step may be re-run after an OOM kill. */
 	maxOomRetries?: number;
+	/** At most this many builds at once, whatever the memory budget allows (--build-jobs). */
+	maxBuilds?: number;
 };
 
 export type StepResult = {id: string; state: StepState; start?: number; end?: number; attempts: number; note?: string; peakMiB?: number; error?: StepFailure};
@@ -104,6 +106,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
 				for (const s of order) {
 					if (!ready(s)) continue;
 					if (soloRunning()) break;
+					if (s.kind === 'build' && input.maxBuilds !== undefined && [...running.keys()].filter((id) => id.startsWith('build:')).length >= input.maxBuilds) continue;
 					const need = memory.get(s.id)! + s.residentMiB;
 					if (solo.has(s.id)) {
 						if (hungryRunning()) continue;

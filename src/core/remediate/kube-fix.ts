@@ -33,6 +33,7 @@ export type KubeFixContext = {
 	value?: string;
 	/** The variable a finding named (the env var a crash log asks for). */
 	captures: Record<string, string>;
+	now?: number;
 };
 
 const containerPatch = (container: string, fields: Record<string, unknown>) => ({spec: {template: {spec: {containers: [{name: container, ...fields}]}}}});
@@ -89,6 +90,21 @@ export function planKubeFix(entry: Entry, rem: Remediation, ctx: KubeFixContext)
 			if (quantityBytes(after) === undefined) return {...c, field: 'resources.limits.memory', status: 'missing-input', reason: `"${after}" is not a memory quantity (e.g. 512Mi)`};
 			const undoLimits = current ? {memory: current} : {memory: null};
 			return plan('resources.limits.memory', current, after, {resources: {limits: {memory: after}}}, {resources: {limits: undoLimits}});
+		}
+		case 'restart': {
+			// What `kubectl rollout restart` does: a new annotation on the template makes the Deployment roll its pods.
+			const at = new Date(ctx.now ?? Date.now()).toISOString();
+			const patch = {spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': at}}}}};
+			return {
+				...c,
+				field: 'restart',
+				after: at,
+				status: 'ready',
+				patch,
+				undoPatch: {},
+				diff: `deployment/${ctx.deployment.name} (namespace ${ctx.namespace}): rollout restart\n+ template annotation kubectl.kubernetes.io/restartedAt: ${at}\n`,
+				kubectl: ['kubectl', '-n', ctx.namespace, 'rollout', 'restart', `deployment/${ctx.deployment.name}`],
+			};
 		}
 		case 'readiness-path': {
 			const probe = container.readinessProbe;

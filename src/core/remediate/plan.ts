@@ -25,6 +25,8 @@ export type RemediationPlan = {
 	/** Why it cannot be applied here, in one line. */
 	reason?: string;
 	argv?: string[];
+	/** For a command kdoctor runs: how it checks the command worked. */
+	check?: {command: string[]; lacksLine: string};
 	edits?: FileEdit[];
 };
 
@@ -55,6 +57,7 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 			const filled = rem.command!.map((a) => fillTemplate(a, vars));
 			const missing = [...new Set(filled.flatMap((f) => f.missing))];
 			if (missing.length > 0) return {...base, status: 'missing-input', reason: `needs ${missing.join(', ')}, which the evidence does not show`, argv: filled.map((f) => f.text)};
+			if (rem.run === 'confirmed') return {...base, status: 'ready', argv: filled.map((f) => f.text), check: rem.check && {command: rem.check.command.map((a) => fillTemplate(a, vars).text), lacksLine: fillTemplate(rem.check.lacksLine, vars).text}};
 			return {...base, status: 'run-yourself', reason: 'acts on the host: kdoctor prints it, you run it', argv: filled.map((f) => f.text)};
 		}
 		case 'edit-file':
