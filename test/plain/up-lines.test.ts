@@ -33,7 +33,7 @@ describe('plain up lines', () => {
 			'10:00:00.000  build-gateway   ▶ start: Build gateway image (est 2m30s, 1400 MiB)',
 			'10:00:00.250  build-gateway   · image localhost/gateway:1a2b',
 			'10:01:00.000  build-gateway   ↻ retry as attempt 2 with 2200 MiB: OOM-killed, re-running alone',
-			'10:01:00.500  build-gateway   ▶ start attempt 2: Build gateway image (est 2m30s, 1400 MiB)',
+			'10:01:00.500  build-gateway   ▶ start attempt 2: Build gateway image (est 2m30s, 2200 MiB)',
 			'10:03:30.500  build-gateway   ✓ done in 2m30s · peak 1900 MiB',
 			'10:03:31.000  deploy-gateway  ▶ start: Deploy Gateway (est 30s, 100 MiB)',
 		]);
