@@ -1,4 +1,4 @@
-import {Box, Text, useApp, useInput, useStdout} from 'ink';
+import {Box, Text, useApp, useInput, useStdout, type Key} from 'ink';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {TimelineItem, TriageSnapshot, TriageWorkload} from '../../core/live/triage.js';
 import type {TriageFix, TriageSlice} from '../../state/store.js';
@@ -43,8 +43,21 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 	const selected = rows.find((w) => w.key === t.selected) ?? rows[0];
 	const set = store.getState().triageSet;
 
+	// Typed fast (or pasted, or sent by tmux), several keys arrive as one chunk: take them one at a time.
 	useInput((input, key) => {
-		const fix = store.getState().triage.fix;
+		if (input.length > 1 && !key.ctrl && !key.meta && !key.escape) {
+			for (const ch of input) handle(ch === '\r' || ch === '\n' ? '' : ch, {...key, return: ch === '\r' || ch === '\n'});
+			return;
+		}
+		handle(input, key);
+	});
+
+	function handle(input: string, key: Key) {
+		// Keys can arrive faster than frames: read the store as it is now, not as this render saw it.
+		const t = store.getState().triage;
+		const rows = visibleWorkloads(t.snapshot, t.filter);
+		const selected = rows.find((w) => w.key === t.selected) ?? rows[0];
+		const fix = t.fix;
 		if (key.ctrl && input === 'c') return exit();
 		if (fix?.state === 'asking') {
 			if (key.escape) return onIntent({type: 'cancel-fix'});
@@ -83,7 +96,7 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 		const wanted = TRIAGE_KEYS.has(input.toLowerCase()) ? (input === input.toUpperCase() ? input.toLowerCase() : undefined) : input;
 		const rem = selected.findings[0]?.remediations.find((r) => r.key === wanted && r.kind === 'kube-patch');
 		if (rem) onIntent({type: 'fix', workload: selected.key, key: rem.key});
-	});
+	}
 
 	return (
 		<Box flexDirection="column">
