@@ -15,8 +15,8 @@ const lazy = {
 	up: () => import('./commands/up.js'),
 };
 
-type LiveCli = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string};
-const liveOpts = (o: LiveCli) => ({namespace: o.namespace, kubeconfig: o.kubeconfig, context: o.context, containerdSocket: o.containerdSocket});
+type LiveCli = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string; kind?: string};
+const liveOpts = (o: LiveCli) => ({namespace: o.namespace, kubeconfig: o.kubeconfig, context: o.context, containerdSocket: o.containerdSocket, kindCluster: o.kind});
 
 /** What Ctrl-C does: by default exit at once; `up` replaces it so the run can stop its children first. */
 let interruptHandler: (() => void) | undefined;
@@ -94,6 +94,7 @@ export function buildProgram(): Command {
 		.option('--kubeconfig <file>', 'with --namespace: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
 		.option('--context <name>', 'with --namespace: kubeconfig context (default: the current one)')
 		.option('--containerd-socket <path>', "with --namespace: read the node's images through containerd (default: the node status)")
+		.option('--kind <cluster>', "with --namespace: read the Kind node's images with crictl (podman exec <cluster>-control-plane)")
 		.addHelpText(
 			'after',
 			`
@@ -145,6 +146,7 @@ Examples:
 		.option('--kubeconfig <file>', 'with --namespace: kubeconfig file')
 		.option('--context <name>', 'with --namespace: kubeconfig context')
 		.option('--containerd-socket <path>', "with --namespace: read the node's images through containerd")
+		.option('--kind <cluster>', "with --namespace: read the Kind node's images with crictl")
 		.option('--timeout <seconds>', 'with --namespace: how long to watch the rollout after a patch', '120')
 		.option('--key <letter>', 'which fix of the entry (default: its file edit, or its live patch with --namespace)')
 		.option('--dry-run', 'show the exact change and stop')
@@ -184,6 +186,7 @@ Examples:
 		.option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
 		.option('--context <name>', 'kubeconfig context (default: the current one)')
 		.option('--containerd-socket <path>', "read the node's images through containerd (default: the node status)")
+		.option('--kind <cluster>', "read the Kind node's images with crictl (podman exec <cluster>-control-plane)")
 		.option('--read-only', 'hide every action that changes the cluster')
 		.option('--json', 'print one snapshot (the first complete triage) as JSON and exit')
 		.option('--plain', 'print one snapshot as text and exit, even on a terminal')
@@ -197,12 +200,12 @@ Examples:
   kdoctor triage -A --read-only
   kdoctor triage -n kubernaut-system --json | jq '.failing[].findings[0].id'`,
 		)
-		.action(async (opts: {namespace?: string; allNamespaces?: boolean; kubeconfig?: string; context?: string; containerdSocket?: string; readOnly?: boolean; json?: boolean; plain?: boolean; timeout: string}, cmd: Command) => {
+		.action(async (opts: {namespace?: string; allNamespaces?: boolean; kubeconfig?: string; context?: string; containerdSocket?: string; kind?: string; readOnly?: boolean; json?: boolean; plain?: boolean; timeout: string}, cmd: Command) => {
 			const timeoutSeconds = Number(opts.timeout);
 			if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
 			const compiled = await loadCompiledKb(globals(cmd));
 			const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? (await (await lazy.live()).contextNamespace({kubeconfig: opts.kubeconfig, context: opts.context})));
-			const live = {namespace, allNamespaces: opts.allNamespaces, kubeconfig: opts.kubeconfig, context: opts.context, containerdSocket: opts.containerdSocket};
+			const live = {namespace, allNamespaces: opts.allNamespaces, kubeconfig: opts.kubeconfig, context: opts.context, containerdSocket: opts.containerdSocket, kindCluster: opts.kind};
 			if (interactive(opts)) {
 				const {runTriageTui} = await import('./ui/run-triage.js');
 				await runTriageTui(compiled, {...live, readOnly: opts.readOnly === true});
@@ -278,7 +281,10 @@ Examples:
 								const rem = kbc.kb.byId.get(intent.findingId)?.remediations.find((r) => r.key === intent.key);
 								const runDir = store.getState().up.run?.runDir;
 								if (!rem || !runDir) return;
-								const how = rem.command ? `the command: ${rem.command.join(' ')}` : `kdoctor fix ${intent.findingId} --from ${runDir}/run.log --key ${intent.key}`;
+								// The evidence is the failed step's own log, which sits beside the run's run.json.
+								const step = store.getState().up.diagnosis?.step;
+								const log = step ? `${runDir}/steps/${step.replace(':', '-')}.log` : `${runDir}/run.log`;
+								const how = rem.command && rem.run !== 'confirmed' ? `the command: ${rem.command.join(' ')}` : `kdoctor fix ${intent.findingId} --from ${log} --key ${intent.key} (add --yes to apply)`;
 								store.getState().say({kind: 'info', text: `${rem.title}: ${rem.change}. To apply: ${how}`});
 							},
 						});
@@ -289,7 +295,7 @@ Examples:
 				};
 			} else listener = (await import('./plain/up-lines.js')).createPlainUpRenderer((s) => process.stdout.write(s), {color: useColor()});
 			let text = '';
-			const code = await upCommand(kbc, opts, g.config, {
+			const code = await upCommand(kbc, {...opts, invocation: process.argv.slice(2)}, g.config, {
 				write: (s) => (text += s),
 				listener,
 				ask: process.stdin.isTTY && !opts.json ? askClusterChoice : undefined,

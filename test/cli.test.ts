@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {runCli} from './helpers/cli.js';
+import {freePort} from './helpers/net.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdoctor-cli-'));
 const write = (name: string, text: string) => {
@@ -289,5 +290,28 @@ describe('kdoctor fix and undo', () => {
 		const again = await runCli(['undo'], {cwd: work, env});
 		expect(again.code).toBe(2);
 		expect(again.stderr).toMatch(/nothing to undo/);
+	});
+});
+
+describe('live commands against a cluster that is not there', () => {
+	it('triage, diagnose -n and fix -n each say in one line that the API server cannot be reached, exit 2', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'kdoctor-nocluster-'));
+		const port = await freePort();
+		const kubeconfig = join(dir, 'kubeconfig');
+		writeFileSync(
+			kubeconfig,
+			`apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:${port}', insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+		);
+		for (const args of [
+			['triage', '-n', 'demo', '--json'],
+			['diagnose', '-n', 'demo'],
+			['fix', 'image-name-mismatch', '-n', 'demo'],
+		]) {
+			const r = await runCli([...args, '--kubeconfig', kubeconfig]);
+			expect(r.code, args.join(' ')).toBe(2);
+			expect(r.stdout).toBe('');
+			expect(r.stderr.trim().split('\n')).toHaveLength(1);
+			expect(r.stderr).toMatch(new RegExp(`^kdoctor: cannot reach the Kubernetes API server at https://127\\.0\\.0\\.1:${port}: connection refused`));
+		}
 	});
 });

@@ -49,15 +49,29 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 	}
 }
 
-export type LiveOptions = KubeOptions & {containerdSocket?: string};
+export type LiveOptions = KubeOptions & {containerdSocket?: string; kindCluster?: string; engine?: 'podman' | 'docker'};
+
+/** Where the node's own image list is read: a Kind node through `crictl images`, a host containerd, else node status. */
+export async function nodeImageSource(opts: LiveOptions): Promise<(() => Promise<string[]>) | undefined> {
+	const spec = {name: opts.kindCluster ?? opts.context ?? 'current-context', kubeconfigPath: opts.kubeconfig ?? '', cwd: process.cwd(), waitSeconds: 0};
+	if (opts.kindCluster) {
+		const {createKindProvider} = await import('./kind.js');
+		const kind = createKindProvider(createExec(), opts.engine ?? 'podman');
+		return () => kind.nodeImages(spec);
+	}
+	if (opts.containerdSocket) {
+		const provider = createExistingProvider(createExec(), {containerdSocket: opts.containerdSocket, kubeconfig: opts.kubeconfig, context: opts.context});
+		return () => provider.nodeImages(spec);
+	}
+	return undefined;
+}
 
 export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
 	const k8s = await import('@kubernetes/client-node');
 	const kc = loadKubeConfig(k8s, opts);
 	if (!kc.getCurrentCluster()) throw new KubeError('config', `kubeconfig context "${kc.getCurrentContext()}" names no cluster`);
 	const kube = await createKube(opts);
-	const socket = opts.containerdSocket;
-	const provider = socket ? createExistingProvider(createExec(), {containerdSocket: socket, kubeconfig: opts.kubeconfig, context: opts.context}) : undefined;
+	const images = await nodeImageSource(opts);
 	return {
 		subscribe(namespace: string | undefined, sink: LiveSink, signal: AbortSignal) {
 			const kinds: WatchResource[] = ['pods', 'events', 'deployments', 'replicasets', 'nodes'];
@@ -78,6 +92,6 @@ export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
 			}
 		},
 		logs: (namespace, pod, container, o) => kube.logs(namespace, pod, container, {...o, timestamps: true}),
-		...(provider ? {nodeImages: () => provider.nodeImages({name: opts.context ?? 'current-context', kubeconfigPath: opts.kubeconfig ?? '', cwd: process.cwd(), waitSeconds: 0})} : {}),
+		...(images ? {nodeImages: images} : {}),
 	};
 }

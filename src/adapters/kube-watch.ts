@@ -69,7 +69,7 @@ function statusCode(error: unknown): number | undefined {
 }
 
 /** The server's own words when there are some (a Status body's message), else the first line of the error. */
-function reason(error: unknown): string {
+function reason(error: unknown, server?: string): string {
 	const body = (error as {body?: unknown})?.body;
 	let message: unknown;
 	try {
@@ -79,6 +79,9 @@ function reason(error: unknown): string {
 	}
 	if (typeof message === 'string' && message) return message.slice(0, 300);
 	const code = statusCode(error);
+	const net = (error as {code?: unknown; errno?: unknown})?.code ?? (error as {errno?: unknown})?.errno;
+	const plainNet: Record<string, string> = {ECONNREFUSED: 'connection refused', ENOTFOUND: 'host name not found', EAI_AGAIN: 'host name not found', ECONNRESET: 'connection reset', ETIMEDOUT: 'connection timed out', EHOSTUNREACH: 'no route to host'};
+	if (typeof net === 'string' && plainNet[net]) return `cannot reach the Kubernetes API server${server ? ` at ${server}` : ''}: ${plainNet[net]}`;
 	const m = error instanceof Error ? error.message : String(error);
 	const first = (m.split('\n')[0] ?? m).slice(0, 200);
 	return code === 403 ? `forbidden (${first})` : first;
@@ -93,6 +96,7 @@ export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchReso
 	const max = opts.maxBackoffMs ?? 15_000;
 	let relists = 0;
 	let version: string | undefined;
+	const server = kc.getCurrentCluster()?.server;
 	const report = (state: WatchState, message?: string) => sink.status({resource, state, message, at: Date.now(), relists});
 	// Listeners are removed when they are done with, so a long watch does not pile them up on the signal.
 	const pause = (ms: number) =>
@@ -168,7 +172,7 @@ export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchReso
 				if (signal.aborted) return;
 				const code = statusCode(error);
 				if (code === 403) {
-					report('forbidden', reason(error));
+					report('forbidden', reason(error, server));
 					version = undefined;
 					await pause(opts.forbiddenRetryMs ?? 30_000);
 					continue;
@@ -176,7 +180,7 @@ export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchReso
 				failures++;
 				// After a failure the list is the only safe starting point: the server may have restarted and lost the watch cache.
 				version = undefined;
-				report('retrying', reason(error));
+				report('retrying', reason(error, server));
 				await pause(Math.min(max, base * 2 ** (failures - 1)));
 			}
 		}

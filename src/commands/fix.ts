@@ -1,3 +1,6 @@
+import {readFileSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {createFsPort} from '../adapters/fs-port.js';
 import {createJournal} from '../adapters/journal.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
@@ -25,7 +28,7 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 	const rem = opts.key ? entry.remediations.find((r) => r.key === opts.key) : (entry.remediations.find((r) => r.kind === 'edit-file') ?? entry.remediations[0]);
 	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no remediation`);
 	const fs = createFsPort();
-	const plan = planRemediation(entry, rem, hit.f, {fs, cwd: process.cwd(), evidenceFile: hit.file});
+	const plan = planRemediation(entry, rem, hit.f, {fs, cwd: process.cwd(), evidenceFile: hit.file, readRun: runOfLog});
 	if (opts.json) out.write(JSON.stringify(planJson(plan)) + '\n');
 	else out.write(describePlan(plan));
 	if (plan.status !== 'ready') return plan.status === 'nothing-to-change' ? 0 : 1;
@@ -36,7 +39,7 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 		return 0;
 	}
 	const journal = createJournal();
-	if (plan.kind === 'command') return runCommandPlan(plan, journal, out, opts.json === true);
+	if (plan.kind === 'command' || plan.kind === 'rerun') return runCommandPlan(plan, journal, out, opts.json === true);
 	const record = applyEditPlan(plan, {fs, journal, clock: {now: () => new Date()}});
 	if (!opts.json) out.write(`applied (${record.files.length} file${record.files.length === 1 ? '' : 's'}); kdoctor undo reverts it\n`);
 	return 0;
@@ -51,7 +54,10 @@ async function runCommandPlan(plan: RemediationPlan, journal: ReturnType<typeof 
 	const exec = createExec();
 	const at = new Date();
 	journal.record({id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`, at: at.toISOString(), finding: plan.finding, remediation: plan.key, title: plan.title, kind: 'command', files: []});
-	const r = await exec.run({argv: plan.argv!, timeoutMs: 300_000});
+	// `kdoctor …` is this very program, whatever PATH holds.
+	const argv = plan.argv![0] === 'kdoctor' ? [process.execPath, fileURLToPath(new URL('../cli.js', import.meta.url)), ...plan.argv!.slice(1)] : plan.argv!;
+	if (plan.kind === 'rerun' && !json) out.write(`re-running: ${plan.argv!.map(quoteArg).join(' ')}\n`);
+	const r = await exec.run({argv, cwd: plan.cwd, timeoutMs: plan.kind === 'rerun' ? 3_600_000 : 300_000});
 	const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' / ');
 	if (r.exitCode !== 0) {
 		if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: r.exitCode, output: said, verified: false}) + '\n');
@@ -66,6 +72,18 @@ async function runCommandPlan(plan: RemediationPlan, journal: ReturnType<typeof 
 	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
 	else out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${plan.check!.command.join(' ')} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${plan.check!.command.join(' ')} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`);
 	return verified === false ? 1 : 0;
+}
+
+/** The run.json beside a `kdoctor up` run.log (or one folder up, for a step log), when the evidence is one. */
+function runOfLog(logFile: string): {invocation?: string[]; cwd?: string} | undefined {
+	for (const dir of [dirname(resolve(logFile)), dirname(dirname(resolve(logFile)))]) {
+		try {
+			return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {invocation?: string[]; cwd?: string};
+		} catch {
+			// not a run folder
+		}
+	}
+	return undefined;
 }
 
 /** `kdoctor undo`: reverts the newest change kdoctor made that is still in place (a file edit or a live patch). */

@@ -1,5 +1,3 @@
-import {createExec} from '../adapters/exec.js';
-import {createExistingProvider} from '../adapters/existing.js';
 import {createJournal} from '../adapters/journal.js';
 import {createKube} from '../adapters/kube.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
@@ -16,15 +14,14 @@ import {sleep} from '../core/sleep.js';
 
 type Out = {write(s: string): void};
 
-export type LiveOptions = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string};
+export type LiveOptions = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string; kindCluster?: string};
 
 /** The live engine's parts for one cluster: the API client and where the node's image list comes from. */
 export async function liveDeps(c: CompiledKb, opts: LiveOptions): Promise<LiveDeps> {
 	const kube = await createKube({kubeconfig: opts.kubeconfig, context: opts.context});
-	const socket = opts.containerdSocket;
-	// Through containerd when kdoctor can reach it (what the kubelet will match), else as the node status reports it.
-	const spec = {name: opts.context ?? 'current-context', kubeconfigPath: opts.kubeconfig ?? '', cwd: process.cwd(), waitSeconds: 0};
-	const nodeImages = socket ? () => createExistingProvider(createExec(), {containerdSocket: socket, kubeconfig: opts.kubeconfig, context: opts.context}).nodeImages(spec) : () => kube.nodeImages();
+	// From the node's own store when kdoctor can reach it (what the kubelet will match), else as the node status reports it.
+	const {nodeImageSource} = await import('../adapters/kube-live.js');
+	const nodeImages = (await nodeImageSource(opts)) ?? (() => kube.nodeImages());
 	return {kube, nodeImages, diagnose: (text, facts) => diagnoseText(c, text, facts), now: () => Date.now()};
 }
 

@@ -34,11 +34,17 @@ export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: bo
 	const ac = new AbortController();
 	let resolveDone: (s: TriageSnapshot) => void = () => undefined;
 	const done = new Promise<TriageSnapshot>((r) => (resolveDone = r));
-	const triage = await startTriage(c, opts, (s) => s.complete && resolveDone(s), ac.signal);
+	// Every resource failed its first list: nothing will be complete soon, say so now rather than at the timeout.
+	const unreachable = (s: TriageSnapshot) => s.resources.length === 5 && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
+	const triage = await startTriage(c, opts, (s) => (s.complete || unreachable(s)) && resolveDone(s), ac.signal);
 	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (opts.timeoutSeconds ?? 30) * 1000);
 	const snap = await done;
 	clearTimeout(timeout);
 	ac.abort();
+	if (unreachable(snap)) {
+		const why = [...new Set(snap.resources.map((r) => r.message ?? r.state))];
+		throw new Error(`${why.length === 1 ? why[0] : why.join('; ')}: nothing could be read (is the cluster running? kubectl cluster-info checks the same)`);
+	}
 	out.write(opts.json ? JSON.stringify(triageJson(snap)) + '\n' : triageText(snap, opts.color ?? false));
 	if (!snap.complete || snap.couldNotLook.length > 0) return 2;
 	return snap.failing.some((w) => (w.findings[0]?.confidence ?? 0) >= 0.5) ? 1 : 0;

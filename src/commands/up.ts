@@ -47,6 +47,8 @@ export type UpOptions = {
 	memory?: string;
 	/** At most this many builds at once (1: one build at a time). */
 	buildJobs?: number;
+	/** The arguments after `kdoctor`, recorded in run.json. */
+	invocation?: string[];
 };
 
 export type UpIo = {
@@ -346,6 +348,9 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			{
 				runId,
 				profile: loaded.name,
+				// The command as it was typed (after `kdoctor`), so a fix can re-run it exactly with changed settings.
+				invocation: opts.invocation,
+				cwd: process.cwd(),
 				provider: opts.provider,
 				cluster: cluster.name,
 				kubeconfig: cluster.kubeconfigPath,

@@ -3,7 +3,7 @@
  * Each injects the real fault (a memory cgroup the kernel enforces, a real listening socket).
  */
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -84,6 +84,22 @@ needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.u
 			expect(p.steps.filter((s) => s.id.startsWith('build:')).every((s) => s.memorySource === 'learned' && s.memoryMiB > 125)).toBe(true);
 			const [a, b] = p.schedule.steps.filter((s) => s.id.startsWith('build:'));
 			expect(a!.end <= b!.start || b!.end <= a!.start).toBe(true);
+
+			// The one-key re-run from the killed step's log: the same command as typed, with --rebuild and one build at a time.
+			const runLog = join((ev.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>).runDir, 'steps', `${retries[0]!.id.replace(':', '-')}.log`);
+			const fixEnv = {...env, KDOCTOR_STATE_DIR: oomState, KDOCTOR_ENGINE_CGROUP: `/${cg}`};
+			const preview = await runCli(['fix', 'build-oom-killed', '--from', runLog, '--key', 'o'], {env: fixEnv});
+			expect(preview.stdout).toMatch(/command: kdoctor --config \S+ up --profile oom --images-only --json .* --rebuild --build-jobs 1\n/);
+			expect(preview.stdout).toContain('preview only: add --yes to apply');
+			const rerun = await runCli(['fix', 'build-oom-killed', '--from', runLog, '--key', 'o', '--yes'], {env: fixEnv});
+			expect(rerun.stdout).toContain('ran it (exit 0)');
+			expect(rerun.code).toBe(0);
+			const again = readdirSync(join(oomState, 'runs')).filter((d) => d !== 'latest').sort().at(-1)!;
+			const evAgain = readFileSync(join(oomState, 'runs', again, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+			const builds = evAgain.filter((e) => e.type === 'step-start' && e.id.startsWith('build:'));
+			expect(builds).toHaveLength(2);
+			expect(evAgain.some((e) => e.type === 'step-retry')).toBe(false);
+			expect(evAgain.at(-1)).toMatchObject({type: 'run-end', ok: true});
 		} finally {
 			spawnSync('sh', ['-c', 'podman images --format "{{.Repository}}:{{.Tag}}" | grep "^localhost/kdoctor-oomtest/" | xargs -r podman rmi -f']);
 			spawnSync('sh', ['-c', `find ${dir} -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null; true`]);

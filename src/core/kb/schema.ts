@@ -90,6 +90,8 @@ export const RemediationSchema = z
 		patch: PatchSpec.optional(),
 		/** argv for `command` remediations; never a shell string. Templated with {{captures}}. */
 		command: z.array(z.string()).min(1).optional(),
+		/** For a `rerun`: flags added to the run's own command (from its run.json) to re-run it with changed settings. */
+		rerunWith: z.array(z.string()).min(1).optional(),
 		/** `confirmed`: kdoctor runs the command itself once the person confirms (fix --yes, or y on the screen); `print`: it only shows it. */
 		run: z.enum(['print', 'confirmed']).default('print'),
 		/** After running: this read-only command's output must no longer have a line equal to `lacksLine`, or the fix did not work. */

@@ -27,10 +27,19 @@ export type RemediationPlan = {
 	argv?: string[];
 	/** For a command kdoctor runs: how it checks the command worked. */
 	check?: {command: string[]; lacksLine: string};
+	/** Where a re-run runs (the first run's working folder). */
+	cwd?: string;
 	edits?: FileEdit[];
 };
 
-export type PlanContext = {fs: FsPort; cwd: string; evidenceFile?: string; clusterAvailable?: boolean};
+export type PlanContext = {
+	fs: FsPort;
+	cwd: string;
+	evidenceFile?: string;
+	clusterAvailable?: boolean;
+	/** The run.json of the `kdoctor up` run a log file belongs to, when it is one. */
+	readRun?(logFile: string): {invocation?: string[]; cwd?: string} | undefined;
+};
 
 /** Works out exactly what a remediation would change, without changing anything. */
 export function planRemediation(entry: Entry, rem: Remediation, finding: Finding, ctx: PlanContext): RemediationPlan {
@@ -51,8 +60,25 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 			return base;
 		case 'kube-patch':
 			return {...base, status: 'needs-cluster', reason: 'patches a live object: kdoctor applies cluster patches only with live access to the cluster, never from a log'};
-		case 'rerun':
-			return {...base, status: 'run-yourself', reason: 're-runs a provisioning step with the change above: run that step yourself'};
+		case 'rerun': {
+			// A kdoctor up run's log sits beside its run.json, which records the exact command: re-run that, changed.
+			const run = rem.rerunWith && ctx.evidenceFile ? ctx.readRun?.(ctx.evidenceFile) : undefined;
+			if (!rem.rerunWith || !run?.invocation) return {...base, status: 'run-yourself', reason: 're-runs a provisioning step with the change above: run that step yourself'};
+			// The run's own flags, minus any the re-run sets itself (a flag and, unless it is a switch, its value).
+			const flags = new Set(rem.rerunWith.filter((a) => a.startsWith('--')));
+			const kept: string[] = [];
+			for (let i = 0; i < run.invocation.length; i++) {
+				const a = run.invocation[i]!;
+				const name = a.split('=')[0]!;
+				if (!flags.has(name)) {
+					kept.push(a);
+					continue;
+				}
+				const next = rem.rerunWith[rem.rerunWith.indexOf(name) + 1];
+				if (!a.includes('=') && next !== undefined && !next.startsWith('--')) i++;
+			}
+			return {...base, status: 'ready', argv: ['kdoctor', ...kept, ...rem.rerunWith], cwd: run.cwd};
+		}
 		case 'command': {
 			const filled = rem.command!.map((a) => fillTemplate(a, vars));
 			const missing = [...new Set(filled.flatMap((f) => f.missing))];
