@@ -3,7 +3,7 @@ import type * as K8s from '@kubernetes/client-node';
 import type {LiveKind, LiveObject, LivePort, LiveSink} from '../core/live/types.js';
 import {createExec} from './exec.js';
 import {createExistingProvider} from './existing.js';
-import {controllerOf, deploymentFacts, eventFacts, podFacts} from './kube-facts.js';
+import {controllerOf, deploymentFacts, eventFacts, iso, podFacts} from './kube-facts.js';
 import {reflect, type WatchResource} from './kube-watch.js';
 import {KubeError, createKube, loadKubeConfig, type KubeOptions} from './kube.js';
 
@@ -36,6 +36,15 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 		case 'events': {
 			const e = o as K8s.CoreV1Event;
 			return {...eventFacts(e), uid: e.metadata?.uid ?? '', involvedUid: e.involvedObject?.uid};
+		}
+		case 'services': {
+			const v = o as K8s.V1Service;
+			return {uid: v.metadata?.uid ?? '', namespace: v.metadata?.namespace ?? '', name: v.metadata?.name ?? '', type: v.spec?.type ?? 'ClusterIP', selector: v.spec?.selector, createdAt: iso(v.metadata?.creationTimestamp)};
+		}
+		case 'endpoints': {
+			const e = o as K8s.V1Endpoints;
+			const subsets = e.subsets ?? [];
+			return {uid: e.metadata?.uid ?? '', namespace: e.metadata?.namespace ?? '', name: e.metadata?.name ?? '', ready: subsets.reduce((n, x) => n + (x.addresses?.length ?? 0), 0), notReady: subsets.reduce((n, x) => n + (x.notReadyAddresses?.length ?? 0), 0)};
 		}
 		case 'nodes': {
 			const n = o as K8s.V1Node;
@@ -74,7 +83,7 @@ export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
 	const images = await nodeImageSource(opts);
 	return {
 		subscribe(namespace: string | undefined, sink: LiveSink, signal: AbortSignal) {
-			const kinds: WatchResource[] = ['pods', 'events', 'deployments', 'replicasets', 'nodes'];
+			const kinds: WatchResource[] = ['pods', 'events', 'deployments', 'replicasets', 'services', 'endpoints', 'nodes'];
 			for (const kind of kinds) {
 				void reflect(
 					k8s,

@@ -5,7 +5,7 @@
  */
 import type * as K8s from '@kubernetes/client-node';
 
-export type WatchResource = 'pods' | 'events' | 'deployments' | 'replicasets' | 'nodes';
+export type WatchResource = 'pods' | 'events' | 'deployments' | 'replicasets' | 'nodes' | 'services' | 'endpoints';
 export type WatchState = 'listing' | 'watching' | 'retrying' | 'forbidden';
 export type ResourceStatus = {resource: WatchResource; state: WatchState; message?: string; at: number; relists: number};
 
@@ -34,6 +34,8 @@ function paths(resource: WatchResource, ns: string | undefined): string {
 	switch (resource) {
 		case 'pods':
 		case 'events':
+		case 'services':
+		case 'endpoints':
 			return scoped('/api/v1');
 		case 'deployments':
 		case 'replicasets':
@@ -58,6 +60,10 @@ function lister(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, ns
 			return () => (ns ? apps.listNamespacedReplicaSet({namespace: ns, ...opt}) : apps.listReplicaSetForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'nodes':
 			return () => core.listNode(opt) as Promise<ListResult>;
+		case 'services':
+			return () => (ns ? core.listNamespacedService({namespace: ns, ...opt}) : core.listServiceForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'endpoints':
+			return () => (ns ? core.listNamespacedEndpoints({namespace: ns, ...opt}) : core.listEndpointsForAllNamespaces(opt)) as Promise<ListResult>;
 	}
 }
 

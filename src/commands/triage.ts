@@ -2,7 +2,7 @@ import {createLivePort, type LiveOptions} from '../adapters/kube-live.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
-import {createTriage, type TriageSnapshot, type TriageWorkload} from '../core/live/triage.js';
+import {createTriage, LIVE_KINDS, type TriageSnapshot, type TriageWorkload} from '../core/live/triage.js';
 import type {LivePort} from '../core/live/types.js';
 import {findingJson, makePaint} from '../plain/format.js';
 
@@ -35,7 +35,7 @@ export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: bo
 	let resolveDone: (s: TriageSnapshot) => void = () => undefined;
 	const done = new Promise<TriageSnapshot>((r) => (resolveDone = r));
 	// Every resource failed its first list: nothing will be complete soon, say so now rather than at the timeout.
-	const unreachable = (s: TriageSnapshot) => s.resources.length === 5 && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
+	const unreachable = (s: TriageSnapshot) => s.resources.length === LIVE_KINDS.length && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
 	const triage = await startTriage(c, opts, (s) => (s.complete || unreachable(s)) && resolveDone(s), ac.signal);
 	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (opts.timeoutSeconds ?? 30) * 1000);
 	const snap = await done;

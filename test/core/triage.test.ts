@@ -51,6 +51,8 @@ function harness(logs: Record<string, string> = {}, failLogs?: string) {
 		triage.sink.reset('deployments', []);
 		triage.sink.reset('events', events);
 		triage.sink.reset('nodes', [{uid: 'n1', name: 'node', ready: true, images: ['localhost/demo/gateway:kd-1']}]);
+		triage.sink.reset('services', []);
+		triage.sink.reset('endpoints', []);
 		triage.sink.reset('pods', pods);
 	};
 	return {triage, settle, listAll, updates, at: (ms = 0) => new Date(now + ms).toISOString(), advance: (ms: number) => (now += ms)};
@@ -136,6 +138,8 @@ describe('the live triage engine', () => {
 		h.triage.sink.reset('replicasets', []);
 		h.triage.sink.reset('deployments', []);
 		h.triage.sink.reset('nodes', []);
+		h.triage.sink.reset('services', []);
+		h.triage.sink.reset('endpoints', []);
 		h.triage.sink.reset('pods', [pod('a', {phase: 'Running', containers: [{name: 'app', image: 'x', ready: false, restartCount: 2, waitingReason: 'CrashLoopBackOff'}]})]);
 		const s = await h.settle();
 		expect(s.couldNotLook).toEqual(['events: events is forbidden: User "viewer" cannot list resource "events"']);
@@ -153,5 +157,26 @@ describe('the live triage engine', () => {
 		expect(s.failing[0]!.final).toMatch(/statuscode: 404 \(x2\)/);
 		expect(s.failing[0]!.findings[0]!.id).toBe('readiness-probe-failing');
 		expect(s.failing[0]!.timeline.some((x) => x.source === 'event' && /404/.test(x.text))).toBe(true);
+	});
+
+	it('a Service that selects no pod is a finding once its grace ends; one whose pods exist is not', async () => {
+		const h = harness();
+		h.listAll([pod('web-1', {phase: 'Running', ready: true, labels: {app: 'datastorage'}, containers: [{name: 'app', image: 'x', ready: true, restartCount: 0}]})]);
+		h.triage.sink.reset('services', [
+			{uid: 's1', namespace: 'ns', name: 'data-storage-service', type: 'NodePort', selector: {app: 'data-storage'}, createdAt: h.at()},
+			{uid: 's2', namespace: 'ns', name: 'ok-service', type: 'ClusterIP', selector: {app: 'datastorage'}, createdAt: h.at()},
+		]);
+		let s = await h.settle();
+		expect(s.settling.map((w) => w.key)).toEqual(['ns/Service/data-storage-service']);
+		s = await h.settle(SETTLE_MS.starting + 50);
+		const w = s.failing.find((x) => x.kind === 'Service')!;
+		expect(w.name).toBe('data-storage-service');
+		expect(w.findings[0]!.id).toBe('service-selector-mismatch');
+		expect(w.findings[0]!.evidence.map((e) => e.text).join('\n')).toContain('no pod matches the selector app=data-storage (pods carry app=datastorage)');
+		expect(s.failing.some((x) => x.name === 'ok-service')).toBe(false);
+		// The label fixed on the pods: the Service selects them and the finding goes.
+		h.triage.sink.upsert('pods', pod('web-1', {phase: 'Running', ready: true, labels: {app: 'data-storage'}, containers: [{name: 'app', image: 'x', ready: true, restartCount: 0}]}));
+		s = await h.settle();
+		expect(s.failing.some((x) => x.kind === 'Service' && x.name === 'data-storage-service')).toBe(false);
 	});
 });

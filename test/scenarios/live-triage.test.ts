@@ -153,7 +153,7 @@ describe('kdoctor triage on the real local cluster', () => {
 
 			server = apiserver(port);
 			await ready(kubeconfig);
-			const after = await waitFor(snaps, (s) => s.resources.length === 5 && s.resources.every((r) => r.state === 'watching') && findingOf(s, 'later') === 'image-not-loaded' && findingOf(s, 'crash') === 'crashloop-config-error', 'both findings after the restart', 120_000);
+			const after = await waitFor(snaps, (s) => s.resources.length === 7 && s.resources.every((r) => r.state === 'watching') && findingOf(s, 'later') === 'image-not-loaded' && findingOf(s, 'crash') === 'crashloop-config-error', 'both findings after the restart', 120_000);
 			expect(after.resources.find((r) => r.resource === 'pods')!.relists).toBeGreaterThanOrEqual(2);
 			expect(after.couldNotLook).toEqual([]);
 		} finally {

@@ -40,7 +40,7 @@ async function snapshot(): Promise<TriageSnapshot> {
 		},
 		{namespace: 'demo', onUpdate: (s) => (last = s)},
 	);
-	for (const k of ['replicasets', 'deployments', 'events'] as const) t.sink.reset(k, []);
+	for (const k of ['replicasets', 'deployments', 'events', 'services', 'endpoints'] as const) t.sink.reset(k, []);
 	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: ['localhost/demo/worker:kd-1']}]);
 	t.sink.reset('pods', [
 		pod('gateway-1', 'gateway', {name: 'gateway', image: 'localhost/demo/gateway:kd-1', ready: false, restartCount: 3, waitingReason: 'CrashLoopBackOff', lastTerminatedReason: 'Error', lastExitCode: 1}),

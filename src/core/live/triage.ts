@@ -2,7 +2,7 @@ import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
 import {finalEventProblem, finalProblem, liveEvidence, PULL_GRACE_MS} from '../provision/facts.js';
 import type {PodFacts} from '../provision/ports.js';
-import type {LiveDeployment, LiveEvent, LiveKind, LiveNode, LiveObject, LivePod, LiveReplicaSet, LiveSink, ResourceStatus} from './types.js';
+import type {LiveDeployment, LiveEndpoints, LiveEvent, LiveKind, LiveNode, LiveObject, LivePod, LiveReplicaSet, LiveService, LiveSink, ResourceStatus} from './types.js';
 import {relevantEvents} from './workloads.js';
 
 /** How long a pod may be not ready before it is a finding, when nothing says it is final sooner. */
@@ -78,7 +78,9 @@ export function representatives(pods: PodFacts[]): PodFacts[] {
 	return [...byState.values()].flat().slice(0, SAMPLE_MAX);
 }
 
-const KINDS: LiveKind[] = ['pods', 'replicasets', 'deployments', 'events', 'nodes'];
+/** Every kind the engine mirrors; a triage is complete once each was listed (or refused). */
+export const LIVE_KINDS: LiveKind[] = ['pods', 'replicasets', 'deployments', 'events', 'nodes', 'services', 'endpoints'];
+const KINDS = LIVE_KINDS;
 const LOG_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
 
 /**
@@ -91,7 +93,9 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 	const deployments = new Map<string, LiveDeployment>();
 	const events = new Map<string, LiveEvent>();
 	const nodes = new Map<string, LiveNode>();
-	const maps: Record<LiveKind, Map<string, LiveObject>> = {pods, replicasets: rss, deployments, events, nodes} as never;
+	const services = new Map<string, LiveService>();
+	const endpoints = new Map<string, LiveEndpoints>();
+	const maps: Record<LiveKind, Map<string, LiveObject>> = {pods, replicasets: rss, deployments, events, nodes, services, endpoints} as never;
 	const statuses = new Map<LiveKind, ResourceStatus>();
 	const listed = new Set<LiveKind>();
 	const workloads = new Map<string, TriageWorkload>();
@@ -147,7 +151,12 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 	/** Which workloads a change touches: a pod's own, a ReplicaSet's or Deployment's, the object an event is about. */
 	const touch = (kind: LiveKind, o: LiveObject | undefined) => {
 		if (!o) return;
-		if (kind === 'pods') return markPod(o as LivePod);
+		if (kind === 'services' || kind === 'endpoints') return mark(`${(o as LiveService).namespace}/Service/${(o as LiveService).name}`);
+		if (kind === 'pods') {
+			// A pod that comes or goes can give a Service its first endpoint, or take its last.
+			for (const v of services.values()) if (v.namespace === (o as LivePod).namespace && v.selector) mark(`${v.namespace}/Service/${v.name}`);
+			return markPod(o as LivePod);
+		}
 		if (kind === 'replicasets' || kind === 'deployments') {
 			const name = kind === 'deployments' ? (o as LiveDeployment).name : ((o as LiveReplicaSet).deployment ?? (o as LiveReplicaSet).name);
 			const ns = (o as LiveDeployment | LiveReplicaSet).namespace;
@@ -232,8 +241,45 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			if (list) list.push(p);
 			else byKey.set(k, [p]);
 		}
-		for (const [key, changedAt] of keys) evaluate(key, changedAt, byKey.get(key) ?? []);
+		for (const [key, changedAt] of keys) {
+			if (key.split('/')[1] === 'Service') evaluateService(key, changedAt);
+			else evaluate(key, changedAt, byKey.get(key) ?? []);
+		}
 		opts.onUpdate(snapshot());
+	}
+
+	/**
+	 * A Service is a finding when it selects no pod at all (its selector matches no labels in the namespace) past a
+	 * grace period; matching pods that are not ready are their own workload's finding, not the Service's.
+	 */
+	function evaluateService(key: string, changedAt: number) {
+		const [namespace, , name] = key.split('/') as [string, string, string];
+		const svc = [...services.values()].find((v) => v.namespace === namespace && v.name === name);
+		const ready = [...endpoints.values()].find((e) => e.namespace === namespace && e.name === name)?.ready ?? 0;
+		const selector = svc?.selector && Object.keys(svc.selector).length ? svc.selector : undefined;
+		const inNs = [...pods.values()].filter((p) => p.namespace === namespace && !p.terminating);
+		const matching = selector ? inNs.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)) : [];
+		if (!svc || !selector || ready > 0 || matching.length > 0) {
+			workloads.delete(key);
+			clearSettle(key);
+			return;
+		}
+		const now = deps.now();
+		const settlesAt = (Date.parse(svc.createdAt) || now) + SETTLE_MS.starting;
+		const old = workloads.get(key);
+		const sel = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+		const carried = [...new Set(inNs.flatMap((p) => Object.entries(p.labels).filter(([k]) => k in selector).map(([k, v]) => `${k}=${v}`)))];
+		const text = `service ${namespace}/${name} (${svc.type}): no pod matches the selector ${sel}${carried.length ? ` (pods carry ${carried.join(', ')})` : ' (no pod carries those label keys)'}\n  Endpoints: <none>`;
+		const w: TriageWorkload = {key, namespace, kind: 'Service', name, pods: [], troubled: [], state: now >= settlesAt ? 'failing' : 'settling', since: old?.since ?? (Date.parse(svc.createdAt) || now), settlesAt: now >= settlesAt ? undefined : settlesAt, findings: [], timeline: [{at: svc.createdAt, source: 'status', text: text.split('\n')[0]!}], couldNotRead: [], changedAt};
+		workloads.set(key, w);
+		if (w.state === 'settling') {
+			clearSettle(key);
+			settleTimers.set(key, deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10));
+			return;
+		}
+		const d = deps.diagnose(text, {'service.matchingPods': [{value: 0, text: `no pod of ${namespace} matches ${sel}`, source: 'cluster'}]});
+		w.findings = d.findings.filter((f) => f.confidence >= 0.15).slice(0, 5);
+		w.diagnosedAt = now;
 	}
 
 	function evaluate(key: string, changedAt: number, mine: LivePod[]) {

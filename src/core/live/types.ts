@@ -6,9 +6,11 @@ export type LiveReplicaSet = {uid: string; namespace: string; name: string; depl
 export type LiveDeployment = DeploymentFacts & {uid: string};
 export type LiveEvent = EventFacts & {uid: string; involvedUid?: string};
 export type LiveNode = {uid: string; name: string; ready: boolean; images: string[]};
+export type LiveService = {uid: string; namespace: string; name: string; type: string; selector?: Record<string, string>; createdAt: string};
+export type LiveEndpoints = {uid: string; namespace: string; name: string; ready: number; notReady: number};
 
-export type LiveKind = 'pods' | 'replicasets' | 'deployments' | 'events' | 'nodes';
-export type LiveObject = LivePod | LiveReplicaSet | LiveDeployment | LiveEvent | LiveNode;
+export type LiveKind = 'pods' | 'replicasets' | 'deployments' | 'events' | 'nodes' | 'services' | 'endpoints';
+export type LiveObject = LivePod | LiveReplicaSet | LiveDeployment | LiveEvent | LiveNode | LiveService | LiveEndpoints;
 
 /** How one watched resource is doing: a resource that cannot be read is reported, never taken for healthy. */
 export type ResourceStatus = {resource: LiveKind; state: 'listing' | 'watching' | 'retrying' | 'forbidden'; message?: string; at: number; relists: number};
@@ -23,7 +25,7 @@ export type LiveSink = {
 
 /** The live cluster as the triage engine reaches it: watches, logs, and (optionally) the node's image store. */
 export interface LivePort {
-	/** Mirrors pods, events, deployments, replicasets (of the namespace, or all) and nodes into the sink until the signal aborts. */
+	/** Mirrors pods, events, deployments, replicasets, services, endpoints (of the namespace, or all) and nodes into the sink until the signal aborts. */
 	subscribe(namespace: string | undefined, sink: LiveSink, signal: AbortSignal): void;
 	/** Last lines of a container's log, each prefixed by its RFC 3339 time (the API's timestamps=true). */
 	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number}): Promise<string>;
