@@ -9,7 +9,7 @@ import {delimiter, join} from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
 import {stringify} from 'yaml';
 import type {AppliedObject, DeploymentFacts, EventFacts, KubePort, PodFacts} from '../core/provision/ports.js';
-import {controllerOf, deploymentFacts, eventFacts, podFacts, type RsOwners} from './kube-facts.js';
+import {controllerOf, deploymentFacts, eventFacts, iso, podFacts, type RsOwners} from './kube-facts.js';
 import {sleep as abortableSleep} from '../core/sleep.js';
 const sleep = (ms: number, signal?: AbortSignal) => abortableSleep(ms, signal, () => new KubeError('cancelled', 'cancelled'));
 
@@ -341,6 +341,38 @@ class ClientKube implements KubePort {
 		} catch (error) {
 			if (error instanceof KubeError && error.status === 404) return 'missing';
 			throw error;
+		}
+	}
+
+	async jobCompletedAt(namespace: string, name: string): Promise<string | undefined> {
+		try {
+			const job = await this.call(`read job ${namespace}/${name}`, () => this.api.batch.readNamespacedJob({name, namespace}));
+			return job.status?.completionTime ? iso(job.status.completionTime) : undefined;
+		} catch (error) {
+			if (error instanceof KubeError && error.status === 404) return undefined;
+			throw error;
+		}
+	}
+
+	async deletePod(namespace: string, name: string): Promise<void> {
+		try {
+			await this.call(`delete pod ${namespace}/${name}`, () => this.api.core.deleteNamespacedPod({name, namespace, gracePeriodSeconds: 0}));
+		} catch (error) {
+			if (!(error instanceof KubeError && error.status === 404)) throw error;
+		}
+	}
+
+	async deleteJob(namespace: string, name: string, signal?: AbortSignal): Promise<void> {
+		try {
+			await this.call(`delete job ${namespace}/${name}`, () => this.api.batch.deleteNamespacedJob({name, namespace, propagationPolicy: 'Background'}), signal);
+		} catch (error) {
+			if (error instanceof KubeError && error.status === 404) return;
+			throw error;
+		}
+		const deadline = Date.now() + 60_000;
+		while ((await this.jobStatus(namespace, name)) !== 'missing') {
+			if (Date.now() > deadline) throw new KubeError('timeout', `job ${namespace}/${name} was not deleted within 60s`);
+			await sleep(200, signal);
 		}
 	}
 

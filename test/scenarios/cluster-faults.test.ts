@@ -297,6 +297,8 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 		const {ev, watch} = await faultyRun('probe', {first: event(/Readiness probe failed: HTTP probe failed with statuscode: 404/), second: event(/Readiness probe failed: HTTP probe failed with statuscode: 404/, 2)}, (m) =>
 			replaceIn(join(m, 'gateway.yaml'), /readinessProbe:\n(\s+)httpGet: \{path: \/readyz/, 'readinessProbe:\n$1httpGet: {path: /ready'),
 		);
+		// The OOM scenario replaced PostgreSQL (emptyDir: an empty database): the completed migrations Job runs again.
+		expect(ev.some((x) => x.type === 'step-line' && x.id === 'deploy:migrations' && /completed at .* before postgresql-.* started .*: running it again/.test(x.line))).toBe(true);
 		const gw = ends(ev)['deploy:gateway']!;
 		expect(gw.state).toBe('failed');
 		expect(gw.note).toMatch(/Readiness probe failed: HTTP probe failed with statuscode: 404 \(x2\)/);

@@ -209,6 +209,17 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			throw diagnosed(`${c.object} asks for ${c.image}, which the node does not hold${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`, deps.diagnose(text, simpleFacts({'pod.waitingReason': ['ErrImageNeverPull'], 'image.nodeHasSimilar': [similar.length > 0]}, 'cluster')));
 		}
 		const kube = await deps.kube();
+		// A Job that completed before a pod it depends on started (a database pod replaced, its emptyDir data gone) did
+		// its work against something that no longer exists: it runs again, or the next step finds an empty schema.
+		for (const job of d.wait?.jobs ?? []) {
+			const doneAt = await kube.jobCompletedAt(profile.namespace, job);
+			if (!doneAt) continue;
+			const selectors = d.after.flatMap((a) => plan.deploys.get(a)?.wait?.pods ?? []);
+			const newer = (await Promise.all(selectors.map((sel) => kube.pods(profile.namespace, sel)))).flat().find((p) => !p.terminating && p.createdAt > doneAt);
+			if (!newer) continue;
+			ctx.line(`job ${job} completed at ${doneAt}, before ${newer.name} started (${newer.createdAt}): running it again`);
+			await kube.deleteJob(profile.namespace, job, ctx.signal);
+		}
 		let applied;
 		try {
 			applied = await kube.apply(objects, profile.namespace, ctx.signal);
@@ -220,6 +231,15 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		for (const a of applied) ctx.line(`${a.kind.toLowerCase()}/${a.name} applied`);
 		const wait = d.wait;
 		if (!wait || (wait.pods.length === 0 && wait.jobs.length === 0)) return {state: 'done'};
+		// A pod already crash-looping from before this run would be judged on its old crash (and sit out a back-off of
+		// up to five minutes): start it afresh, so what is judged is this run's attempt.
+		for (const sel of wait.pods) {
+			for (const p of await kube.pods(profile.namespace, sel)) {
+				if (p.terminating || p.stale || !p.containers.some((c) => c.waitingReason === 'CrashLoopBackOff')) continue;
+				ctx.line(`pod ${p.name} was crash-looping before this run: starting it afresh`);
+				await kube.deletePod(profile.namespace, p.name);
+			}
+		}
 		// Until the controller has seen a changed template, the old ReplicaSet still looks current: its broken pods
 		// from an earlier run must not fail this one.
 		for (const a of applied.filter((x) => x.kind === 'Deployment')) {

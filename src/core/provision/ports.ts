@@ -195,6 +195,12 @@ export interface KubePort {
 	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number; timestamps?: boolean}): Promise<string>;
 	/** Whether a Job finished: 'complete', 'failed' or 'running'. */
 	jobStatus(namespace: string, name: string): Promise<'complete' | 'failed' | 'running' | 'missing'>;
+	/** When a Job completed (ISO time), or undefined when it has not or does not exist. */
+	jobCompletedAt(namespace: string, name: string): Promise<string | undefined>;
+	/** Deletes one pod (its controller makes a new one at once, without the crash-loop back-off). */
+	deletePod(namespace: string, name: string): Promise<void>;
+	/** Deletes a Job and its pods, and waits until it is gone. */
+	deleteJob(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
 	/** Objects as YAML for the evidence bundle (kubectl get -o yaml of pods, deployments, services…). */
 	dump(namespace: string): Promise<string>;
 	scale(namespace: string, deployment: string, replicas: number): Promise<void>;
