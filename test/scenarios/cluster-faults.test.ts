@@ -313,6 +313,9 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 		expect(out!.plan).toMatchObject({status: 'ready', field: 'readinessProbe.httpGet.path', before: '/ready', after: '/readyz'});
 		expect(out!.verify, out!.verify?.message).toMatchObject({ok: true});
 		expect(await healthy(GATEWAY_HEALTH)).toBe(200);
+		const u = await undo();
+		expect(u.code, u.stderr).toBe(0);
+		expect((await deploymentContainer('gateway')).readinessProbe!.httpGet!.path).toBe('/ready');
 	});
 
 	it('after the scenarios, the demo comes back green on the same cluster', {timeout: 900_000}, async () => {
