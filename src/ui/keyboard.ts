@@ -1,5 +1,6 @@
 import {openSync} from 'node:fs';
 import {ReadStream} from 'node:tty';
+import type {Key} from 'ink';
 
 /** Keys still work when stdin is a pipe (a log piped in): read them from the terminal. */
 export function keyboard(): NodeJS.ReadStream {
@@ -9,4 +10,18 @@ export function keyboard(): NodeJS.ReadStream {
 	} catch {
 		return process.stdin;
 	}
+}
+
+/**
+ * Keys typed fast, pasted, or sent by tmux reach Ink as one chunk ("/mis\r"): hands them to the screen one key at
+ * a time, so a filter typed quickly is a filter and not a lost burst.
+ */
+export function oneKeyAtATime(handler: (input: string, key: Key) => void): (input: string, key: Key) => void {
+	return (input, key) => {
+		if (input.length > 1 && !key.ctrl && !key.meta && !key.escape) {
+			for (const ch of input) handler(ch === '\r' || ch === '\n' ? '' : ch, {...key, return: ch === '\r' || ch === '\n'});
+			return;
+		}
+		handler(input, key);
+	};
 }

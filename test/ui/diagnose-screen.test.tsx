@@ -72,6 +72,15 @@ describe('DiagnoseScreen', () => {
 		expectNoErrorFrames(app.frames);
 	});
 
+	it('takes a burst of keys (typed fast, pasted) one key at a time: a filter, then the knowledge-base search', async () => {
+		const {app} = setup();
+		await press(app.stdin, '/not load\r');
+		expect(app.lastFrame()!.split('\n').find((l) => l.startsWith('› '))).toContain('image-not-loaded');
+		await press(app.stdin, KEYS.ESC, 'slfstack');
+		expect(app.lastFrame()).toContain('go-runtime-lfstack-crash');
+		expectNoErrorFrames(app.frames);
+	});
+
 	it('searches the knowledge base fuzzily', async () => {
 		const {app} = setup();
 		await press(app.stdin, 's', ...'lfstack'.split(''));

@@ -7,6 +7,7 @@ import type {Row} from '../../state/store.js';
 import {FindingDetail} from '../components/finding-detail.js';
 import {clip, FindingList} from '../components/finding-list.js';
 import {PlanView} from '../components/plan-view.js';
+import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 
 /** What a key press may ask the engines to do; wired by the composition root. */
@@ -65,8 +66,10 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 	const current = visible[selected];
 
 	useInput(
-		(input, key) => {
+		oneKeyAtATime((input, key) => {
 			const s = store.getState();
+			// A burst of keys can change the view half-way: read it as it is now.
+			const view = s.view;
 			if (key.ctrl && input === 'c') return exit();
 			if (s.filtering) {
 				if (key.escape) {
@@ -115,7 +118,7 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 			if (current && /^[a-z]$/.test(input) && current.finding.remediations.some((r) => r.key === input)) {
 				intents.preview(current, input);
 			}
-		},
+		}),
 		{isActive: isRawModeSupported === true},
 	);
 

@@ -4,6 +4,7 @@ import type {TimelineItem, TriageSnapshot, TriageWorkload} from '../../core/live
 import type {TriageFix, TriageSlice} from '../../state/store.js';
 import {colorWanted, hue} from '../color.js';
 import {clip} from '../components/finding-list.js';
+import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 
 /** What a key press asks of the live session; the composition root carries it out and reports into the store. */
@@ -43,14 +44,7 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 	const selected = rows.find((w) => w.key === t.selected) ?? rows[0];
 	const set = store.getState().triageSet;
 
-	// Typed fast (or pasted, or sent by tmux), several keys arrive as one chunk: take them one at a time.
-	useInput((input, key) => {
-		if (input.length > 1 && !key.ctrl && !key.meta && !key.escape) {
-			for (const ch of input) handle(ch === '\r' || ch === '\n' ? '' : ch, {...key, return: ch === '\r' || ch === '\n'});
-			return;
-		}
-		handle(input, key);
-	});
+	useInput(oneKeyAtATime(handle));
 
 	function handle(input: string, key: Key) {
 		// Keys can arrive faster than frames: read the store as it is now, not as this render saw it.

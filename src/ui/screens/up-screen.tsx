@@ -7,6 +7,7 @@ import {DiagnosisPanel} from '../components/diagnosis-panel.js';
 import {clip} from '../components/finding-list.js';
 import {Gantt} from '../components/gantt.js';
 import {StepTail} from '../components/step-tail.js';
+import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 
 /** What a key press asks the run to do; the composition root wires it. */
@@ -102,7 +103,7 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 	const top = diagnosis?.findings[0];
 
 	useInput(
-		(input, key) => {
+		oneKeyAtATime((input, key) => {
 			const s = store.getState();
 			const up = s.up;
 			if (key.ctrl && input === 'c') {
@@ -130,7 +131,7 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 			const finding = up.diagnosis?.findings[0];
 			const fix = finding?.remediations.find((r) => remediationKeyLabel(r.key) === input);
 			if (finding && fix) onIntent({type: 'remediation', findingId: finding.id, key: fix.key});
-		},
+		}),
 		{isActive: isRawModeSupported === true},
 	);
 
