@@ -1,35 +1,24 @@
-import {execFileSync, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {createServer} from 'node:net';
 import {CLI} from './helpers/cli.js';
+import {hasTmux, tmuxDriver} from './helpers/tmux.js';
 import {kindBinary} from './helpers/world.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-if (!hasTmux) console.log('tui-tmux: skipped: tmux is not installed (.ci/run installs it; apt-get install tmux)');
+const tmuxInstalled = hasTmux();
+if (!tmuxInstalled) console.log('tui-tmux: skipped: tmux is not installed (.ci/run installs it; apt-get install tmux)');
 
 const SOCKET = `kdoctor-test-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'});
-const screen = () => tmux('capture-pane', '-p', '-t', 'k');
-
-async function waitFor(re: RegExp, ms = 15_000): Promise<string> {
-	const end = Date.now() + ms;
-	let last = '';
-	while (Date.now() < end) {
-		last = screen();
-		if (re.test(last)) return last;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`screen never showed ${re}:\n${last}`);
-}
+const {tmux, waitFor, kill} = tmuxDriver(SOCKET, 'k', 15_000);
 
 afterAll(() => {
-	if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+	if (tmuxInstalled) kill();
 });
 
-describe.skipIf(!hasTmux)('the real terminal UI, driven through tmux', () => {
+describe.skipIf(!tmuxInstalled)('the real terminal UI, driven through tmux', () => {
 	it('diagnoses a failed run, previews and applies a fix, undoes it, quits with exit 1', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'kdoctor-tmux-'));
 		mkdirSync(join(dir, 'manifests'));

@@ -10,6 +10,7 @@ import type * as K8s from '@kubernetes/client-node';
 import {stringify} from 'yaml';
 import type {AppliedObject, DeploymentFacts, EventFacts, KubePort, PodFacts} from '../core/provision/ports.js';
 import {controllerOf, deploymentFacts, eventFacts, iso, podFacts, type RsOwners} from './kube-facts.js';
+import {reflect} from './kube-watch.js';
 import {sleep as abortableSleep} from '../core/sleep.js';
 const sleep = (ms: number, signal?: AbortSignal) => abortableSleep(ms, signal, () => new KubeError('cancelled', 'cancelled'));
 
@@ -132,32 +133,9 @@ class ClientKube implements KubePort {
 	) {}
 
 	watch(namespace: string, onChange: () => void, signal: AbortSignal): void {
-		const w = new this.k8s.Watch(this.kc);
-		for (const resource of ['pods', 'events']) {
-			const open = (): void => {
-				if (signal.aborted) return;
-				let reopened = false;
-				// A watch the server ends (timeout, restart, compaction) is opened again after a short pause.
-				const again = () => {
-					if (reopened || signal.aborted) return;
-					reopened = true;
-					setTimeout(open, 1000).unref();
-				};
-				let onAbort: (() => void) | undefined;
-				const ended = () => {
-					if (onAbort) signal.removeEventListener('abort', onAbort);
-					again();
-				};
-				w.watch(`/api/v1/namespaces/${namespace}/${resource}`, {allowWatchBookmarks: false}, () => onChange(), ended)
-					.then((ctl) => {
-						if (signal.aborted) return ctl.abort();
-						onAbort = () => ctl.abort();
-						signal.addEventListener('abort', onAbort, {once: true});
-					})
-					.catch(ended);
-			};
-			open();
-		}
+		// The reflectors of the live triage: a closed watch resumes, an expired one or a restarted server re-lists.
+		const sink = {reset: onChange, upsert: onChange, remove: onChange, status: () => undefined};
+		for (const resource of ['pods', 'events'] as const) void reflect(this.k8s, this.kc, resource, namespace, sink, signal);
 	}
 
 	async deployment(namespace: string, name: string): Promise<DeploymentFacts | undefined> {

@@ -3,7 +3,7 @@
  * API server restart (a second kube-apiserver on the same etcd, stopped and started again) with no finding lost,
  * and a user RBAC does not let read everything, for whom the triage says what it could not look at.
  */
-import {execFile, execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -18,6 +18,7 @@ import {CLI, runCli} from '../helpers/cli.js';
 import {realKb} from '../helpers/kb.js';
 import {kubeconfigVariant, testDeployment} from '../helpers/k8s.js';
 import {freePort} from '../helpers/net.js';
+import {hasTmux, tmuxDriver} from '../helpers/tmux.js';
 import {strictWorld} from '../helpers/world.js';
 
 const run = promisify(execFile);
@@ -190,23 +191,12 @@ describe('kdoctor triage on the real local cluster', () => {
 		expect(r.stderr).toBe('');
 	});
 
-	it.skipIf(spawnSync('tmux', ['-V']).status !== 0)('the triage screen in a real terminal: a mismatch found live, its fix previewed, applied with y, the workload healthy again', {timeout: 240_000}, async () => {
+	it.skipIf(!hasTmux())('the triage screen in a real terminal: a mismatch found live, its fix previewed, applied with y, the workload healthy again', {timeout: 240_000}, async () => {
 		if (skip()) return;
 		const stripped = lease!.info.testImage.replace(/^localhost\//, '');
 		await kube.apply([deployment('mismatch', stripped)], ns);
 		const socket = `kdoctor-triage-${process.pid}`;
-		const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], {encoding: 'utf8'});
-		const screen = () => tmux('capture-pane', '-p', '-t', 't');
-		const waitFor = async (re: RegExp, ms = 60_000) => {
-			const end = Date.now() + ms;
-			let last = '';
-			while (Date.now() < end) {
-				last = screen();
-				if (re.test(last)) return last;
-				await new Promise((r) => setTimeout(r, 100));
-			}
-			throw new Error(`screen never showed ${re}:\n${last}`);
-		};
+		const {tmux, screen, waitFor, kill} = tmuxDriver(socket, 't', 60_000);
 		// A copy of the kubeconfig outside the cluster's folder: the cluster test counts processes naming that folder.
 		const kubeconfig = variant('tmux.kubeconfig', () => undefined);
 		try {
@@ -232,7 +222,7 @@ describe('kdoctor triage on the real local cluster', () => {
 			const d = await kube.deployment(ns, 'mismatch');
 			expect(d!.containers[0]!.image).toBe(lease!.info.testImage);
 		} finally {
-			spawnSync('tmux', ['-L', socket, 'kill-server']);
+			kill();
 		}
 	});
 });

@@ -1,5 +1,6 @@
 import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
+import {changeWaiter} from '../live/changes.js';
 import {current, relevantEvents, troubledLogs} from '../live/workloads.js';
 import type {PlannedStep} from './events.js';
 import {finalEventProblem, finalProblem, liveEvidence, similarImages, simpleFacts} from './facts.js';
@@ -253,28 +254,11 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		const deadline = deps.now() + wait.timeoutSeconds * 1000;
 		let lastSummary = '';
 		// The wait wakes when the API server reports a change (a watch), and polls as a fallback.
-		const stopWatch = new AbortController();
-		let wake: (() => void) | undefined;
-		let changed = false;
-		kube.watch?.(
-			profile.namespace,
-			() => {
-				changed = true;
-				wake?.();
-			},
-			AbortSignal.any([ctx.signal, stopWatch.signal]),
-		);
-		const pause = () =>
-			new Promise<void>((resolve) => {
-				if (changed) return resolve();
-				wake = resolve;
-				deps.sleep(kube.watch ? Math.max(pollMs, 2000) : pollMs, ctx.signal).then(resolve, resolve);
-			});
+		const changes = changeWaiter(kube, profile.namespace, ctx.signal, deps.sleep, pollMs);
 		try {
 			for (;;) {
 				if (ctx.signal.aborted) throw new StepFailure('stopped');
-				changed = false;
-				wake = undefined;
+				changes.reading();
 				const podsBySelector = (await Promise.all(wait.pods.map((sel) => kube.pods(profile.namespace, sel)))).map((ps) => ps.filter(current));
 				const pods = podsBySelector.flat();
 				const running = pods.filter((p) => !p.ready && p.phase === 'Running');
@@ -295,10 +279,10 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 				lastSummary = summary;
 				if (podsReady && jobsDone) return {state: 'done', note: summary};
 				if (deps.now() > deadline) throw diagnosed(`not ready after ${wait.timeoutSeconds}s: ${summary}`, await diagnoseNamespace(kube, pods));
-				await pause();
+				await changes.next();
 			}
 		} finally {
-			stopWatch.abort();
+			changes.stop();
 		}
 	};
 

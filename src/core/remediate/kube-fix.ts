@@ -1,4 +1,5 @@
 import type {Entry, PatchSet, Remediation} from '../kb/schema.js';
+import {changeWaiter} from '../live/changes.js';
 import {finalProblem, similarImages} from '../provision/facts.js';
 import type {DeploymentFacts, KubePort, PodFacts} from '../provision/ports.js';
 
@@ -134,14 +135,10 @@ export type VerifyResult = {ok: boolean; message: string; ms: number};
  */
 export async function verifyRollout(kube: KubePort, namespace: string, name: string, opts: {timeoutMs: number; now(): number; sleep(ms: number, signal: AbortSignal): Promise<void>; signal: AbortSignal}): Promise<VerifyResult> {
 	const start = opts.now();
-	const stop = new AbortController();
-	const both = AbortSignal.any([opts.signal, stop.signal]);
-	let wake: (() => void) | undefined;
-	let changed = false;
-	kube.watch?.(namespace, () => ((changed = true), wake?.()), both);
+	const changes = changeWaiter(kube, namespace, opts.signal, opts.sleep, 500);
 	try {
 		for (;;) {
-			changed = false;
+			changes.reading();
 			const d = await kube.deployment(namespace, name);
 			if (!d) return {ok: false, message: `deployment ${namespace}/${name} no longer exists`, ms: opts.now() - start};
 			const pods = (await kube.pods(namespace, d.selector)).filter((p) => p.owner === name && !p.terminating && !p.stale);
@@ -152,13 +149,9 @@ export async function verifyRollout(kube: KubePort, namespace: string, name: str
 			if (problem) return {ok: false, message: `the new pod is not healthy: ${problem}`, ms: opts.now() - start};
 			if (opts.now() - start > opts.timeoutMs) return {ok: false, message: `not ready after ${Math.round(opts.timeoutMs / 1000)}s: ${d.readyReplicas}/${d.replicas} ready, ${d.updatedReplicas} updated`, ms: opts.now() - start};
 			if (opts.signal.aborted) return {ok: false, message: 'stopped before the rollout finished', ms: opts.now() - start};
-			await new Promise<void>((resolve) => {
-				if (changed) return resolve();
-				wake = resolve;
-				opts.sleep(kube.watch ? 2000 : 500, both).then(resolve, resolve);
-			});
+			await changes.next();
 		}
 	} finally {
-		stop.abort();
+		changes.stop();
 	}
 }
