@@ -11,6 +11,7 @@ const lazy = {
 	fix: () => import('./commands/fix.js'),
 	kb: () => import('./commands/kb.js'),
 	live: () => import('./commands/live.js'),
+	report: () => import('./commands/report.js'),
 	triage: () => import('./commands/triage.js'),
 	up: () => import('./commands/up.js'),
 };
@@ -213,6 +214,27 @@ Examples:
 			}
 			const {triageOnce} = await lazy.triage();
 			process.exitCode = await triageOnce(compiled, {...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()}, {write: (s) => process.stdout.write(s)});
+		});
+
+	program
+		.command('report')
+		.description('a Markdown hand-off of a kdoctor up run: timeline, findings with evidence, fixes applied, environment, a Gantt chart — secrets redacted')
+		.argument('[run]', 'a run id, or a run folder (one copied from another machine too); default: the newest run')
+		.option('-o, --output <file>', 'write the report to FILE (atomically) and its Gantt chart beside it (report.md → report-gantt.svg)')
+		.option('--html', 'one self-contained HTML file, the chart inline (to stdout, or to -o FILE)')
+		.option('--json', 'the report as one JSON object')
+		.addHelpText(
+			'after',
+			`
+Exit status: 0 the report was written, 2 no such run, or its run.json is missing or damaged.
+Examples:
+  kdoctor report                                        (the newest run, Markdown to stdout)
+  kdoctor report 20260312-094501-3fa2 -o handoff.md     (writes handoff.md and handoff-gantt.svg)
+  kdoctor report ./runs/20260312-094501-3fa2 --html -o run.html`,
+		)
+		.action(async (run: string | undefined, opts: {output?: string; html?: boolean; json?: boolean}) => {
+			const {reportCommand} = await lazy.report();
+			await emit(async (out) => await reportCommand(run, opts, out));
 		});
 
 	program

@@ -5,6 +5,7 @@ import {createFsPort} from '../adapters/fs-port.js';
 import {createJournal} from '../adapters/journal.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
+import type {JournalEntry, JournalPort} from '../core/ports.js';
 import {applyEditPlan, newestPending, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
 import {quoteArg} from '../plain/quote.js';
 import {diagnoseInputs} from './diagnose.js';
@@ -38,7 +39,7 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 		if (!opts.json) out.write(opts.dryRun ? 'dry run: nothing written\n' : 'preview only: add --yes to apply\n');
 		return 0;
 	}
-	const journal = createJournal();
+	const journal = evidenceJournal(createJournal(), opts.from.map((f) => resolve(f)));
 	if (plan.kind === 'command' || plan.kind === 'rerun') return runCommandPlan(plan, journal, out, opts.json === true);
 	const record = applyEditPlan(plan, {fs, journal, clock: {now: () => new Date()}});
 	if (!opts.json) out.write(`applied (${record.files.length} file${record.files.length === 1 ? '' : 's'}); kdoctor undo reverts it\n`);
@@ -49,7 +50,7 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
  * Runs a command remediation the KB marks as one kdoctor may run once confirmed (argv, never a shell), records it,
  * and checks it worked with the entry's read-only check command.
  */
-async function runCommandPlan(plan: RemediationPlan, journal: ReturnType<typeof createJournal>, out: Out, json: boolean): Promise<number> {
+async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, out: Out, json: boolean): Promise<number> {
 	const {createExec} = await import('../adapters/exec.js');
 	const exec = createExec();
 	const at = new Date();
@@ -60,6 +61,7 @@ async function runCommandPlan(plan: RemediationPlan, journal: ReturnType<typeof 
 	const r = await exec.run({argv, cwd: plan.cwd, timeoutMs: plan.kind === 'rerun' ? 3_600_000 : 300_000});
 	const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' / ');
 	if (r.exitCode !== 0) {
+		journal.verified({ok: false, message: `it failed (exit ${r.exitCode}): ${said}`, ms: Date.now() - at.getTime()});
 		if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: r.exitCode, output: said, verified: false}) + '\n');
 		else out.write(`ran it; it failed (exit ${r.exitCode}): ${said}\n`);
 		return 1;
@@ -68,10 +70,28 @@ async function runCommandPlan(plan: RemediationPlan, journal: ReturnType<typeof 
 	if (plan.check) {
 		const c = await exec.run({argv: plan.check.command, timeoutMs: 60_000});
 		verified = c.exitCode === 0 && !c.stdout.split('\n').some((l) => l.trim() === plan.check!.lacksLine);
-	}
+		journal.verified({ok: verified, message: `${plan.check.command.join(' ')} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`, ms: Date.now() - at.getTime()});
+	} else if (plan.kind === 'rerun') journal.verified({ok: true, message: 'the re-run ended with exit 0', ms: Date.now() - at.getTime()});
 	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
 	else out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${plan.check!.command.join(' ')} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${plan.check!.command.join(' ')} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`);
 	return verified === false ? 1 : 0;
+}
+
+type EvidenceJournal = ReturnType<typeof evidenceJournal>;
+
+/** A journal that stamps each entry with the evidence it was found in, and adds later whether it worked. */
+function evidenceJournal(journal: JournalPort, from: string[]) {
+	let last: JournalEntry | undefined;
+	return {
+		...journal,
+		record(entry: JournalEntry) {
+			last = {...entry, from};
+			journal.record(last);
+		},
+		verified(verify: NonNullable<JournalEntry['verify']>) {
+			if (last) journal.record((last = {...last, verify}));
+		},
+	};
 }
 
 /** The run.json beside a `kdoctor up` run.log (or one folder up, for a step log), when the evidence is one. */

@@ -117,7 +117,10 @@ export async function applyLiveFix(kube: KubePort, plan: KubeFixPlan, where: {ku
 		throw new Error(`nothing was changed: ${(error as Error).message}`);
 	}
 	const verify = await verifyRollout(kube, plan.namespace, plan.deployment, {timeoutMs: o.timeoutMs, now: () => Date.now(), sleep, signal: o.signal});
-	return {record, verify};
+	// The journal says whether the fix worked, so a report written later can tell.
+	const verified = {...record, verify: {ok: verify.ok, message: verify.message, ms: verify.ms}};
+	journal.record(verified);
+	return {record: verified, verify};
 }
 
 function pickWorkload(results: WorkloadDiagnosis[], id: string, workload?: string) {

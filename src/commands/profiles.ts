@@ -1,6 +1,8 @@
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {parseConfig} from '../core/config.js';
+import {globToRegExp} from '../core/glob.js';
 import type {Profile} from '../core/provision/profile.js';
 
 /** kdoctor's own folder: the demo profile's Dockerfiles, services and manifests live here. */
@@ -36,4 +38,44 @@ export function pickProfile(profiles: Map<string, LoadedProfile>, name: string):
 	const p = profiles.get(name);
 	if (!p) throw new InputError(`no profile called ${name} (known: ${[...profiles.keys()].join(', ')})`);
 	return p;
+}
+
+/** kdoctor's own version, as package.json says: recorded in a run, shown in its report. */
+export function kdoctorVersion(): string | undefined {
+	try {
+		return (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {version?: string}).version;
+	} catch {
+		return undefined;
+	}
+}
+
+/** The folder a profile builds from: --source for a `$source` profile, else its `source` beside the file that defines it. */
+export function profileSourceDir(loaded: LoadedProfile, o: {configPath?: string; source?: string; cwd: string}): string {
+	if (loaded.profile.source === '$source') {
+		if (!o.source) throw new InputError(`the ${loaded.name} profile builds from a checkout: pass --source DIR`);
+		const dir = resolve(o.cwd, o.source);
+		if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--source ${o.source}: not a folder`);
+		return dir;
+	}
+	return resolve(loaded.origin === 'built-in' ? packageDir : dirname(resolve(o.cwd, o.configPath ?? 'kdoctor.yaml')), o.source ?? loaded.profile.source);
+}
+
+/** A profile's paths as files: `kdoctor:` ones in kdoctor's folder, others in the source folder; one-level globs expanded. */
+export function profilePaths(sourceDir: string) {
+	const resolvePath = (p: string) => (p.startsWith('kdoctor:') ? join(packageDir, p.slice('kdoctor:'.length)) : resolve(sourceDir, p));
+	const expandFiles = (p: string): string[] => {
+		const full = resolvePath(p);
+		if (!/[*?]/.test(full)) return [full];
+		const dir = dirname(full);
+		const found = filesMatching(dir, full.slice(dir.length + 1)).map((f) => join(dir, f));
+		if (found.length === 0) throw new InputError(`no file matches ${p} (looked in ${dir})`);
+		return found;
+	};
+	return {resolvePath, expandFiles};
+}
+
+/** Names of the files in dir that match a one-level glob, sorted; none when dir does not exist. */
+export function filesMatching(dir: string, glob: string): string[] {
+	const re = globToRegExp(glob);
+	return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort() : [];
 }

@@ -1,6 +1,6 @@
-import {appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chmodSync} from 'node:fs';
+import {appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync} from 'node:fs';
 import {homedir} from 'node:os';
-import {dirname, join, resolve} from 'node:path';
+import {join} from 'node:path';
 import {contextHash} from '../adapters/context-hash.js';
 import {createEngine} from '../adapters/engine.js';
 import {createExec, killAllChildren} from '../adapters/exec.js';
@@ -12,7 +12,6 @@ import {stateDir} from '../adapters/journal.js';
 import {createKindProvider, kindConfigYaml} from '../adapters/kind.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
-import {globToRegExp} from '../core/glob.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {collectBundle} from '../core/provision/bundle.js';
 import type {RunEvent, RunListener} from '../core/provision/events.js';
@@ -22,7 +21,7 @@ import {buildPlan, formatPlan, makeRunId, PlanError, type RunPlan} from '../core
 import type {ClusterProvider, ClusterSpec, EngineInfo, EngineName, KubePort} from '../core/provision/ports.js';
 import {runGraph, type RunGraphResult} from '../core/provision/runner.js';
 import {ScheduleError} from '../core/provision/schedule.js';
-import {loadProfiles, packageDir, pickProfile} from './profiles.js';
+import {filesMatching, kdoctorVersion, loadProfiles, pickProfile, profilePaths, profileSourceDir} from './profiles.js';
 import {sleep} from '../core/sleep.js';
 
 export type UpOptions = {
@@ -91,12 +90,7 @@ export type UpContext = {plan: RunPlan; runDir: string; cluster: ClusterSpec; pr
 export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: string | undefined, io: UpIo): Promise<number> {
 	const loaded = pickProfile(loadProfiles(configPath), opts.profile);
 	const profile = loaded.profile;
-	let sourceDir: string;
-	if (profile.source === '$source') {
-		if (!opts.source) throw new InputError(`the ${loaded.name} profile builds from a checkout: pass --source DIR`);
-		sourceDir = resolve(opts.source);
-		if (!existsSync(sourceDir) || !statSync(sourceDir).isDirectory()) throw new InputError(`--source ${opts.source}: not a folder`);
-	} else sourceDir = resolve(loaded.origin === 'built-in' ? packageDir : dirname(resolve(configPath ?? 'kdoctor.yaml')), opts.source ?? profile.source);
+	const sourceDir = profileSourceDir(loaded, {configPath, source: opts.source, cwd: process.cwd()});
 
 	if (opts.provider !== 'kind' && opts.provider !== 'existing') throw new InputError(`--provider ${opts.provider}: expected kind or existing`);
 	if (opts.reuse && opts.recreate) throw new InputError('--reuse and --recreate exclude each other');
@@ -167,15 +161,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		throw new InputError(`no context ${opts.context ?? '(current)'} in ${cluster.kubeconfigPath}: the existing provider needs a reachable cluster`);
 	}
 
-	const resolvePath = (p: string) => (p.startsWith('kdoctor:') ? join(packageDir, p.slice('kdoctor:'.length)) : resolve(sourceDir, p));
-	const expandFiles = (p: string): string[] => {
-		const full = resolvePath(p);
-		if (!/[*?]/.test(full)) return [full];
-		const dir = dirname(full);
-		const found = filesMatching(dir, full.slice(dir.length + 1)).map((f) => join(dir, f));
-		if (found.length === 0) throw new InputError(`no file matches ${p} (looked in ${dir})`);
-		return found;
-	};
+	const {resolvePath, expandFiles} = profilePaths(sourceDir);
 	const overrides = parseBuildArgs(opts.buildArg);
 	const hashes = new Map<string, string>();
 	const buildArgs = new Map<string, Record<string, string>>();
@@ -348,6 +334,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			{
 				runId,
 				profile: loaded.name,
+				kdoctor: kdoctorVersion(),
 				// The command as it was typed (after `kdoctor`), so a fix can re-run it exactly with changed settings.
 				invocation: opts.invocation,
 				cwd: process.cwd(),
@@ -375,12 +362,6 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	writeFileAtomic(join(stateDir(), 'runs', 'latest'), `${runId}\n`);
 	await io.done?.();
 	return result.ok ? 0 : result.cancelled ? 130 : 1;
-}
-
-/** Names of the files in dir that match a one-level glob, sorted; none when dir does not exist. */
-function filesMatching(dir: string, glob: string): string[] {
-	const re = globToRegExp(glob);
-	return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort() : [];
 }
 
 /** One GET with a timeout; a refused or reset connection is an answer ("connection refused"), not a throw. */

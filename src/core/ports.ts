@@ -41,6 +41,10 @@ export type JournalEntry = {
 		undoPatch: Record<string, unknown>;
 	};
 	undone?: string;
+	/** The evidence the fix was found in (`fix --from`), absolute paths: a run's report finds its fixes by them. */
+	from?: string[];
+	/** Whether the change was seen to work: a live patch's rollout watch, a command's check (ms: how long it took). */
+	verify?: {ok: boolean; message: string; ms?: number};
 };
 
 /** The undo journal: every change kdoctor makes is recorded here before it is reported done. */

@@ -10,7 +10,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
+import type {RunEvent} from '../../src/core/provision/events.js';
 import {runCli} from '../helpers/cli.js';
+import {census, plotLeft, render, rowBand, savePng} from '../helpers/svg-picture.js';
 import {needsWorld, WORLD_IMAGES, strictWorld} from '../helpers/world.js';
 import {demoCopy, diagnosisOf, ends, event, events, observe, replaceIn, runEnd, terminated, waiting, WORLD_ARGS, latencyTable, type Latency, type Observer} from './lib.js';
 
@@ -269,6 +271,36 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 		const u = await undo();
 		expect(u.code, u.stderr).toBe(0);
 		expect(u.stdout).toContain('a rollout restart is not reverted');
+
+		// The hand-off of this very run, from its folder: the cause with its evidence, the verified restart, no password.
+		const runDir = (ev.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>).runDir;
+		const started = Date.now();
+		const rep = await runCli(['report', runDir], {env: env()});
+		console.log(`[scenarios] kdoctor report of the db-auth-failed run: ${Date.now() - started} ms (process start included)`);
+		expect(rep.code, rep.stderr).toBe(0);
+		const md = rep.stdout;
+		writeFileSync(join(tmpdir(), 'kdoctor-report-dbauth.md'), md);
+		expect(md).toContain('failed at deploy:datastorage');
+		expect(md).toMatch(/^### `db-auth-failed` /m);
+		expect(md).toMatch(/^- .*password authentication failed for user \\?"?slm_user/m);
+		expect(md).toMatch(/^\| .* \| `db-auth-failed` \| `\[r\]` .*rollout restart \| ✓ verified in [^|]+ \| yes, /m);
+		expect(md).toContain('Resume with:');
+		for (const secret of ['not_the_password', 'test_password']) {
+			expect(md).not.toContain(secret);
+			expect(md).not.toContain(Buffer.from(secret).toString('base64'));
+		}
+		const htmlPath = join(state, 'dbauth-report.html');
+		const h = await runCli(['report', runDir, '--html', '-o', htmlPath], {env: env()});
+		expect(h.code, h.stderr).toBe(0);
+		const html = readFileSync(htmlPath, 'utf8');
+		expect(html).not.toContain('not_the_password');
+		expect(html).not.toContain('test_password');
+		const svg = /<svg[^]*?<\/svg>/.exec(html)![0];
+		const pic = render(svg);
+		savePng(pic, join(tmpdir(), 'kdoctor-report-dbauth-gantt.png'));
+		const left = plotLeft(svg, pic);
+		expect(census(pic, rowBand(svg, pic, 'deploy:datastorage'), left).red).toBeGreaterThan(50);
+		expect(census(pic, rowBand(svg, pic, 'deploy:data'), left).red).toBe(0);
 	});
 
 	it('PostgreSQL with a memory limit below its need → pod-oom-killed; fixed by raising the limit, undone by kdoctor undo', {timeout: 900_000}, async () => {
