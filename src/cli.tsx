@@ -12,6 +12,7 @@ const lazy = {
 	kb: () => import('./commands/kb.js'),
 	live: () => import('./commands/live.js'),
 	report: () => import('./commands/report.js'),
+	setup: () => import('./commands/setup.js'),
 	triage: () => import('./commands/triage.js'),
 	up: () => import('./commands/up.js'),
 };
@@ -177,6 +178,42 @@ Examples:
 			if (!opts.from) throw new InputError('say where the finding is: --from FILE (a saved output) or --namespace NS (the live cluster)');
 			const {fixCommand} = await lazy.fix();
 			await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, {...opts, from: opts.from!}, out));
+		});
+
+	program
+		.command('setup')
+		.description('is this machine ready? host, tools, engine, Dockerfiles, ports and leftovers checked against a profile, with fixes')
+		.option('-p, --profile <name>', 'the profile whose builds, ports and cluster are checked', 'demo')
+		.option('--source <dir>', "the checkout a profile builds from (kubernaut-gateway: Kubernaut's repository)")
+		.option('--engine <name>', 'podman or docker', 'podman')
+		.option('--build-arg <NAME=VALUE>', 'a build arg as kdoctor up would pass it (repeatable)', collect)
+		.option('--fix <key|check>', 'preview the fix on this key (or of this check); with --yes apply it')
+		.option('--yes', 'with --fix: apply it (journaled; kdoctor undo reverts what can be reverted)')
+		.option('--json', 'JSON output')
+		.option('--plain', 'plain text even on a terminal')
+		.option('-v, --verbose', 'every detail of every check')
+		.addHelpText(
+			'after',
+			`
+Exit status: 0 ready (warnings allowed), 1 a check failed, 2 something could not be checked (or a usage error).
+Examples:
+  kdoctor setup
+  kdoctor setup --profile kubernaut-gateway --source ~/src/kubernaut
+  kdoctor setup --json | jq '.checks[] | select(.status != "ok")'
+  kdoctor setup --fix m            (preview: podman machine stop; set --memory …; start)
+  kdoctor setup --fix n --yes      (apply, journaled; kdoctor undo takes it back)`,
+		)
+		.action(async (opts: {profile: string; source?: string; engine?: string; buildArg?: string[]; fix?: string; yes?: boolean; json?: boolean; plain?: boolean; verbose?: boolean}, cmd: Command) => {
+			const g = globals(cmd);
+			const compiled = await loadCompiledKb(g);
+			const setupOpts = {...opts, config: g.config};
+			if (interactive(opts) && !opts.fix) {
+				const {runSetupTui} = await import('./ui/run-setup.js');
+				process.exitCode = await runSetupTui(compiled, setupOpts);
+				return;
+			}
+			const {setupCommand} = await lazy.setup();
+			await emit(async (out) => await setupCommand(compiled, {...setupOpts, color: !opts.plain && !opts.json && useColor()}, out));
 		});
 
 	program
@@ -402,7 +439,14 @@ export async function main(argv: string[]): Promise<void> {
 	}
 	try {
 		if (argv.length === 0) {
-			program.outputHelp();
+			// On a terminal, `kdoctor` alone is the home screen; elsewhere (a pipe, CI) the help.
+			if (!interactive({})) {
+				program.outputHelp();
+				return;
+			}
+			const {runHome} = await import('./ui/run-home.js');
+			const chosen = await runHome();
+			if (chosen) await program.parseAsync(chosen, {from: 'user'});
 			return;
 		}
 		await program.parseAsync(argv, {from: 'user'});

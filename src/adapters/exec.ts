@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {StringDecoder} from 'node:string_decoder';
 import {execa} from 'execa';
+import {installHint, type Platform} from '../core/install-hints.js';
 import {ToolMissingError, type ExecPort, type ExecRequest, type ExecResult, type LineSink, type Stream} from '../core/provision/ports.js';
 
 /** The last this many characters of each stream are kept, so a huge build log cannot exhaust memory. */
@@ -9,26 +10,6 @@ export const OUTPUT_CAP = 1024 * 1024;
 const MAX_LINE = 64 * 1024;
 /** How long a child may take to exit after SIGTERM before the whole group gets SIGKILL. */
 export const KILL_GRACE_MS = 3000;
-
-type Platform = 'darwin' | 'linux' | string;
-
-const HINTS: Record<string, {apt: string; brew: string}> = {
-	podman: {apt: '`sudo apt-get install podman runc`', brew: '`brew install podman && podman machine init && podman machine start`'},
-	docker: {apt: '`sudo apt-get install docker.io` (or Docker Engine from docs.docker.com)', brew: '`brew install --cask docker` and start Docker Desktop'},
-	kind: {apt: '`go install sigs.k8s.io/kind@v0.32.0` (Debian has no kind package) and put $(go env GOPATH)/bin on PATH', brew: '`brew install kind` (or `go install sigs.k8s.io/kind@v0.32.0`)'},
-	kubectl: {apt: '`sudo apt-get install kubernetes-client` or the pkgs.k8s.io kubectl package', brew: '`brew install kubectl`'},
-	ctr: {apt: '`sudo apt-get install containerd`', brew: 'ctr only runs where containerd runs (inside the cluster node); use the kind provider on macOS'},
-	go: {apt: '`sudo apt-get install golang-go` (or a current Go from go.dev/dl)', brew: '`brew install go`'},
-	lsof: {apt: '`sudo apt-get install lsof`', brew: 'lsof ships with macOS; check PATH'},
-};
-
-/** The install hint for a tool on this platform: apt on Debian, brew on macOS. */
-export function installHint(tool: string, platform: Platform = process.platform): string {
-	const base = tool.split('/').pop() ?? tool;
-	const hint = HINTS[base];
-	if (!hint) return platform === 'darwin' ? `install ${base} with Homebrew` : `install ${base} with your package manager`;
-	return platform === 'darwin' ? hint.brew : hint.apt;
-}
 
 /** Splits a stream into lines at \n, \r\n and a lone \r (progress bars), keeping a partial last line until more arrives. */
 export class LineSplitter {

@@ -6,7 +6,7 @@ import {createJournal} from '../adapters/journal.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
-import {applyEditPlan, newestPending, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
+import {applyEditPlan, journalId, newestPending, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
 import {quoteArg} from '../plain/quote.js';
 import {diagnoseInputs} from './diagnose.js';
 
@@ -54,7 +54,7 @@ async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, o
 	const {createExec} = await import('../adapters/exec.js');
 	const exec = createExec();
 	const at = new Date();
-	journal.record({id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`, at: at.toISOString(), finding: plan.finding, remediation: plan.key, title: plan.title, kind: 'command', files: []});
+	journal.record({id: journalId(at, plan.finding, plan.key), at: at.toISOString(), finding: plan.finding, remediation: plan.key, title: plan.title, kind: 'command', files: []});
 	// `kdoctor …` is this very program, whatever PATH holds.
 	const argv = plan.argv![0] === 'kdoctor' ? [process.execPath, fileURLToPath(new URL('../cli.js', import.meta.url)), ...plan.argv!.slice(1)] : plan.argv!;
 	if (plan.kind === 'rerun' && !json) out.write(`re-running: ${plan.argv!.map(quoteArg).join(' ')}\n`);
@@ -115,6 +115,13 @@ export async function undoCommand(out: Out): Promise<number> {
 		const what = await undoKubePatch(newest, kubeForEntry);
 		journal.markUndone(newest.id, new Date().toISOString());
 		out.write(`undone: ${newest.title}\n  ${what}\n`);
+		return 0;
+	}
+	if (newest?.kind === 'command' && newest.host?.undo) {
+		const {undoHostCommands} = await import('./setup.js');
+		const said = await undoHostCommands(newest);
+		journal.markUndone(newest.id, new Date().toISOString());
+		out.write(`undone: ${newest.title}\n${said.map((l) => `  ${l}\n`).join('')}`);
 		return 0;
 	}
 	const {entry, restored} = undoLast({fs: createFsPort(), journal, clock: {now: () => new Date()}});

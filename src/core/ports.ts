@@ -40,6 +40,8 @@ export type JournalEntry = {
 		patch: Record<string, unknown>;
 		undoPatch: Record<string, unknown>;
 	};
+	/** A command kdoctor ran on the host (setup's fixes), and the commands that take it back when there are some. */
+	host?: {commands: string[][]; undo?: string[][]; noUndo?: string};
 	undone?: string;
 	/** The evidence the fix was found in (`fix --from`), absolute paths: a run's report finds its fixes by them. */
 	from?: string[];

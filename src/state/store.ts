@@ -5,6 +5,8 @@ import type {PlannedStep, RunEvent, StepState} from '../core/provision/events.js
 import type {TriageSnapshot} from '../core/live/triage.js';
 import type {KubeFixPlan, VerifyResult} from '../core/remediate/kube-fix.js';
 import type {RemediationPlan} from '../core/remediate/plan.js';
+import type {CheckEvent} from '../core/setup/checks.js';
+import type {CheckGroup, CheckResult} from '../core/setup/types.js';
 import {cleanLine} from '../plain/up-lines.js';
 
 export type View = 'list' | 'detail' | 'help' | 'preview' | 'search';
@@ -93,6 +95,21 @@ export type TriageSlice = {
 	fix?: TriageFix;
 };
 
+/** A setup fix from the key press to the re-check. */
+export type SetupFixState = {resultId: string; state: 'preview' | 'applying' | 'done' | 'failed'; lines: string[]; ready: boolean; message?: string};
+
+/** What `kdoctor setup` shows: each check as it starts and ends, in the checks' order. */
+export type SetupSlice = {
+	checks: {id: string; group: CheckGroup; title: string}[];
+	/** Results by check id; a check that has not ended has none. */
+	results: Record<string, CheckResult[]>;
+	startedAt?: number;
+	selected: number;
+	detail: boolean;
+	help: boolean;
+	fix?: SetupFixState;
+};
+
 export type DoctorState = {
 	inputs: InputResult[];
 	rows: Row[];
@@ -128,6 +145,9 @@ export type DoctorState = {
 	triageSnapshot(snapshot: TriageSnapshot): void;
 	triageSet(patch: Partial<TriageSlice>): void;
 	triageFix(fix: TriageFix | undefined): void;
+	setup: SetupSlice;
+	setupEvent(event: CheckEvent, at?: number): void;
+	setupSet(patch: Partial<SetupSlice>): void;
 };
 
 export type DoctorStore = StoreApi<DoctorState>;
@@ -298,6 +318,18 @@ export function createDoctorStore(initial: Partial<Pick<DoctorState, 'inputs' | 
 			triageSnapshot: (snapshot) => set((s) => ({triage: {...s.triage, snapshot}})),
 			triageSet: (patch) => set((s) => ({triage: {...s.triage, ...patch}})),
 			triageFix: (fix) => set((s) => ({triage: {...s.triage, fix}})),
+			setup: {checks: [], results: {}, selected: 0, detail: false, help: false},
+			setupEvent: (e, at = Date.now()) =>
+				set((s) => {
+					if (e.type === 'start') {
+						const checks = s.setup.checks.some((c) => c.id === e.id) ? s.setup.checks : [...s.setup.checks, {id: e.id, group: e.group, title: e.title}];
+						const results = {...s.setup.results};
+						delete results[e.id];
+						return {setup: {...s.setup, checks, results, startedAt: s.setup.startedAt ?? at}};
+					}
+					return {setup: {...s.setup, results: {...s.setup.results, [e.id]: e.results}}};
+				}),
+			setupSet: (patch) => set((s) => ({setup: {...s.setup, ...patch}})),
 		};
 	});
 }

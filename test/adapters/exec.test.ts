@@ -3,7 +3,8 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createExec, installHint, killAllChildren, LineSplitter, liveChildren, OUTPUT_CAP, reasonLine} from '../../src/adapters/exec.js';
+import {createExec, killAllChildren, LineSplitter, liveChildren, OUTPUT_CAP, reasonLine} from '../../src/adapters/exec.js';
+import {installHint} from '../../src/core/install-hints.js';
 import {ToolMissingError, type Stream} from '../../src/core/provision/ports.js';
 
 /** Processes whose command line matches, excluding pgrep itself. */

@@ -163,6 +163,11 @@ function literalPattern(text: string, boundary: 'image-ref' | 'none'): RegExp {
 	return new RegExp(escaped, 'g');
 }
 
+/** A journal entry's id: sortable by time, and saying which fix it was. */
+export function journalId(at: Date, finding: string, key: string): string {
+	return `${at.toISOString().replace(/[:.]/g, '-')}-${finding}-${key}`;
+}
+
 export type ApplyContext = {fs: FsPort; journal: JournalPort; clock: ClockPort};
 
 /**
@@ -176,7 +181,7 @@ export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): Journal
 	}
 	const at = ctx.clock.now();
 	const entry: JournalEntry = {
-		id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`,
+		id: journalId(at, plan.finding, plan.key),
 		at: at.toISOString(),
 		finding: plan.finding,
 		remediation: plan.key,
@@ -211,7 +216,7 @@ export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): Journal
 export function newestPending(journal: JournalPort): JournalEntry | undefined {
 	return journal
 		.list()
-		.filter((e) => !e.undone && (e.kind === 'edit-file' || e.kind === 'kube-patch'))
+		.filter((e) => !e.undone && (e.kind === 'edit-file' || e.kind === 'kube-patch' || (e.kind === 'command' && !!e.host?.undo)))
 		.sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id))[0];
 }
 
