@@ -62,7 +62,8 @@ import_dir() {
 # A podman process killed while committing an image (a machine shut down mid-build) leaves an image without its
 # manifest, and every later `podman images` fails on it; podman's own advice is to remove it, so the world does.
 for _ in 1 2 3 4 5; do
-	broken=$(podman images -q 2>&1 >/dev/null | sed -n 's/.*image with ID "\([0-9a-f]\{64\}\)" (consider removing the image.*/\1/p' | head -n1)
+	# `podman images` fails on exactly such an image: under pipefail that must not end the script.
+	broken=$( (podman images -q 2>&1 >/dev/null || true) | sed -n 's/.*image with ID "\([0-9a-f]\{64\}\)" (consider removing the image.*/\1/p' | head -n1)
 	[ -n "$broken" ] || break
 	echo "world: removing damaged image $broken (no manifest: an interrupted commit)" >&2
 	podman rmi -f "$broken" >/dev/null 2>&1 || break
