@@ -51,8 +51,7 @@ function onPath(name: string, env: Record<string, string | undefined>): string |
 	return undefined;
 }
 
-function osRelease(procRoot: string): Record<string, string> {
-	void procRoot;
+function osRelease(): Record<string, string> {
 	const out: Record<string, string> = {};
 	for (const f of ['/etc/os-release', '/usr/lib/os-release']) {
 		try {
@@ -117,13 +116,13 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 					const r = await run(['sw_vers', '-productVersion']);
 					return `macOS ${r.stdout.trim() || '?'}`;
 				}
-				const rel = osRelease(procRoot);
+				const rel = osRelease();
 				return rel.PRETTY_NAME ?? `${platform}`;
 			}),
 		osFamily: () =>
 			once('family', async () => {
 				if (platform === 'darwin') return ['macos'];
-				const rel = osRelease(procRoot);
+				const rel = osRelease();
 				return [rel.ID ?? '', ...(rel.ID_LIKE ?? '').split(/\s+/)].filter(Boolean);
 			}),
 		tool,

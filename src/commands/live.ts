@@ -8,6 +8,7 @@ import {diagnoseWorkloads, type LiveDeps, type WorkloadDiagnosis} from '../core/
 import type {JournalEntry} from '../core/ports.js';
 import type {KubePort, PodFacts} from '../core/provision/ports.js';
 import {planKubeFix, verifyRollout, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
+import {journalId} from '../core/remediate/plan.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 import {quoteArg} from '../plain/quote.js';
 import {sleep} from '../core/sleep.js';
@@ -135,7 +136,7 @@ function pickWorkload(results: WorkloadDiagnosis[], id: string, workload?: strin
 function journalEntry(plan: KubeFixPlan, opts: {kubeconfig?: string; context?: string}): JournalEntry {
 	const at = new Date();
 	return {
-		id: `${at.toISOString().replace(/[:.]/g, '-')}-${plan.finding}-${plan.key}`,
+		id: journalId(at, plan.finding, plan.key),
 		at: at.toISOString(),
 		finding: plan.finding,
 		remediation: plan.key,

@@ -36,7 +36,7 @@ export function setupText(results: CheckResult[], head: string, paint: Paint, ve
 			out += `\n${paint.bold(GROUP_TITLES[group])}\n`;
 		}
 		out += `  ${colour[r.status](`[${MARK[r.status]}]`)} ${r.title}: ${r.summary}\n`;
-		if (verbose || r.status !== 'ok') for (const d of verbose ? r.details : []) out += `      ${paint.dim(d)}\n`;
+		if (verbose) for (const d of r.details) out += `      ${paint.dim(d)}\n`;
 		if (r.status !== 'ok') for (const l of fixLines(r)) out += `      ${l.startsWith('fix') ? paint.cyan(l) : l}\n`;
 	}
 	const v = verdict(results);

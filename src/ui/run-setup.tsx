@@ -47,7 +47,8 @@ export function setupIntents(c: CompiledKb, store: DoctorStore, opts: SetupOptio
 				case 'cancel-fix':
 					return state().setupSet({fix: undefined});
 				case 'recheck':
-					input = setupInput(c, opts, facts);
+					// A fresh source: the answers of the first pass are not the machine as it is now.
+					input = setupInput(c, opts, facts?.fresh());
 					state().setupSet({checks: [], results: {}, startedAt: undefined, fix: undefined});
 					void run();
 					return;

@@ -83,6 +83,14 @@ export function imagesIn(text: string): string[] {
 
 export class PlanError extends Error {}
 
+/** The peak a build is assumed to need: what an earlier run measured, else the profile's estimate, else the default. */
+export function buildMemory(profileName: string, image: string, spec: Pick<ImageSpec, 'memoryMiB'>, history: History): {miB: number; source: PlannedStep['memorySource']} {
+	const learned = learnedPeak(history, `${profileName}/build:${image}`);
+	if (learned) return {miB: learned, source: 'learned'};
+	if (spec.memoryMiB) return {miB: spec.memoryMiB, source: 'profile'};
+	return {miB: DEFAULTS.buildMiB, source: 'default'};
+}
+
 /** Turns a profile into the dependency graph of the run, with memory and duration estimates and a schedule. */
 export function buildPlan(input: PlanInput): RunPlan {
 	const {profile, profileName, history} = input;
@@ -103,9 +111,7 @@ export function buildPlan(input: PlanInput): RunPlan {
 		if (img.spec.pull) {
 			add(`pull:${name}`, `Pull ${name} (${img.ref})`, 'pull', ['preflight'], {miB: DEFAULTS.pullMiB, source: 'default'}, DEFAULTS.pullMs);
 		} else {
-			const learned = learnedPeak(history, key(`build:${name}`));
-			const memory = learned ? {miB: learned, source: 'learned' as const} : img.spec.memoryMiB ? {miB: img.spec.memoryMiB, source: 'profile' as const} : {miB: DEFAULTS.buildMiB, source: 'default' as const};
-			add(`build:${name}`, `Build ${name} (${img.ref})`, 'build', ['preflight'], memory, DEFAULTS.buildMs);
+			add(`build:${name}`, `Build ${name} (${img.ref})`, 'build', ['preflight'], buildMemory(profileName, name, img.spec, history), DEFAULTS.buildMs);
 		}
 	}
 	if (input.imagesOnly) {

@@ -18,8 +18,6 @@ export type SetupInput = {
 	allowedBaseRegistries: string[];
 	/** Memory an engine's machine keeps for its own OS (the engine adapter's rule). */
 	reserve(totalMiB: number): number;
-	/** A budget cgroup standing in for the machine (KDOCTOR_ENGINE_CGROUP), MiB, when one is configured. */
-	budgetCgroupMiB?: number;
 };
 
 /** kind's known-issues page: the defaults (8192 watches, 128 instances) are too low for a cluster's kubelet and pods. */
@@ -67,6 +65,12 @@ function machineOf(machines: PodmanMachine[]): PodmanMachine | undefined {
 }
 
 const vm = (platform: string) => platform === 'darwin' || platform === 'win32';
+
+/** Rootless or rootful: in a podman machine the machine's setting (podman machine set --rootful), else podman's own. */
+async function podmanMode(facts: SetupFactsPort, info: PodmanInfo): Promise<{rootless: boolean; machine?: PodmanMachine}> {
+	const machine = vm(facts.platform) ? machineOf(await facts.podmanMachines().catch(() => [])) : undefined;
+	return {rootless: machine ? machine.Rootful !== true : info.host?.security?.rootless === true, ...(machine ? {machine} : {})};
+}
 
 export const CHECKS: Check[] = [
 	{
@@ -191,9 +195,7 @@ export const CHECKS: Check[] = [
 			}
 			const info = await facts.podmanInfo().catch((e: unknown) => e as Error);
 			if (info instanceof Error) return result('failed', oneLine(info), {finding: 'engine-unreachable'});
-			// In a podman machine the mode is the machine's (podman machine set --rootful), not the client's.
-			const machine = vm(facts.platform) ? machineOf(await facts.podmanMachines().catch(() => [])) : undefined;
-			const rootless = machine ? machine.Rootful !== true : info.host?.security?.rootless === true;
+			const {rootless, machine} = await podmanMode(facts, info);
 			const mode = rootless ? 'rootless' : 'rootful';
 			const version = info.version?.Version ?? (await facts.tool('podman')).version;
 			return ok(`podman ${version ? `${version} ` : ''}answers${machine ? ` in machine ${machine.Name}` : ''}, ${mode}, cgroup ${info.host?.cgroupVersion ?? '?'} (${info.host?.cgroupManager ?? '?'})`, [`runs ${info.host?.os ?? '?'}/${info.host?.arch ?? '?'} on ${info.host?.distribution?.distribution ?? '?'} ${info.host?.distribution?.version ?? ''}, kernel ${info.host?.kernel ?? '?'}`]);
@@ -228,12 +230,8 @@ export const CHECKS: Check[] = [
 			} catch (error) {
 				return result('unknown', `the engine did not say how much memory it has: ${oneLine(error)}`);
 			}
-			let budget = budgetOf(total, reserve);
-			let budgetText = `${budget} MiB for builds and the node after ${total - budget} MiB for ${machine ? "the VM's own OS" : 'the OS'}`;
-			if (input.budgetCgroupMiB !== undefined && !machine) {
-				budget = input.budgetCgroupMiB;
-				budgetText = `${budget} MiB: the memory limit of the budget cgroup (KDOCTOR_ENGINE_CGROUP)`;
-			}
+			const budget = budgetOf(total, reserve);
+			const budgetText = `${budget} MiB for builds and the node after ${total - budget} MiB for ${machine ? "the VM's own OS" : 'the OS'}`;
 			const details = [
 				`${what}: ${budgetText}`,
 				...need.builds.map((b) => `build ${b.image}: ${b.miB} MiB (${b.source === 'learned' ? `measured by an earlier run${b.oomKilled ? ', raised after an out-of-memory kill' : ''}` : b.source === 'profile' ? "the profile's estimate" : 'the default until a run measures it'})`),
@@ -277,7 +275,7 @@ export const CHECKS: Check[] = [
 			if (info instanceof Error) return result('unknown', `podman did not answer: ${oneLine(info)}`);
 			const have = info.host?.cgroupControllers ?? [];
 			const missing = KIND_CGROUP_CONTROLLERS.filter((c) => !have.includes(c));
-			const rootless = info.host?.security?.rootless === true;
+			const {rootless} = await podmanMode(facts, info);
 			const text = `cgroup ${info.host?.cgroupVersion ?? '?'}, ${rootless ? 'rootless' : 'rootful'}: ${have.join(', ') || 'no controllers'}`;
 			if (missing.length === 0) return ok(text);
 			if (rootless)

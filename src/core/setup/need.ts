@@ -1,5 +1,5 @@
-import {DEFAULTS} from '../provision/plan.js';
-import {learnedPeak, type History} from '../provision/history.js';
+import {buildMemory, DEFAULTS} from '../provision/plan.js';
+import type {History} from '../provision/history.js';
 import type {Profile} from '../provision/profile.js';
 
 export type BuildNeed = {image: string; miB: number; source: 'learned' | 'profile' | 'default'; oomKilled?: boolean};
@@ -21,11 +21,8 @@ export function memoryNeed(profileName: string, profile: Profile, history: Histo
 	const builds: BuildNeed[] = profile.images
 		.filter((i) => !i.pull)
 		.map((i) => {
-			const learned = learnedPeak(history, `${profileName}/build:${i.name}`);
-			const oom = history.peaks[`${profileName}/build:${i.name}`]?.oomKilled;
-			if (learned) return {image: i.name, miB: learned, source: 'learned' as const, ...(oom ? {oomKilled: true} : {})};
-			if (i.memoryMiB) return {image: i.name, miB: i.memoryMiB, source: 'profile' as const};
-			return {image: i.name, miB: DEFAULTS.buildMiB, source: 'default' as const};
+			const m = buildMemory(profileName, i.name, i, history);
+			return {image: i.name, ...m, ...(m.source === 'learned' && history.peaks[`${profileName}/build:${i.name}`]?.oomKilled ? {oomKilled: true} : {})};
 		});
 	const largest = builds.reduce<BuildNeed | undefined>((a, b) => (!a || b.miB > a.miB ? b : a), undefined);
 	const clusterMiB = profile.cluster.memoryMiB;
