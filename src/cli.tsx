@@ -3,6 +3,9 @@ import {readFileSync} from 'node:fs';
 import {Command, CommanderError} from 'commander';
 import {describeFsError, InputError} from './adapters/input.js';
 import type {GlobalOptions} from './commands/context.js';
+import {stepLogPath} from './core/run-folder.js';
+import {shellLine} from './core/text/quote.js';
+import {terminalSafe} from './core/text/visible.js';
 
 /** Each command loads only what it needs, so `diagnose --json` starts fast. */
 const lazy = {
@@ -40,15 +43,22 @@ function interactive(opts: {json?: boolean; plain?: boolean}): boolean {
 	return !opts.json && !opts.plain && process.stdout.isTTY === true && process.env.CI !== 'true';
 }
 
+/** Everything kdoctor prints passes terminalSafe: its own colours stay, any other control character is shown as text. */
 function write(s: string): Promise<void> {
-	return new Promise((resolve) => (process.stdout.write(s) ? resolve() : process.stdout.once('drain', resolve)));
+	return new Promise((resolve) => (process.stdout.write(terminalSafe(s)) ? resolve() : process.stdout.once('drain', resolve)));
 }
+const stdout = {write: (s: string) => void process.stdout.write(terminalSafe(s))};
+const stderr = (s: string) => void process.stderr.write(terminalSafe(s));
 
 /** Runs a command that writes to a buffer and returns its exit code, then prints the buffer in one go. */
 async function emit(run: (out: {write(s: string): void}) => number | Promise<number>): Promise<void> {
 	let text = '';
-	process.exitCode = await run({write: (s) => (text += s)});
-	await write(text);
+	try {
+		process.exitCode = await run({write: (s) => (text += s)});
+	} finally {
+		// What was said before a failure is still said (a journal problem before "nothing to undo").
+		await write(text);
+	}
 }
 
 /** Asks what to do with a cluster that already exists; only on a terminal, before the run screen starts. */
@@ -83,7 +93,7 @@ export function buildProgram(): Command {
 		.option('--config <file>', 'kdoctor.yaml to read (default: ./kdoctor.yaml when present)')
 		.option('--allow-registry <prefix>', 'allowed base-image registry prefix (repeatable; overrides the config)', collect)
 		.showHelpAfterError('(kdoctor --help lists the commands)')
-		.configureOutput({outputError: (str, writeErr) => writeErr(str)});
+		.configureOutput({outputError: (str, writeErr) => writeErr(terminalSafe(str))});
 
 	program
 		.command('diagnose')
@@ -112,7 +122,7 @@ Examples:
 				if (files.length > 0) throw new InputError('give files or --namespace, not both');
 				const {diagnoseLiveCommand} = await lazy.live();
 				const compiled = await loadCompiledKb(globals(cmd));
-				process.exitCode = await diagnoseLiveCommand(compiled, {...liveOpts(opts as LiveCli), json: opts.json, verbose: opts.verbose, color: !opts.plain && useColor()}, {write: (s) => process.stdout.write(s)});
+				process.exitCode = await diagnoseLiveCommand(compiled, {...liveOpts(opts as LiveCli), json: opts.json, verbose: opts.verbose, color: !opts.plain && useColor()}, stdout);
 				return;
 			}
 			const inputs = files.length > 0 ? files : ['-'];
@@ -132,7 +142,7 @@ Examples:
 			else {
 				const {out, err} = renderPlain(results, useColor(), opts.verbose === true);
 				await write(out);
-				if (err) process.stderr.write(err);
+				if (err) stderr(err);
 			}
 			process.exitCode = exitCodeFor(results);
 		});
@@ -172,7 +182,7 @@ Examples:
 				if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
 				const ac = new AbortController();
 				interruptHandler = () => ac.abort();
-				process.exitCode = await fixLiveCommand(compiled, id, {...liveOpts(opts as LiveCli), workload: opts.workload, key: opts.key, value: opts.value, yes: opts.yes, dryRun: opts.dryRun, json: opts.json, timeoutSeconds, signal: ac.signal}, {write: (s) => process.stdout.write(s)});
+				process.exitCode = await fixLiveCommand(compiled, id, {...liveOpts(opts as LiveCli), workload: opts.workload, key: opts.key, value: opts.value, yes: opts.yes, dryRun: opts.dryRun, json: opts.json, timeoutSeconds, signal: ac.signal}, stdout);
 				return;
 			}
 			if (!opts.from) throw new InputError('say where the finding is: --from FILE (a saved output) or --namespace NS (the live cluster)');
@@ -250,7 +260,7 @@ Examples:
 				return;
 			}
 			const {triageOnce} = await lazy.triage();
-			process.exitCode = await triageOnce(compiled, {...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()}, {write: (s) => process.stdout.write(s)});
+			process.exitCode = await triageOnce(compiled, {...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()}, stdout);
 		});
 
 	program
@@ -276,10 +286,14 @@ Examples:
 
 	program
 		.command('undo')
-		.description('revert the newest change kdoctor made (file edits and live patches are journaled)')
-		.action(async () => {
+		.description('revert the newest change kdoctor made, or the one with this id (file edits, live patches and host commands are journaled)')
+		.argument('[id]', 'the journal entry to undo (kdoctor undo --list); default: the newest change still in place')
+		.option('--list', 'show the journal: every change, where, when, and whether it can be undone')
+		.option('--json', 'with --list: JSON output')
+		.addHelpText('after', '\nExit status: 0 undone (or listed), 2 nothing to undo, or the change cannot be undone (it was changed since).')
+		.action(async (id: string | undefined, opts: {list?: boolean; json?: boolean}) => {
 			const {undoCommand} = await lazy.fix();
-			await emit(async (out) => await undoCommand(out));
+			await emit(async (out) => await undoCommand(out, {id, list: opts.list, json: opts.json}));
 		});
 
 	program
@@ -323,7 +337,7 @@ Examples:
 			let listener: (ev: import('./core/provision/events.js').RunEvent) => void;
 			let done: (() => Promise<void>) | undefined;
 			let cancel = () => {};
-			if (opts.json && !opts.plan) listener = (await import('./plain/up-lines.js')).jsonLines((s) => process.stdout.write(s));
+			if (opts.json && !opts.plan) listener = (await import('./plain/up-lines.js')).jsonLines(stdout.write);
 			else if (tty) {
 				const {createDoctorStore} = await import('./state/store.js');
 				const {runUpScreen} = await import('./ui/run-up.js');
@@ -342,8 +356,9 @@ Examples:
 								if (!rem || !runDir) return;
 								// The evidence is the failed step's own log, which sits beside the run's run.json.
 								const step = store.getState().up.diagnosis?.step;
-								const log = step ? `${runDir}/steps/${step.replace(':', '-')}.log` : `${runDir}/run.log`;
-								const how = rem.command && rem.run !== 'confirmed' ? `the command: ${rem.command.join(' ')}` : `kdoctor fix ${intent.findingId} --from ${log} --key ${intent.key} (add --yes to apply)`;
+								const stepLog = stepLogPath(step);
+								const log = stepLog ? `${runDir}/${stepLog}` : `${runDir}/run.log`;
+								const how = rem.command && rem.run !== 'confirmed' ? `the command: ${shellLine(rem.command)}` : `${shellLine(['kdoctor', 'fix', intent.findingId, '--from', log, '--key', intent.key])} (add --yes to apply)`;
 								store.getState().say({kind: 'info', text: `${rem.title}: ${rem.change}. To apply: ${how}`});
 							},
 						});
@@ -352,10 +367,11 @@ Examples:
 				done = async () => {
 					await screen;
 				};
-			} else listener = (await import('./plain/up-lines.js')).createPlainUpRenderer((s) => process.stdout.write(s), {color: useColor()});
+			} else listener = (await import('./plain/up-lines.js')).createPlainUpRenderer(stdout.write, {color: useColor()});
 			let text = '';
 			const code = await upCommand(kbc, {...opts, invocation: process.argv.slice(2)}, g.config, {
 				write: (s) => (text += s),
+				note: stderr,
 				listener,
 				ask: process.stdin.isTTY && !opts.json ? askClusterChoice : undefined,
 				onInterrupt: (fn) => {
@@ -456,23 +472,28 @@ export async function main(argv: string[]): Promise<void> {
 			return;
 		}
 		const message = error instanceof Error ? error.message : String(error);
-		process.stderr.write(`kdoctor: ${message}\n`);
+		stderr(`kdoctor: ${message}\n`);
 		if (process.env.KDOCTOR_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
 		process.exitCode = 2;
 	}
 }
 
 let interrupts = 0;
+/** The signal that stopped kdoctor: its exit status is 128 + its number, as a shell reports it (130, 143). */
+let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+const signalExit = () => (stoppedBy === 'SIGTERM' ? 143 : 130);
 /** Ctrl-C and a polite kill (SIGTERM from a CI runner or a timeout) both stop the run's children first. */
-const onStopSignal = () => {
+const onStopSignal = (signal: 'SIGINT' | 'SIGTERM') => {
 	interrupts++;
+	stoppedBy ??= signal;
 	if (interruptHandler && interrupts === 1) {
 		process.stderr.write('\nkdoctor: stopping: ending every child process (Ctrl-C again to quit at once)\n');
 		interruptHandler();
 		return;
 	}
-	process.stderr.write('\nkdoctor: interrupted\n');
-	process.exit(130);
+	// Whatever was being read was not read to its end: nothing is reported as a result (could not look).
+	process.stderr.write(`\nkdoctor: interrupted (${signal}): nothing was diagnosed or changed after this point\n`);
+	process.exit(signalExit());
 };
 process.on('SIGINT', onStopSignal);
 process.on('SIGTERM', onStopSignal);
@@ -481,3 +502,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 await main(process.argv.slice(2));
+// A run stopped by its interrupt handler returns 130; a SIGTERM says so in its status.
+if (stoppedBy === 'SIGTERM' && process.exitCode === 130) process.exitCode = 143;

@@ -196,7 +196,7 @@ describe('interrupting', () => {
 		child.kill('SIGINT');
 		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
 		expect(code).toBe(130);
-		expect(stderr.trim()).toBe('kdoctor: interrupted');
+		expect(stderr.trim()).toBe('kdoctor: interrupted (SIGINT): nothing was diagnosed or changed after this point');
 	});
 });
 

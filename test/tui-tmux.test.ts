@@ -39,6 +39,10 @@ describe.skipIf(!tmuxInstalled)('the real terminal UI, driven through tmux', () 
 		await waitFor(/Applied: 1 file changed/);
 		expect(readFileSync(manifest, 'utf8')).toContain('image: localhost/gateway:gateway-1a2b3c4d');
 		tmux('send-keys', '-t', 'k', 'u');
+		// u previews the undo first; y takes it back.
+		await waitFor(/Undo: /);
+		expect(readFileSync(manifest, 'utf8')).toContain('image: localhost/gateway:gateway-1a2b3c4d');
+		tmux('send-keys', '-t', 'k', 'y');
 		await waitFor(/Undone:/);
 		expect(readFileSync(manifest, 'utf8')).toContain('image: gateway:gateway-1a2b3c4d');
 		tmux('send-keys', '-t', 'k', 'q');

@@ -9,9 +9,10 @@ const MAX_SIZE = 1024 * 1024;
 
 
 /** Writes a temp file beside the target (same folder, so the rename is atomic); returns its path. */
-function writeTemp(path: string, text: string | Uint8Array): string {
+function writeTemp(path: string, text: string | Uint8Array, mode?: number): string {
 	const tmp = join(dirname(path), `.${basename(path)}.kdoctor-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.tmp`);
-	const fd = openSync(tmp, 'w', existsSync(path) ? statSync(path).mode & 0o777 : 0o644);
+	// 'wx': a temp name that exists (a planted link) is refused rather than followed.
+	const fd = openSync(tmp, 'wx', mode ?? (existsSync(path) ? statSync(path).mode & 0o777 : 0o644));
 	try {
 		if (typeof text === 'string') writeSync(fd, text);
 		else writeSync(fd, text);
@@ -33,9 +34,9 @@ function unlinkQuiet(path: string): void {
 	}
 }
 
-/** Writes via a temp file in the same folder and renames it over the target. */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-	const tmp = writeTemp(path, text);
+/** Writes via a temp file in the same folder and renames it over the target (with `mode`, that mode, e.g. 0600). */
+export function writeFileAtomic(path: string, text: string | Uint8Array, opts: {mode?: number} = {}): void {
+	const tmp = writeTemp(path, text, opts.mode);
 	try {
 		renameSync(tmp, path);
 	} catch (error) {

@@ -1,4 +1,5 @@
-import {createReadStream, statSync} from 'node:fs';
+import {constants, createReadStream, openSync, statSync} from 'node:fs';
+import {Socket} from 'node:net';
 import {TextDecoder} from 'node:util';
 
 /** A user-facing input problem: one line saying what happened and what to do. */
@@ -59,7 +60,10 @@ function openRaw(path: string, stdin: NodeJS.ReadableStream): AsyncIterable<Uint
 		throw new InputError(describeFsError(path, error));
 	}
 	if (st.isDirectory()) throw new InputError(`${path} is a directory: give a log file inside it, or '-' to read standard input`);
-	const stream = createReadStream(path, {highWaterMark: CHUNK});
+	// A FIFO opened the usual way blocks a libuv thread until a writer comes, and then neither Ctrl-C nor SIGTERM can
+	// end the process. Opened non-blocking it waits in the event loop instead (Linux reports no hang-up until a writer
+	// has come and gone), so a signal still ends it at once.
+	const stream = st.isFIFO() ? fifoStream(path) : createReadStream(path, {highWaterMark: CHUNK});
 	return (async function* () {
 		try {
 			for await (const chunk of stream) yield chunk as Uint8Array;
@@ -67,6 +71,16 @@ function openRaw(path: string, stdin: NodeJS.ReadableStream): AsyncIterable<Uint
 			throw new InputError(describeFsError(path, error));
 		}
 	})();
+}
+
+function fifoStream(path: string): AsyncIterable<Uint8Array> {
+	let fd: number;
+	try {
+		fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+	} catch (error) {
+		throw new InputError(describeFsError(path, error));
+	}
+	return new Socket({fd, readable: true, writable: false});
 }
 
 export function describeFsError(path: string, error: unknown, what: 'log' | 'file' = 'log'): string {

@@ -1,11 +1,11 @@
 import {createHash} from 'node:crypto';
-import {mkdirSync, readdirSync, readFileSync, unlinkSync} from 'node:fs';
+import {readdirSync, readFileSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
 import type {PrefilterParts} from '../core/kb/compile.js';
 import type {Kb, KbSource} from '../core/kb/load.js';
 import type {Entry} from '../core/kb/schema.js';
 import {writeFileAtomic} from './fs-port.js';
-import {stateDir} from './journal.js';
+import {privateStateDir, stateDir} from './state-dir.js';
 
 type Cached = {
 	entries: Entry[];
@@ -55,7 +55,7 @@ export function readCachedKb(key: string): {kb: Kb; parts?: PrefilterParts} | un
 /** Remembers a validated KB and its prefilter; caching is an optimisation, so a read-only state dir is fine. */
 export function writeCachedKb(key: string, kb: Kb, parts: PrefilterParts): void {
 	try {
-		mkdirSync(dir(), {recursive: true});
+		privateStateDir('kb-cache');
 		const a = parts.automaton;
 		writeFileAtomic(join(dir(), `${key}.ac`), Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength));
 		const c: Cached = {entries: kb.entries, contexts: kb.contexts, settings: kb.settings, files: kb.files, itemLiterals: parts.itemLiterals, literals: a.literals, outputs: a.outputs};

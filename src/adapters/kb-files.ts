@@ -11,3 +11,6 @@ export function readKbSources(dir: string = defaultKbDir): KbSource[] {
 	const names = readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
 	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')}));
 }
+
+/** kdoctor's install folder (the package root, beside dist/ and knowledge/): a fix never edits a file in it. */
+export const installDir = fileURLToPath(new URL('../../', import.meta.url));

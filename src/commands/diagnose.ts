@@ -10,13 +10,23 @@ export async function diagnoseInputs(c: CompiledKb, files: string[], signal?: Ab
 	const out: DiagnosedInput[] = [];
 	for (const file of files) {
 		try {
-			out.push({file, diagnosis: await diagnoseStream(c, openInput(file), {signal})});
+			const diagnosis = await diagnoseStream(c, openInput(file), {signal});
+			// Ctrl-C ends the writer of a pipe too, and its end-of-file can arrive before kdoctor's own SIGINT: let that
+			// signal land first, so an interrupted read is never reported as a result.
+			if (file === '-') await settle(signal);
+			out.push({file, diagnosis});
 		} catch (error) {
 			if (error instanceof InputError) out.push({file, error: error.message});
 			else throw error;
 		}
 	}
 	return out;
+}
+
+const SETTLE_MS = 50;
+async function settle(signal: AbortSignal | undefined): Promise<void> {
+	await new Promise((r) => setTimeout(r, SETTLE_MS));
+	signal?.throwIfAborted();
 }
 
 /** 2 if any input could not be looked at (unreadable, empty, binary), else 1 if any has a diagnosis, else 0. */

@@ -2,12 +2,14 @@ import {readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {createFsPort} from '../adapters/fs-port.js';
-import {createJournal} from '../adapters/journal.js';
+import {InputError} from '../adapters/input.js';
+import {createJournal, stateDir} from '../adapters/journal.js';
+import {installDir} from '../adapters/kb-files.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
-import {applyEditPlan, journalId, newestPending, planRemediation, undoLast, type RemediationPlan} from '../core/remediate/plan.js';
-import {quoteArg} from '../plain/quote.js';
+import {applyEditPlan, journalId, planRemediation, undoEdit, type RemediationPlan} from '../core/remediate/plan.js';
+import {quoteArg, shellLine} from '../plain/quote.js';
 import {diagnoseInputs} from './diagnose.js';
 
 type Out = {write(s: string): void};
@@ -29,7 +31,7 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 	const rem = opts.key ? entry.remediations.find((r) => r.key === opts.key) : (entry.remediations.find((r) => r.kind === 'edit-file') ?? entry.remediations[0]);
 	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no remediation`);
 	const fs = createFsPort();
-	const plan = planRemediation(entry, rem, hit.f, {fs, cwd: process.cwd(), evidenceFile: hit.file, readRun: runOfLog});
+	const plan = planRemediation(entry, rem, hit.f, {fs, cwd: process.cwd(), evidenceFile: hit.file, evidenceFiles: opts.from, protectedRoots: [installDir, stateDir()], readRun: runOfLog});
 	if (opts.json) out.write(JSON.stringify(planJson(plan)) + '\n');
 	else out.write(describePlan(plan));
 	if (plan.status !== 'ready') return plan.status === 'nothing-to-change' ? 0 : 1;
@@ -70,10 +72,10 @@ async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, o
 	if (plan.check) {
 		const c = await exec.run({argv: plan.check.command, timeoutMs: 60_000});
 		verified = c.exitCode === 0 && !c.stdout.split('\n').some((l) => l.trim() === plan.check!.lacksLine);
-		journal.verified({ok: verified, message: `${plan.check.command.join(' ')} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`, ms: Date.now() - at.getTime()});
+		journal.verified({ok: verified, message: `${shellLine(plan.check.command)} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`, ms: Date.now() - at.getTime()});
 	} else if (plan.kind === 'rerun') journal.verified({ok: true, message: 'the re-run ended with exit 0', ms: Date.now() - at.getTime()});
 	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
-	else out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${plan.check!.command.join(' ')} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${plan.check!.command.join(' ')} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`);
+	else out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${shellLine(plan.check!.command)} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${shellLine(plan.check!.command)} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`);
 	return verified === false ? 1 : 0;
 }
 
@@ -106,27 +108,82 @@ function runOfLog(logFile: string): {invocation?: string[]; cwd?: string} | unde
 	return undefined;
 }
 
-/** `kdoctor undo`: reverts the newest change kdoctor made that is still in place (a file edit or a live patch). */
-export async function undoCommand(out: Out): Promise<number> {
-	const journal = createJournal();
-	const newest = newestPending(journal);
-	if (newest?.kind === 'kube-patch' && newest.kube) {
+/** Whether an entry can be taken back at all, and if not, why (said by --list and when it is asked for). */
+function undoable(e: JournalEntry): string | undefined {
+	if (e.undone) return `undone ${e.undone}`;
+	if (e.kind === 'kube-patch') return e.kube ? undefined : 'no patch recorded';
+	if (e.kind === 'command') return e.host?.undo ? undefined : (e.host?.noUndo ?? 'a command with no undo');
+	return undefined;
+}
+
+/** Takes back one entry of any kind; throws with the reason when it cannot (changed since, gone). */
+async function undoOne(e: JournalEntry, journal: JournalPort): Promise<string[]> {
+	const why = undoable(e);
+	if (why) throw new Error(`${e.id} cannot be undone: ${why}`);
+	if (e.kind === 'kube-patch') {
 		const {undoKubePatch, kubeForEntry} = await import('./live.js');
-		const what = await undoKubePatch(newest, kubeForEntry);
-		journal.markUndone(newest.id, new Date().toISOString());
-		out.write(`undone: ${newest.title}\n  ${what}\n`);
-		return 0;
+		const what = await undoKubePatch(e, kubeForEntry);
+		journal.markUndone(e.id, new Date().toISOString());
+		return [what];
 	}
-	if (newest?.kind === 'command' && newest.host?.undo) {
+	if (e.kind === 'command') {
 		const {undoHostCommands} = await import('./setup.js');
-		const said = await undoHostCommands(newest);
-		journal.markUndone(newest.id, new Date().toISOString());
-		out.write(`undone: ${newest.title}\n${said.map((l) => `  ${l}\n`).join('')}`);
+		const said = await undoHostCommands(e);
+		journal.markUndone(e.id, new Date().toISOString());
+		return said;
+	}
+	const {restored} = undoEdit({fs: createFsPort(), journal, clock: {now: () => new Date()}}, e);
+	return restored.map((p) => `restored ${p}`);
+}
+
+export type UndoOptions = {id?: string; list?: boolean; json?: boolean};
+
+/**
+ * `kdoctor undo [ID] [--list]`: without ID it reverts the newest change kdoctor made that is still in place; with ID
+ * that one (so a change that cannot be undone never blocks an older one); --list shows the whole journal.
+ */
+export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<number> {
+	const journal = createJournal();
+	const problems = journal.problems();
+	const entries = journal.list().sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
+	if (opts.list) {
+		if (opts.json) {
+			out.write(`${JSON.stringify({entries: entries.map((e) => ({id: e.id, at: e.at, kind: e.kind, finding: e.finding, title: e.title, where: where(e), undone: e.undone ?? null, undoable: undoable(e) === undefined, why: undoable(e) ?? null})), problems})}\n`);
+			return 0;
+		}
+		if (entries.length === 0 && problems.length === 0) out.write('the journal is empty: kdoctor has changed nothing here\n');
+		for (const e of entries) {
+			const why = undoable(e);
+			out.write(`${e.id}\n  ${e.at}  ${e.kind}  ${e.title}\n  ${where(e)}\n  ${why === undefined ? 'undoable: kdoctor undo ' + e.id : why.startsWith('undone') ? why : `not undoable: ${why}`}\n`);
+		}
+		for (const p of problems) out.write(`${p.file}\n  ${p.why}\n`);
 		return 0;
 	}
-	const {entry, restored} = undoLast({fs: createFsPort(), journal, clock: {now: () => new Date()}});
-	out.write(`undone: ${entry.title}\n${restored.map((p) => `  restored ${p}\n`).join('')}`);
-	return 0;
+	// A damaged or foreign file is said once, by name, and left alone: never undone, never silently skipped.
+	for (const p of problems) out.write(`journal: ${p.file}: ${p.why}; left alone\n`);
+	let target: JournalEntry | undefined;
+	if (opts.id) {
+		target = entries.find((e) => e.id === opts.id);
+		if (!target) throw new InputError(`no journal entry ${opts.id} (kdoctor undo --list shows them)`);
+	} else {
+		target = entries.find((e) => !e.undone && undoable(e) === undefined);
+		if (!target) throw new InputError('nothing to undo: the journal has no change that is still applied (kdoctor undo --list shows it)');
+	}
+	try {
+		const said = await undoOne(target, journal);
+		out.write(`undone: ${target.title}\n${said.map((l) => `  ${l}\n`).join('')}`);
+		return 0;
+	} catch (error) {
+		const older = entries.filter((e) => e !== target && !e.undone && undoable(e) === undefined);
+		throw new InputError(`${(error as Error).message}${older.length > 0 ? `; older changes can still be undone by id (kdoctor undo ${older[0]!.id})` : ''}`);
+	}
+}
+
+/** Where a change was made, in one line. */
+function where(e: JournalEntry): string {
+	if (e.kube) return `deployment/${e.kube.deployment} in ${e.kube.namespace} (${e.kube.field})`;
+	if (e.host) return e.host.commands.map(shellLine).join('; ');
+	return e.files.map((f) => f.path).join(', ') || '(no files)';
 }
 
 function planJson(p: RemediationPlan) {

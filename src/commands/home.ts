@@ -1,6 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../adapters/journal.js';
+import {isRunId, stepLogPath} from '../core/run-folder.js';
 import {loadProfiles} from './profiles.js';
 
 /** The newest `kdoctor up` run as its run.json tells it. */
@@ -15,12 +16,20 @@ export type HomeState = {
 	profiles: {name: string; description: string; origin: string}[];
 };
 
-export type HomeAction = {key: string; label: string; argv: string[]; primary?: boolean};
+export type HomeAction = {
+	key: string;
+	label: string;
+	argv: string[];
+	primary?: boolean;
+	/** An action that changes the machine (builds, creates a cluster): what it will do, asked before it starts. */
+	confirm?: string;
+};
 
 /** Reads runs/latest and its run.json; a damaged or half-written run counts as none. */
 export function lastRun(dir = stateDir()): LastRun | undefined {
 	try {
 		const id = readFileSync(join(dir, 'runs', 'latest'), 'utf8').trim();
+		if (!isRunId(id)) return undefined;
 		const runDir = join(dir, 'runs', id);
 		const j = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {runId?: string; profile?: string; ok?: boolean; cancelled?: boolean; failedStep?: string; findings?: {id: string; title: string; confidence: number}[]; startedAt?: string; durationMs?: number; namespace?: string; kubeconfig?: string};
 		const f = j.findings?.[0];
@@ -62,7 +71,8 @@ export function homeActions(s: HomeState, profile: string): HomeAction[] {
 	const out: HomeAction[] = [];
 	const last = s.last;
 	if (last && !last.ok) {
-		const log = last.failedStep ? join(last.runDir, 'steps', `${last.failedStep.replace(':', '-')}.log`) : join(last.runDir, 'run.log');
+		const step = stepLogPath(last.failedStep);
+		const log = step ? join(last.runDir, step) : join(last.runDir, 'run.log');
 		out.push({key: 'd', label: `diagnose the failed run (${last.failedStep ?? 'run'}${last.finding ? `: ${last.finding.id}` : ''})`, argv: ['diagnose', existsSync(log) ? log : join(last.runDir, 'run.log')], primary: true});
 		out.push({key: 'r', label: 'write the hand-off report of that run', argv: ['report', last.runDir]});
 	}
@@ -70,6 +80,12 @@ export function homeActions(s: HomeState, profile: string): HomeAction[] {
 	if (s.cluster?.healthy && last?.namespace) out.push({key: 't', label: `triage the live cluster (namespace ${last.namespace})`, argv: ['triage', '-n', last.namespace, '--kubeconfig', last.kubeconfig!], primary: !out.some((a) => a.primary)});
 	if (!s.firstRun) out.push({key: 's', label: 'check this machine (kdoctor setup)', argv: ['setup', '--profile', profile]});
 	if (last?.ok) out.push({key: 'r', label: 'write the report of the last run', argv: ['report', last.runDir]});
-	out.push({key: 'u', label: `bring profile ${profile} up (kdoctor up)`, argv: ['up', '--profile', profile], primary: !out.some((a) => a.primary)});
+	out.push({
+		key: 'u',
+		label: `bring profile ${profile} up (kdoctor up)`,
+		argv: ['up', '--profile', profile],
+		primary: !out.some((a) => a.primary),
+		confirm: `kdoctor up --profile ${profile} builds its images and creates (or asks to reuse) its cluster, then deploys into it`,
+	});
 	return out;
 }

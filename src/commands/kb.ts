@@ -1,5 +1,5 @@
 import {lintKb, testKb} from '../core/kb/check.js';
-import {evaluateKb} from '../core/kb/evaluate.js';
+import {evaluateKb, parseCases} from '../core/kb/evaluate.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {makePaint} from '../plain/format.js';
 
@@ -61,32 +61,24 @@ export function kbTest(c: CompiledKb, out: Out, color: boolean, only?: string, v
 	return failed.length > 0 ? 1 : 0;
 }
 
-/** `kdoctor kb eval CASES.jsonl --expect MAP.yaml`: how the KB ranks on labelled real cases. */
+/** `kdoctor kb eval CASES.jsonl --expect MAP.yaml`: how the KB ranks on labelled real cases, and what it confuses. */
 export function kbEval(c: CompiledKb, casesText: string, expected: Record<string, string>, out: Out, json: boolean): number {
-	const cases = casesText
-		.split('\n')
-		.filter((l) => l.trim())
-		.map((l, i) => {
-			let row: {id?: string; symptom?: string; text?: string; category?: string; expected?: string; is_negative?: boolean};
-			try {
-				row = JSON.parse(l);
-			} catch {
-				throw new Error(`cases line ${i + 1} is not JSON`);
-			}
-			if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error(`cases line ${i + 1} is not a JSON object`);
-			const negative = row.is_negative === true;
-			return {id: row.id ?? `case-${i + 1}`, text: row.symptom ?? row.text ?? '', negative, expected: negative ? undefined : (row.expected ?? (row.category ? expected[row.category] : undefined))};
-		});
-	const r = evaluateKb(c, cases);
+	const r = evaluateKb(c, parseCases(casesText, expected));
 	if (json) {
 		out.write(JSON.stringify(r) + '\n');
 		return 0;
 	}
+	const right = (o: (typeof r.outcomes)[number]) => [o.expected, ...(o.accept ?? [])].filter(Boolean).join('|');
 	for (const o of r.outcomes) {
 		if (o.negative) out.write(`${o.falseAlarm ? 'FALSE ALARM' : 'ok         '} ${o.id} (negative) ${o.ranked[0] ? `top: ${o.ranked[0].id} ${o.ranked[0].confidence}` : ''}\n`);
-		else out.write(`${o.rank === 1 ? 'top-1      ' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}      ` : 'MISS       '} ${o.id} expected ${o.expected ?? '?'}; got ${o.ranked.slice(0, 3).map((x) => `${x.id} ${x.confidence}`).join(', ') || 'nothing'}\n`);
+		else out.write(`${o.rank === 1 ? 'top-1      ' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}      ` : 'MISS       '} ${o.id} expected ${right(o) || '?'}; got ${o.ranked.slice(0, 3).map((x) => `${x.id} ${x.confidence}`).join(', ') || 'nothing'}\n`);
+	}
+	const missed = r.confusions.filter((cf) => cf.top1 < cf.cases);
+	if (missed.length > 0) {
+		out.write('\nconfusions (expected id: first right / cases; what came first instead)\n');
+		for (const cf of missed) out.write(`  ${cf.id.padEnd(28)} ${cf.top1}/${cf.cases}  ${Object.entries(cf.instead).sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} ×${n}`).join(', ')}\n`);
 	}
 	const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
-	out.write(`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ${r.top1Confident}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`);
+	out.write(`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ${r.top1Confident}/${r.positives}, confident and wrong ${r.confidentWrong}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`);
 	return 0;
 }

@@ -1,14 +1,17 @@
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {ClockPort, FsPort, JournalPort} from '../core/ports.js';
-import {applyEditPlan, planRemediation, undoLast} from '../core/remediate/plan.js';
+import {applyEditPlan, planRemediation, planUndo, undoEdit} from '../core/remediate/plan.js';
 import type {DoctorStore, Row} from '../state/store.js';
 import type {DiagnoseIntents} from '../ui/screens/diagnose-screen.js';
 
-export type RemediationPorts = {fs: FsPort; journal: JournalPort; clock: ClockPort; cwd: string};
+export type RemediationPorts = {fs: FsPort; journal: JournalPort; clock: ClockPort; cwd: string; protectedRoots?: string[]};
 
 /** Wires the screen's key presses to the remediation engine; results go back through the store. */
 export function createRemediationIntents(compiled: CompiledKb, store: DoctorStore, ports: RemediationPorts): DiagnoseIntents {
 	const fail = (error: unknown) => store.getState().say({kind: 'error', text: error instanceof Error ? error.message : String(error)});
+	// What this screen applied, newest last: its u undoes those, never a change some other command made.
+	const applied: string[] = [];
+	let undoing: string | undefined;
 	return {
 		preview(row: Row, key: string) {
 			try {
@@ -16,7 +19,8 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 				const rem = entry?.remediations.find((r) => r.key === key);
 				if (!entry || !rem) return;
 				store.getState().say(undefined);
-				store.getState().showPlan(planRemediation(entry, rem, row.finding, {fs: ports.fs, cwd: ports.cwd, evidenceFile: row.file}));
+				undoing = undefined;
+				store.getState().showPlan(planRemediation(entry, rem, row.finding, {fs: ports.fs, cwd: ports.cwd, evidenceFile: row.file, evidenceFiles: store.getState().inputs.map((i) => i.file), protectedRoots: ports.protectedRoots}));
 			} catch (error) {
 				fail(error);
 			}
@@ -27,7 +31,18 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 			if (!plan || s.busy) return;
 			s.setBusy(true);
 			try {
+				if (undoing) {
+					const entry = ports.journal.list().find((e) => e.id === undoing && !e.undone);
+					if (!entry) throw new Error('that change is no longer in the journal as still applied');
+					const {restored} = undoEdit(ports, entry);
+					applied.splice(applied.indexOf(entry.id), 1);
+					undoing = undefined;
+					s.showPlan(undefined);
+					s.say({kind: 'ok', text: `Undone: ${entry.title} (${restored.join(', ')} restored)`});
+					return;
+				}
 				const entry = applyEditPlan(plan, ports);
+				applied.push(entry.id);
 				const verified = entry.files.every((f) => ports.fs.read(f.path) === f.after);
 				s.showPlan(undefined);
 				s.say(
@@ -41,13 +56,23 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 				store.getState().setBusy(false);
 			}
 		},
+		/** Previews undoing the newest change this screen made; y applies it, as any fix. */
 		undo() {
 			try {
-				const {entry, restored} = undoLast(ports);
-				store.getState().say({kind: 'ok', text: `Undone: ${entry.title} (${restored.join(', ')} restored)`});
+				const id = applied.at(-1);
+				const entry = id ? ports.journal.list().find((e) => e.id === id && !e.undone) : undefined;
+				if (!entry) {
+					store.getState().say({kind: 'info', text: 'Nothing to undo: this screen has changed nothing. kdoctor undo --list shows the journal; kdoctor undo ID takes one back.'});
+					return;
+				}
+				undoing = entry.id;
+				store.getState().showPlan(planUndo(entry, ports.fs, ports.cwd));
 			} catch (error) {
 				fail(error);
 			}
+		},
+		cancel() {
+			undoing = undefined;
 		},
 	};
 }

@@ -1,6 +1,9 @@
-import {closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs';
-import {basename, dirname, extname, join, relative, resolve} from 'node:path';
+import {existsSync, readdirSync, readFileSync, realpathSync, statSync} from 'node:fs';
+import {basename, dirname, extname, isAbsolute, join, relative, resolve} from 'node:path';
+import {confinedReader, type ConfinedReader} from '../adapters/confined.js';
 import {writeFileAtomic} from '../adapters/fs-port.js';
+import {stepLogPath} from '../core/run-folder.js';
+import {terminalSafe} from '../core/text/visible.js';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {createJournal, stateDir} from '../adapters/journal.js';
 import type {JournalEntry} from '../core/ports.js';
@@ -25,6 +28,19 @@ const TAIL_LINES = 30;
 /** Files larger than this are not read for secrets (image archives); they are listed in the bundle all the same. */
 const MAX_TEXT_BYTES = 16 * 1024 * 1024;
 const MAX_BUNDLE_FILES = 500;
+
+function realOr(path: string): string {
+	try {
+		return realpathSync(path);
+	} catch {
+		return resolve(path);
+	}
+}
+
+function isInside(path: string, root: string): boolean {
+	const r = relative(root, path);
+	return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+}
 
 /** RUN as the user gave it: nothing (the newest run), a run id, or a run folder (copied from another machine too). */
 export function locateRun(arg: string | undefined): string {
@@ -65,15 +81,11 @@ function textOf(bytes: Buffer): string | undefined {
 }
 
 /** run.json, checked: every way it can be wrong is one line that says so. */
-export function readRunRecord(runDir: string): RunRecord {
+export function readRunRecord(runDir: string, reader: ConfinedReader = confinedReader(runDir)): RunRecord {
 	const path = join(runDir, 'run.json');
-	let bytes: Buffer;
-	try {
-		bytes = readFileSync(path);
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${runDir}: no run.json here: not a run folder kdoctor up wrote (its runs are in ${join(stateDir(), 'runs')})`);
-		throw new InputError(describeFsError(path, error, 'file'));
-	}
+	if (!existsSync(path)) throw new InputError(`${runDir}: no run.json here: not a run folder kdoctor up wrote (its runs are in ${join(stateDir(), 'runs')})`);
+	const bytes = reader.read('run.json');
+	if (!bytes) throw new InputError(`${path}: ${reader.refused[0]?.replace(/^run\.json: /, '') ?? 'cannot be read'}`);
 	const text = textOf(bytes);
 	if (text === undefined) throw new InputError(`${path}: binary data, not a run.json kdoctor up wrote`);
 	let value: unknown;
@@ -87,13 +99,10 @@ export function readRunRecord(runDir: string): RunRecord {
 	return value as RunRecord;
 }
 
-function readEvents(runDir: string): {events: RunEvent[]; damaged: number} {
-	let text: string | undefined;
-	try {
-		text = textOf(readFileSync(join(runDir, 'events.jsonl')));
-	} catch {
-		return {events: [], damaged: 0};
-	}
+function readEvents(reader: ConfinedReader): {events: RunEvent[]; damaged: number} {
+	const bytes = reader.read('events.jsonl');
+	if (!bytes) return {events: [], damaged: 0};
+	const text = textOf(bytes);
 	if (text === undefined) return {events: [], damaged: 1};
 	const events: RunEvent[] = [];
 	let damaged = 0;
@@ -110,64 +119,11 @@ function readEvents(runDir: string): {events: RunEvent[]; damaged: number} {
 	return {events, damaged};
 }
 
-/** Every file below a folder with its size, relative paths, bounded. */
-function walk(dir: string, limit: number): {files: {path: string; bytes: number}[]; truncated: boolean} {
-	const files: {path: string; bytes: number}[] = [];
-	let truncated = false;
-	const visit = (d: string) => {
-		let names: string[];
-		try {
-			names = readdirSync(d).sort();
-		} catch {
-			return;
-		}
-		for (const n of names) {
-			if (files.length >= limit) {
-				truncated = true;
-				return;
-			}
-			const full = join(d, n);
-			let st;
-			try {
-				st = statSync(full);
-			} catch {
-				continue;
-			}
-			if (st.isDirectory()) visit(full);
-			else if (st.isFile()) files.push({path: relative(dir, full), bytes: st.size});
-		}
-	};
-	visit(dir);
-	return {files, truncated};
-}
-
-function readText(path: string, size: number): string | undefined {
-	if (size > MAX_TEXT_BYTES) return undefined;
-	try {
-		return textOf(readFileSync(path));
-	} catch {
-		return undefined;
-	}
-}
-
-/** The last lines of a file, read from its end: a step log may be large. */
-function tail(path: string, n: number): {lines: string[]; total: number} | undefined {
-	let text: string | undefined;
-	try {
-		const st = statSync(path);
-		const fd = openSync(path, 'r');
-		try {
-			const len = Math.min(st.size, 4 * 1024 * 1024);
-			const buf = Buffer.alloc(len);
-			readSync(fd, buf, 0, len, st.size - len);
-			text = buf.toString('utf8');
-		} finally {
-			closeSync(fd);
-		}
-	} catch {
-		return undefined;
-	}
-	const all = text.replace(/\n$/, '').split('\n');
+/** The last lines of a file inside the run folder, read from its end: a step log may be large. */
+function tail(reader: ConfinedReader, rel: string, n: number): {lines: string[]; total: number} | undefined {
+	const bytes = reader.read(rel, {max: 4 * 1024 * 1024, tail: true});
+	if (!bytes) return undefined;
+	const all = bytes.toString('utf8').replace(/\n$/, '').split('\n');
 	return {lines: all.slice(-n).map((l) => cleanLine(l)), total: all.length};
 }
 
@@ -177,8 +133,13 @@ function flagValue(argv: string[], flag: string): string | undefined {
 	return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
 }
 
-/** The manifests the run applied, found again from its run.json (its command and folder); undefined with why when they are not here. */
-function profileManifests(run: RunRecord): {files: string[]} | {missing: string} {
+/**
+ * The manifests the run applied, found again from its run.json (its command and folder); undefined with why when they
+ * are not here. Only for a run of this machine's own state dir: a copied run.json names folders of another machine,
+ * and kdoctor does not go reading where a copied file points.
+ */
+function profileManifests(run: RunRecord, own: boolean): {files: string[]} | {missing: string} {
+	if (!own) return {missing: "the run folder is not one of this machine's runs, so the folders its run.json names are not read"};
 	const argv = run.invocation ?? [];
 	const cwd = run.cwd ?? process.cwd();
 	let config = flagValue(argv, '--config');
@@ -199,21 +160,24 @@ function journalEntries(runDir: string): JournalEntry[] {
 	const dirs = new Set<string>([join(stateDir(), 'journal')]);
 	if (basename(dirname(runDir)) === 'runs') dirs.add(join(dirname(dirname(runDir)), 'journal'));
 	const byId = new Map<string, JournalEntry>();
-	for (const d of dirs) for (const e of createJournal(resolve(d)).list()) if (e && typeof e.id === 'string' && typeof e.at === 'string') byId.set(e.id, e);
+	// This machine's journal is read as undo reads it; one beside a copied runs folder is another machine's, shown only.
+	const own = resolve(join(stateDir(), 'journal'));
+	for (const d of dirs) for (const e of createJournal(resolve(d), {verify: resolve(d) === own}).list()) byId.set(e.id, e);
 	return [...byId.values()];
 }
 
-/** When the next run into the same namespace started: live patches after it belong to that run. */
+/** When the next run into the same namespace started: live patches after it belong to that one. */
 function nextRunStart(runDir: string, run: RunRecord): string | undefined {
 	if (basename(dirname(runDir)) !== 'runs') return undefined;
+	const runs = confinedReader(dirname(runDir));
 	const later = readdirSync(dirname(runDir))
-		.filter((n) => n !== 'latest' && n > basename(runDir))
+		.filter((n) => n !== 'latest' && n > basename(runDir) && /^[\w.-]+$/.test(n))
 		.sort()
 		.slice(0, 50);
 	for (const n of later) {
 		try {
-			const other = JSON.parse(readFileSync(join(dirname(runDir), n, 'run.json'), 'utf8')) as Partial<RunRecord>;
-			if (other.namespace === run.namespace && typeof other.startedAt === 'string' && other.startedAt > run.startedAt) return other.startedAt;
+			const other = JSON.parse(runs.read(`${n}/run.json`, {max: 1024 * 1024})?.toString('utf8') ?? 'null') as Partial<RunRecord> | null;
+			if (other && other.namespace === run.namespace && typeof other.startedAt === 'string' && other.startedAt > run.startedAt) return other.startedAt;
 		} catch {
 			/* a run still going, or not a run */
 		}
@@ -231,25 +195,28 @@ export type BuiltReport = {model: ReportModel; markdown: string; svg: string; re
 
 /** Reads a run folder and everything that belongs to it, and builds the redacted report. */
 export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltReport {
-	const run = readRunRecord(runDir);
-	const {events, damaged} = readEvents(runDir);
+	const reader = confinedReader(runDir);
+	const run = readRunRecord(runDir, reader);
+	const {events, damaged} = readEvents(reader);
 	const redactor = new Redactor();
 	const secretSources: string[] = [];
 	const notes: string[] = [];
+	const own = isInside(reader.root, realOr(join(stateDir(), 'runs')));
 
 	// The run's Secrets and secret-named values, wherever the run folder holds them (its bundle, run.json) …
-	const inRun = walk(runDir, 5000).files;
+	const inRun = reader.walk('.', 5000).files;
 	let learned = 0;
 	for (const f of inRun) {
-		const text = readText(join(runDir, f.path), f.bytes);
-		if (text === undefined) continue;
+		const bytes = f.bytes > MAX_TEXT_BYTES ? undefined : reader.read(f.path);
+		const text = bytes && textOf(bytes);
+		if (text === undefined || text === '') continue;
 		learned++;
 		redactor.learn(text);
 		if (/\.(ya?ml|json)$/.test(f.path)) for (const v of secretValuesInDocuments(text)) redactor.add(v);
 	}
 	secretSources.push(`values named as secrets in the run folder's ${learned} text files`);
 	// … the Secrets of the manifests it applied …
-	const manifests = profileManifests(run);
+	const manifests = profileManifests(run, own);
 	if ('files' in manifests) {
 		for (const f of manifests.files) {
 			const text = readFileSync(f, 'utf8');
@@ -262,9 +229,14 @@ export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltR
 	for (const v of secretValuesInEnv(process.env)) redactor.add(v);
 	secretSources.push('secret-named environment variables');
 
-	const bundleDir = [join(runDir, 'bundle'), run.bundle].find((d): d is string => !!d && existsSync(d));
-	const bundle = bundleDir ? {dir: bundleDir, ...walk(bundleDir, MAX_BUNDLE_FILES)} : undefined;
-	const failedLog = run.failedStep ? tail(join(runDir, 'steps', `${run.failedStep.replace(':', '-')}.log`), TAIL_LINES) : undefined;
+	// The bundle is the run folder's own bundle/; a run.json naming another folder is said, not followed.
+	if (run.bundle !== undefined && !(typeof run.bundle === 'string' && isInside(resolve(run.bundle), reader.root)))
+		notes.push(`run.json names ${JSON.stringify(run.bundle)} as its bundle, outside the run folder: not read (the bundle is the folder's own bundle/).`);
+	const bundle = reader.exists('bundle') ? {dir: join(runDir, 'bundle'), ...reader.walk('bundle', MAX_BUNDLE_FILES)} : undefined;
+	const stepLog = stepLogPath(run.failedStep);
+	if (run.failedStep !== undefined && stepLog === undefined) notes.push(`run.json names the failed step ${JSON.stringify(run.failedStep)}, which is not a step id: its log was not read.`);
+	const failedLog = stepLog ? tail(reader, stepLog, TAIL_LINES) : undefined;
+	for (const r of reader.refused) notes.push(`Refused: ${r}.`);
 	const inputs: ReportInputs = {
 		runDir,
 		run,
@@ -272,7 +244,7 @@ export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltR
 		damagedEvents: damaged,
 		journal: journalEntries(runDir),
 		until: nextRunStart(runDir, run),
-		failedLog: failedLog && {file: `steps/${run.failedStep!.replace(':', '-')}.log`, ...failedLog},
+		failedLog: failedLog && {file: stepLog!, ...failedLog},
 		bundle,
 		kdoctorVersion: kdoctorVersion() ?? '?',
 		secretSources,
@@ -288,7 +260,8 @@ export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltR
 /** Writes through a temp file and a rename; a folder that is not there is one clear line. */
 function writeOut(path: string, text: string): void {
 	try {
-		writeFileAtomic(path, text);
+		// A report is read with cat as often as in an editor: no control character of the run's text goes into it raw.
+		writeFileAtomic(path, terminalSafe(text));
 	} catch (error) {
 		throw new InputError(`cannot write ${describeFsError(path, error, 'file')}`);
 	}

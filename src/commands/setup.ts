@@ -6,6 +6,7 @@ import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
 import {createJournal, stateDir} from '../adapters/journal.js';
 import {createSetupFacts} from '../adapters/setup-facts.js';
+import {installDir} from '../adapters/kb-files.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry} from '../core/ports.js';
@@ -75,7 +76,7 @@ function planEditFix(c: CompiledKb, r: CheckResult): RemediationPlan {
 	const rem = entry?.remediations.find((x) => x.key === e.key);
 	if (!entry || !rem?.edit) throw new Error(`the knowledge base has no edit ${e.finding} [${e.key}]`);
 	const finding = {id: e.finding, lines: e.lines, captures: e.captures, evidence: [], confidence: 1} as unknown as Finding;
-	return planRemediation(entry, {...rem, edit: {...rem.edit, in: 'evidence'}}, finding, {fs: createFsPort(), cwd: dirname(e.file), evidenceFile: e.file});
+	return planRemediation(entry, {...rem, edit: {...rem.edit, in: 'evidence'}}, finding, {fs: createFsPort(), cwd: dirname(e.file), evidenceFile: e.file, protectedRoots: [installDir, stateDir()]});
 }
 
 /** The preview of a fix: the exact commands or the diff, and how it is undone. */

@@ -8,7 +8,7 @@ import {createExistingProvider} from '../adapters/existing.js';
 import {writeFileAtomic} from '../adapters/fs-port.js';
 import {createHost} from '../adapters/host.js';
 import {InputError} from '../adapters/input.js';
-import {stateDir} from '../adapters/journal.js';
+import {privateStateDir, stateDir} from '../adapters/state-dir.js';
 import {createKindProvider, kindConfigYaml} from '../adapters/kind.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
@@ -52,6 +52,8 @@ export type UpOptions = {
 
 export type UpIo = {
 	write(s: string): void;
+	/** A remark beside the output (stderr), so --json stays pure JSON on stdout. */
+	note(s: string): void;
 	/** The screen, the plain lines or JSON Lines: whatever shows the run to the user. */
 	listener: RunListener;
 	/** Asks reuse / recreate / abort when a cluster exists; undefined when nobody can answer (no TTY). */
@@ -93,6 +95,8 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	const sourceDir = profileSourceDir(loaded, {configPath, source: opts.source, cwd: process.cwd()});
 
 	if (opts.provider !== 'kind' && opts.provider !== 'existing') throw new InputError(`--provider ${opts.provider}: expected kind or existing`);
+	// Every flag is checked before anything is asked of the engine or kind (validate, then run).
+	const overrides = parseBuildArgs(opts.buildArg);
 	if (opts.reuse && opts.recreate) throw new InputError('--reuse and --recreate exclude each other');
 	const exec = createExec();
 	const engineName = (opts.engine ?? 'podman') as EngineName;
@@ -145,7 +149,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			if (!opts.plan) throw new InputError((error as Error).message);
 			// The plan still helps without kind: it assumes the cluster is created (or reused, with --reuse).
 			exists = opts.reuse === true;
-			io.write(`note: could not ask kind about existing clusters (${(error as Error).message.split('\n')[0]})\n`);
+			io.note(`note: could not ask kind about existing clusters (${(error as Error).message.split('\n')[0]})\n`);
 		}
 		if (exists) {
 			const choice = opts.reuse ? 'reuse' : opts.recreate ? 'recreate' : io.ask ? await io.ask(`cluster ${cluster.name} already exists`) : undefined;
@@ -162,7 +166,6 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	}
 
 	const {resolvePath, expandFiles} = profilePaths(sourceDir);
-	const overrides = parseBuildArgs(opts.buildArg);
 	const hashes = new Map<string, string>();
 	const buildArgs = new Map<string, Record<string, string>>();
 	for (const img of profile.images) {
@@ -186,14 +189,17 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		throw error;
 	}
 	if (opts.plan) {
-		if (!opts.json && info.budgetSource.startsWith('assumed')) io.write(`note: budget ${info.budgetSource}\n`);
+		if (info.budgetSource.startsWith('assumed')) io.note(`note: budget ${info.budgetSource}\n`);
 		if (opts.json) io.write(`${JSON.stringify({profile: loaded.name, budgetMiB: plan.budgetMiB, budgetSource: info.budgetSource, images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])), steps: plan.steps, schedule: plan.schedule})}\n`);
 		else io.write(`${formatPlan(plan)}\n`);
 		return 0;
 	}
 
-	mkdirSync(join(runDir, 'steps'), {recursive: true});
-	mkdirSync(clusterDir, {recursive: true});
+	// Runs hold Secrets and logs, clusters hold kubeconfigs: both owner-only, like the state dir.
+	privateStateDir('runs');
+	privateStateDir('clusters');
+	mkdirSync(join(runDir, 'steps'), {recursive: true, mode: 0o700});
+	mkdirSync(clusterDir, {recursive: true, mode: 0o700});
 	const coverdataDir = opts.provider === 'kind' ? join(runDir, 'coverdata') : '/coverdata';
 	if (opts.coverage) {
 		mkdirSync(coverdataDir, {recursive: true});

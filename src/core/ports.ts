@@ -49,10 +49,15 @@ export type JournalEntry = {
 	verify?: {ok: boolean; message: string; ms?: number};
 };
 
+/** A journal file kdoctor will not act on: damaged, or not written by this user's kdoctor. */
+export type JournalProblem = {file: string; why: string};
+
 /** The undo journal: every change kdoctor makes is recorded here before it is reported done. */
 export interface JournalPort {
 	record(entry: JournalEntry): void;
+	/** The entries this kdoctor wrote (signature checked); damaged and foreign files are in problems(). */
 	list(): JournalEntry[];
+	problems(): JournalProblem[];
 	markUndone(id: string, at: string): void;
 }
 

@@ -1,6 +1,7 @@
 import {render} from 'ink';
 import {createFsPort} from '../adapters/fs-port.js';
-import {createJournal} from '../adapters/journal.js';
+import {createJournal, stateDir} from '../adapters/journal.js';
+import {installDir} from '../adapters/kb-files.js';
 import type {DiagnosedInput} from '../commands/diagnose.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {createRemediationIntents} from '../commands/remediation-intents.js';
@@ -13,7 +14,7 @@ import {StoreProvider} from './store-context.js';
 /** Renders the diagnose screen until the user quits; the only place diagnose calls render(). */
 export async function runDiagnoseTui(compiled: CompiledKb, results: DiagnosedInput[]): Promise<void> {
 	const store = createDoctorStore({inputs: results});
-	const intents = createRemediationIntents(compiled, store, {fs: createFsPort(), journal: createJournal(), clock: {now: () => new Date()}, cwd: process.cwd()});
+	const intents = createRemediationIntents(compiled, store, {fs: createFsPort(), journal: createJournal(), clock: {now: () => new Date()}, cwd: process.cwd(), protectedRoots: [installDir, stateDir()]});
 	const stdin = keyboard();
 	const app = render(
 		<StoreProvider store={store}>

@@ -1,4 +1,5 @@
 import {render} from 'ink';
+import {shellLine} from '../core/text/quote.js';
 import {checkIdOf, runChecks, verdict} from '../core/setup/checks.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {applySetupFix, previewSetupFix, setupInput, type SetupOptions} from '../commands/setup.js';
@@ -38,7 +39,7 @@ export function setupIntents(c: CompiledKb, store: DoctorStore, opts: SetupOptio
 						.then((a) => {
 							const id = checkIdOf(r.id);
 							if (id && a.recheck.length > 0) state().setupEvent({type: 'done', id, results: a.recheck});
-							const ran = a.ran.map((x) => `$ ${x.argv.join(' ')} → exit ${x.exitCode}`);
+							const ran = a.ran.map((x) => `$ ${shellLine(x.argv)} → exit ${x.exitCode}`);
 							state().setupSet({fix: {...fix, state: a.ok ? 'done' : 'failed', lines: [...fix.lines, ...ran], message: a.ok ? `done: ${a.message}` : `NOT done: ${a.message}`}});
 						})
 						.catch((error: Error) => state().setupSet({fix: {...fix, state: 'failed', message: error.message}}));

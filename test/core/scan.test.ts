@@ -91,12 +91,18 @@ describe('TextScanner', () => {
 		expect(clean.findings).toEqual([]);
 	});
 
-	it('flags binary input but still reads the text inside it', () => {
+	it('judges binary from the bytes, whatever matched in them: a word inside binary data is no finding', () => {
 		const s = new TextScanner(KB);
 		s.push('\u0000\u0001\u0002 ErrImageNeverPull \u0000\n');
 		const r = s.end();
 		expect(r.binary).toBe(true);
-		expect(r.matches.has('never-pull/reason')).toBe(true);
+		expect(r.matches.size).toBe(0);
+		// A log with one stray NUL in a megabyte of text is still a log.
+		const t = new TextScanner(KB);
+		t.push(`${'I1201 12:00:00 starting up\n'.repeat(40_000)}\u0000\nErrImageNeverPull\n`);
+		const q = t.end();
+		expect(q.binary).toBe(false);
+		expect(q.matches.has('never-pull/reason')).toBe(true);
 	});
 
 	it('counts every occurrence but keeps only a few as evidence', () => {

@@ -67,7 +67,7 @@ describe('DiagnoseScreen', () => {
 		expect(app.lastFrame()).toMatch(/\/not load/);
 		expect(app.lastFrame()!.split('\n').find((l) => l.startsWith('› '))).toContain('image-not-loaded');
 		await press(app.stdin, KEYS.ESC, '?');
-		expect(app.lastFrame()).toContain('undo the last change kdoctor made');
+		expect(app.lastFrame()).toContain('undo the last change this screen made: preview, then y');
 		await press(app.stdin, KEYS.ESC);
 		expectNoErrorFrames(app.frames);
 	});
@@ -90,7 +90,7 @@ describe('DiagnoseScreen', () => {
 		expectNoErrorFrames(app.frames);
 	});
 
-	it('previews a file fix as a diff, applies it on y, and undoes it on u', async () => {
+	it('previews a file fix as a diff, applies it on y, and undoes it on u after its own preview and y', async () => {
 		const {app, dir} = setup();
 		const manifest = join(dir, 'manifests', 'gateway.yaml');
 		await press(app.stdin, 'm');
@@ -101,8 +101,18 @@ describe('DiagnoseScreen', () => {
 		expect(app.lastFrame()).toMatch(/Applied: 1 file changed/);
 		expect(readFileSync(manifest, 'utf8')).toContain('image: localhost/gateway:gateway-1a2b3c4d');
 		await press(app.stdin, 'u');
+		// u previews first: the same change the other way round, and nothing is written before y.
+		expect(app.lastFrame()).toContain('Undo: ');
+		expect(app.lastFrame()).toContain('-    image: localhost/gateway:gateway-1a2b3c4d');
+		expect(app.lastFrame()).toContain('+    image: gateway:gateway-1a2b3c4d');
+		expect(app.lastFrame()).toContain('y apply');
+		expect(readFileSync(manifest, 'utf8')).toContain('image: localhost/gateway:gateway-1a2b3c4d');
+		await press(app.stdin, 'y');
 		expect(app.lastFrame()).toMatch(/Undone:/);
 		expect(readFileSync(manifest, 'utf8')).toContain('image: gateway:gateway-1a2b3c4d');
+		// Nothing more this screen changed: a second u says so and touches nothing.
+		await press(app.stdin, 'u');
+		expect(app.lastFrame()).toContain('Nothing to undo: this screen has changed nothing');
 		expectNoErrorFrames(app.frames);
 	});
 

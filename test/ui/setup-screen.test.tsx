@@ -97,9 +97,10 @@ describe('the home screen', () => {
 		await tick();
 		const frame = r.lastFrame()!;
 		await press(r.stdin, ...keys);
+		const after = r.lastFrame()!;
 		expectNoErrorFrames(r.frames);
 		r.unmount();
-		return {frame, chosen: chosen as HomeAction | undefined};
+		return {frame, after, chosen: chosen as HomeAction | undefined};
 	};
 
 	it('a first day offers setup first', async () => {
@@ -124,7 +125,14 @@ describe('the home screen', () => {
 		const {frame, chosen} = await show({...base, last, cluster: {healthy: true, detail: 'the API server answers'}}, [KEYS.ENTER]);
 		expect(frame).toContain('cluster: answering');
 		expect(chosen?.argv).toEqual(['triage', '-n', 'kdoctor-demo', '--kubeconfig', '/tmp/kc']);
-		const up = await show({...base, last}, [KEYS.DOWN, 'u']);
+		// up changes the machine: u asks first, and only y starts it.
+		const asked = await show({...base, last}, [KEYS.DOWN, 'u']);
+		expect(asked.chosen).toBeUndefined();
+		expect(asked.after).toContain('kdoctor up --profile kubernaut-gateway builds its images');
+		expect(asked.after).toContain('Start it? y yes');
+		const declined = await show({...base, last}, [KEYS.DOWN, 'u', 'n']);
+		expect(declined.chosen).toBeUndefined();
+		const up = await show({...base, last}, [KEYS.DOWN, 'u', 'y']);
 		expect(up.chosen?.argv).toEqual(['up', '--profile', 'kubernaut-gateway']);
 	});
 });

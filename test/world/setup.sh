@@ -20,7 +20,19 @@ log() { printf 'world: %s\n' "$*"; }
 
 # Packages: Podman with runc (crun fails on setrlimit here), containerd and CNI for the node stand-in, busybox for the tiny rootfs, debootstrap for the data services.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/packages.sh"
-ensure_packages world podman runc containerd containernetworking-plugins busybox-static iptables conntrack socat debootstrap ca-certificates
+# catatonit: podman's pause image for `podman pod create` (a warm machine may have it from other work; a new one does not).
+ensure_packages world podman runc catatonit containerd containernetworking-plugins busybox-static iptables conntrack socat debootstrap ca-certificates tmux time
+
+# Every binary the tests drive must really be there now: a missing one is one line naming it, not nine failed tests later.
+need_bin() { # NAME PACKAGE
+	command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || { echo "world: $1 is not on PATH after installing $2: the tests that need it cannot run" >&2; exit 1; }
+}
+for pair in podman:podman runc:runc catatonit:catatonit containerd:containerd ctr:containerd busybox:busybox-static iptables:iptables conntrack:conntrack socat:socat debootstrap:debootstrap tmux:tmux; do
+	need_bin "${pair%%:*}" "${pair#*:}"
+done
+[ -x /usr/lib/cni/bridge ] || { echo 'world: /usr/lib/cni/bridge is missing after installing containernetworking-plugins' >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo 'world: /usr/bin/time is missing after installing time' >&2; exit 1; }
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || { echo 'world: go is not installed (neither on PATH nor /usr/local/go/bin/go): install Go first' >&2; exit 1; }
 
 # Podman config: no default ulimits (setrlimit is refused in this sandbox), runc, and cgroupfs (no systemd session for the systemd manager).
 conf=/etc/containers/containers.conf

@@ -21,7 +21,10 @@ export async function diagnoseStream(
 		opts.signal?.throwIfAborted();
 		if (typeof chunk === 'string') scanner.push(chunk);
 		else scanner.pushBytes(chunk);
+		// Binary is known from the first bytes: stop reading (an endless /dev/urandom ends here too).
+		if (scanner.isBinary) break;
 	}
+	opts.signal?.throwIfAborted();
 	return finish(compiled, scanner, opts.facts);
 }
 
@@ -35,7 +38,7 @@ export function diagnoseText(compiled: CompiledKb, text: string, facts?: Facts):
 function finish(compiled: CompiledKb, scanner: TextScanner, facts: Facts | undefined): Diagnosis {
 	const result = scanner.end();
 	const hasFacts = facts !== undefined && Object.keys(facts).length > 0;
-	const status: InputStatus = result.blank && !hasFacts ? 'empty' : result.binary && result.matches.size === 0 ? 'binary' : 'ok';
+	const status: InputStatus = result.binary ? 'binary' : result.blank && !hasFacts ? 'empty' : 'ok';
 	return {status, findings: score(compiled, result.matches, facts, result.vetoed), stats: {bytes: result.bytes, lines: result.lines}};
 }
 

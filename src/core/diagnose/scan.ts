@@ -1,5 +1,7 @@
 import {ROW_ESCAPE, ROW_NEWLINE} from '../kb/aho.js';
 import {normaliseImageRef, type CompiledKb, type CompiledTextSignal} from '../kb/compile.js';
+import {validCapture} from '../text/captured.js';
+import {visible} from '../text/visible.js';
 
 export type Hit = {
 	line: number;
@@ -19,7 +21,7 @@ export type ScanResult = {
 	vetoed: Set<string>;
 	lines: number;
 	bytes: number;
-	/** True when the input looked like binary data (NUL bytes) rather than text. */
+	/** True when the input's first bytes are binary data (NULs and other controls), whatever matched in it. */
 	binary: boolean;
 	/** True when the input had nothing but white space. */
 	blank: boolean;
@@ -36,6 +38,15 @@ const NL = 10;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-9;?]*[ -/]*(?:[@-~]|$)/g;
 const EMPTY = Buffer.alloc(0);
+/** Binary or text is decided from the first bytes (and only them), so /dev/zero or a core dump ends at once. */
+export const SNIFF_BYTES = 1024 * 1024;
+/**
+ * The input is binary when the sniffed bytes hold NULs (more than one in a thousand: random data has 4, an ELF
+ * hundreds, a log with one stray NUL almost none) or many other control bytes (random data ~10%; a log's OSC
+ * title or BEL is far rarer).
+ */
+const NUL_SHARE = 0.001;
+const CONTROL_SHARE = 0.05;
 
 type Pending = {sig: CompiledTextSignal; hit: Hit; until: number};
 
@@ -51,6 +62,10 @@ export class TextScanner {
 	private lineNo = 1;
 	private bytes = 0;
 	private binary = false;
+	private sniffed = 0;
+	private nulBytes = 0;
+	private oddBytes = 0;
+	private decided = false;
 	private blank = true;
 	private tail: string[] = [];
 	private needAfter: Hit[] = [];
@@ -81,7 +96,8 @@ export class TextScanner {
 		if (chunk.length === 0) return;
 		this.bytes += chunk.length;
 		const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-		if (!this.binary && bytes.indexOf(0) !== -1) this.binary = true;
+		if (!this.decided) this.sniff(bytes);
+		if (this.binary) return;
 		if (this.blank) this.blank = this.isBlank(bytes);
 		let buf = bytes;
 		if (this.carry.length > 0) {
@@ -116,7 +132,41 @@ export class TextScanner {
 		this.carry = buf.length > 0 ? Buffer.from(buf) : EMPTY;
 	}
 
+	/** True once the first bytes have shown binary data: the caller may stop reading (nothing more is scanned). */
+	get isBinary(): boolean {
+		return this.binary;
+	}
+
+	/** Counts NULs, and control bytes other than text's own (tab, newline, CR, FF, VT, BS, BEL, ESC), in the first SNIFF_BYTES. */
+	private sniff(bytes: Buffer): void {
+		const n = Math.min(bytes.length, SNIFF_BYTES - this.sniffed);
+		let odd = 0;
+		let nul = 0;
+		for (let i = 0; i < n; i++) {
+			const b = bytes[i]!;
+			if (b === 0) nul++;
+			else if (b < 0x20 && b !== 9 && b !== 10 && b !== 13 && b !== 12 && b !== 11 && b !== 8 && b !== 0x1b && b !== 7) odd++;
+		}
+		this.sniffed += n;
+		this.nulBytes += nul;
+		this.oddBytes += odd + nul;
+		if (this.sniffed >= SNIFF_BYTES) this.decide();
+	}
+
+	private decide(): void {
+		this.decided = true;
+		this.binary = this.sniffed > 0 && (this.nulBytes / this.sniffed > NUL_SHARE || this.oddBytes / this.sniffed > CONTROL_SHARE);
+		if (this.binary) {
+			// Nothing found in binary data counts: it is not a log.
+			this.matches.clear();
+			this.vetoed.clear();
+			this.carry = EMPTY;
+			this.blank = false;
+		}
+	}
+
 	end(): ScanResult {
+		if (!this.decided) this.decide();
 		if (this.carry.length > 0) {
 			this.process(this.carry, 0, this.carry.length);
 			this.lineNo++;
@@ -245,12 +295,14 @@ export class TextScanner {
 		if (!spec) return {};
 		const value = m[spec.group];
 		if (value === undefined) return spec.as === 'image-ref' || spec.unlessPrefix !== undefined ? undefined : {};
-		if (spec.as !== 'image-ref') return {[spec.name]: value};
+		// The line still counts as evidence; a value that is not what the capture names never reaches a fix.
+		if (spec.as !== 'image-ref') return validCapture(spec.name, value) ? {[spec.name]: value} : {};
 		const alias = /\bAS\s+([\w.-]+)\s*$/i.exec(m.input);
 		if (alias) this.aliases.add(alias[1]!.toLowerCase());
 		if (value.includes('$') || value.toLowerCase() === 'scratch' || this.aliases.has(value.toLowerCase())) return undefined;
 		const normalised = normaliseImageRef(value);
 		if (sig.allowPrefixes?.some((p) => normalised.startsWith(p))) return undefined;
+		if (!validCapture(spec.name, value)) return undefined;
 		return {[spec.name]: value, [`${spec.name}Normalised`]: normalised};
 	}
 
@@ -376,9 +428,9 @@ function decodeLine(buf: Buffer, start: number, end: number): string {
 	return s.includes('\u001B') ? s.replace(ANSI, '') : s;
 }
 
-/** Keeps evidence lines readable: long lines are cut to a window around the match. */
+/** Keeps evidence lines readable and inert: long lines are cut to a window around the match, controls shown as text. */
 function clip(s: string, at: number): string {
-	if (s.length <= MAX_SHOWN) return s;
+	if (s.length <= MAX_SHOWN) return visible(s);
 	const start = Math.max(0, Math.min(at - 80, s.length - MAX_SHOWN));
-	return (start > 0 ? '…' : '') + s.slice(start, start + MAX_SHOWN) + (start + MAX_SHOWN < s.length ? '…' : '');
+	return visible((start > 0 ? '…' : '') + s.slice(start, start + MAX_SHOWN) + (start + MAX_SHOWN < s.length ? '…' : ''));
 }

@@ -5,6 +5,7 @@ import type {CompiledKb} from './compile.js';
 import type {Kb} from './load.js';
 import {requiredLiterals} from './literals.js';
 import type {Example} from './schema.js';
+import {CAPTURE_KINDS} from '../text/captured.js';
 
 /** Keys the screens use for navigation and views (k9s style); a fix may not take them. */
 export const RESERVED_KEYS = new Set(['d', 'e', 'h', 'j', 'k', 'l', 'n', 'q', 's', 'u', 'y']);
@@ -22,6 +23,8 @@ export function lintKb(kb: Kb): LintProblem[] {
 				if (new RegExp(p).test('')) out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern matches the empty string: /${p}/`});
 				if (/\\[1-9]|\\k</.test(p)) out.push({id: entry.id, severity: 'error', message: `${s.id}: back-references are not allowed: /${p}/`});
 			}
+			if (s.capture && !CAPTURE_KINDS[s.capture.name])
+				out.push({id: entry.id, severity: 'error', message: `${s.id}: capture "${s.capture.name}" names no known kind of value (src/core/text/captured.ts): a capture that can reach a command must say what it names`});
 			// The scanner finds candidate lines by these literals; a followedBy line is read directly instead.
 			for (const p of [s.pattern, s.unlessSeen]) {
 				if (p !== undefined && !requiredLiterals(p))

@@ -1,3 +1,4 @@
+import {quoteArg} from '../text/quote.js';
 import type {Remediation} from './schema.js';
 
 const VAR = /\{\{(\w+)\}\}/g;
@@ -13,9 +14,12 @@ export function fillTemplate(template: string, vars: Record<string, string>): {t
 	return {text, missing};
 }
 
-/** Text for people: an unknown value reads as <name> rather than template syntax. */
+/**
+ * Text for people: an unknown value reads as <name> rather than template syntax, and a known one is shell-quoted
+ * when it holds anything but plain word characters, so a `verify:` or `undo:` line copied into a shell runs as shown.
+ */
 export function displayTemplate(template: string, vars: Record<string, string>): string {
-	return template.replace(VAR, (_m, name: string) => vars[name] ?? `<${name}>`);
+	return template.replace(VAR, (_m, name: string) => (vars[name] === undefined ? `<${name}>` : quoteArg(vars[name]!)));
 }
 
 /** Template variables: the finding's captures plus the remediation's derived values. */

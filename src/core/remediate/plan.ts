@@ -37,6 +37,13 @@ export type PlanContext = {
 	cwd: string;
 	evidenceFile?: string;
 	clusterAvailable?: boolean;
+	/**
+	 * Folders an edit never touches however the glob reads: kdoctor's own install (its KB, manifests, examples) and
+	 * its state. An edit is for the user's project files.
+	 */
+	protectedRoots?: string[];
+	/** Every file the finding was read from: a search edit never rewrites the logs it was found in. */
+	evidenceFiles?: string[];
 	/** The run.json of the `kdoctor up` run a log file belongs to, when it is one. */
 	readRun?(logFile: string): {invocation?: string[]; cwd?: string} | undefined;
 };
@@ -113,10 +120,22 @@ function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, 
 	const edits: FileEdit[] = [];
 	const skipped: string[] = [];
 	const seen = new Set<string>();
+	const roots = (ctx.protectedRoots ?? []).map((r) => ctx.fs.canonical(r));
+	const logs = new Set((ctx.evidenceFiles ?? []).filter((f) => f !== '-').map((f) => ctx.fs.canonical(resolve(ctx.cwd, f))));
+	let own = 0;
+	let evidence = 0;
 	for (const candidate of candidates) {
 		const path = ctx.fs.canonical(candidate);
 		if (seen.has(path)) continue;
 		seen.add(path);
+		if (roots.some((r) => isInside(path, r))) {
+			own++;
+			continue;
+		}
+		if (spec.in !== 'evidence' && logs.has(path)) {
+			evidence++;
+			continue;
+		}
 		let before: string;
 		try {
 			before = ctx.fs.read(path);
@@ -139,12 +158,23 @@ function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, 
 		const shown = isAbsolute(path) && !relative(ctx.cwd, path).startsWith('..') ? relative(ctx.cwd, path) : path;
 		edits.push({path, before, after, diff: unifiedDiff(shown, before, after), count});
 	}
+	// Files kdoctor would never edit are named apart from the files it could not (not UTF-8, read-only).
+	const guarded = [
+		...(own > 0 ? [`${own} file${own === 1 ? '' : 's'} of kdoctor's own (its install or state folder), never edited`] : []),
+		...(evidence > 0 ? [`the log${evidence === 1 ? '' : 's'} the finding was read from, never edited`] : []),
+	];
 	if (edits.length === 0) {
-		if (skipped.length > 0) return {...base, status: 'missing-input', reason: skipped.join('; ')};
+		if (skipped.length > 0) return {...base, status: 'missing-input', reason: [...skipped, ...guarded].join('; ')};
 		const where = spec.in === 'evidence' ? ctx.evidenceFile : `files matching ${spec.glob.join(', ')} under ${ctx.cwd}`;
-		return {...base, status: 'nothing-to-change', reason: `"${find.text}" does not appear in ${where}`};
+		return {...base, status: 'nothing-to-change', reason: `"${find.text}" does not appear in ${where}${guarded.length > 0 ? ` (left alone: ${guarded.join('; ')})` : ''}`};
 	}
+	skipped.push(...guarded);
 	return {...base, status: 'ready', edits, ...(skipped.length > 0 ? {reason: `also found but left alone: ${skipped.join('; ')}`} : {})};
+}
+
+function isInside(path: string, root: string): boolean {
+	const rel = relative(root, path);
+	return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** Whether a file is of the kind an edit is for (its glob), judged by its path under cwd or its name. */
@@ -224,6 +254,34 @@ export function newestPending(journal: JournalPort): JournalEntry | undefined {
 export function undoLast(ctx: ApplyContext): {entry: JournalEntry; restored: string[]} {
 	const entry = newestPending(ctx.journal);
 	if (!entry) throw new Error('nothing to undo: the journal has no change that is still applied');
+	return undoEdit(ctx, entry);
+}
+
+/** What undoing a file edit would write, as a plan to preview: the same diff as the fix, the other way round. */
+export function planUndo(entry: JournalEntry, fs: FsPort, cwd: string): RemediationPlan {
+	const base: RemediationPlan = {
+		finding: entry.finding,
+		key: entry.remediation,
+		title: `Undo: ${entry.title}`,
+		kind: entry.kind,
+		change: `puts back the ${entry.files.length} file${entry.files.length === 1 ? '' : 's'} kdoctor changed at ${entry.at}`,
+		verify: 'each file reads as it did before the fix',
+		undo: 'apply the fix again',
+		destructive: false,
+		status: 'ready',
+	};
+	if (entry.kind !== 'edit-file') return {...base, status: 'run-yourself', reason: `a ${entry.kind}: run kdoctor undo in a shell to take it back`};
+	const edits: FileEdit[] = [];
+	for (const f of entry.files) {
+		if (!fs.exists(f.path) || fs.read(f.path) !== f.after) return {...base, status: 'nothing-to-change', reason: `${f.path} was changed after kdoctor edited it; not undoing (${entry.id})`};
+		const shown = isAbsolute(f.path) && !relative(cwd, f.path).startsWith('..') ? relative(cwd, f.path) : f.path;
+		edits.push({path: f.path, before: f.after, after: f.before, diff: unifiedDiff(shown, f.after, f.before), count: 1});
+	}
+	return {...base, edits};
+}
+
+/** Reverts one file-edit entry; refuses if a file was edited since, so nothing is lost. */
+export function undoEdit(ctx: ApplyContext, entry: JournalEntry): {entry: JournalEntry; restored: string[]} {
 	if (entry.kind !== 'edit-file') throw new Error(`the newest change (${entry.id}) is a ${entry.kind}, not a file edit`);
 	for (const f of entry.files) {
 		if (!ctx.fs.exists(f.path)) throw new Error(`${f.path} no longer exists; restore it by hand from the journal (${entry.id})`);

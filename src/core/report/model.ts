@@ -1,4 +1,5 @@
 import type {EvidenceItem, Finding} from '../diagnose/score.js';
+import {shellLine} from '../text/quote.js';
 import type {JournalEntry} from '../ports.js';
 import type {PlannedStep, RunEvent, StepState} from '../provision/events.js';
 import type {EngineInfo} from '../provision/ports.js';
@@ -276,7 +277,7 @@ function environment(inputs: ReportInputs, redact: Redactor): {label: string; va
 	add('namespace', run.namespace);
 	add('kubeconfig', run.kubeconfig);
 	add('coverage', run.coverage ? 'on (GOFLAGS=-cover)' : undefined);
-	add('command', run.invocation ? `kdoctor ${run.invocation.join(' ')}` : undefined);
+	add('command', run.invocation ? shellLine(['kdoctor', ...run.invocation]) : undefined);
 	add('working folder', run.cwd);
 	return rows;
 }

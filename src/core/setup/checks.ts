@@ -1,4 +1,5 @@
 import {installHint} from '../install-hints.js';
+import {shellLine} from '../text/quote.js';
 import type {History} from '../provision/history.js';
 import type {Profile} from '../provision/profile.js';
 import {analyzeDockerfile, fullImageName} from './dockerfile.js';
@@ -452,7 +453,7 @@ export const CHECKS: Check[] = [
 				else if (clusters.includes(name))
 					out.push({id: 'leftovers.cluster', group: 'leftovers', title: `Cluster ${name}`, ...result('warning', `cluster ${name} already exists (from an earlier run): kdoctor up asks to reuse or recreate it`, {finding: 'kind-cluster-exists', fix: {key: 'x', title: `Delete cluster ${name}`, commands: [kindArgv(name)], noUndo: 'a deleted cluster is gone; kdoctor up creates it again', destructive: true}})});
 				const others = clusters.filter((c) => c !== name);
-				if (others.length > 0) out.push({id: 'leftovers.others', group: 'leftovers', title: 'Other Kind clusters', ...result('warning', `${others.length} other cluster${others.length > 1 ? 's' : ''} hold engine memory: ${others.join(', ')}`, {hint: others.map((c) => kindArgv(c).join(' ')).join('; ')})});
+				if (others.length > 0) out.push({id: 'leftovers.others', group: 'leftovers', title: 'Other Kind clusters', ...result('warning', `${others.length} other cluster${others.length > 1 ? 's' : ''} hold engine memory: ${others.join(', ')}`, {hint: others.map((c) => shellLine(kindArgv(c))).join('; ')})});
 				if (!(nodes instanceof Error)) {
 					const orphans = nodes.filter((n) => !clusters.includes(n.cluster));
 					if (orphans.length > 0)

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import {REPORT_CONFIDENCE, type Finding} from '../../core/diagnose/score.js';
 import {hue} from '../color.js';
 import {clip} from './finding-list.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {Finding} from '../../core/diagnose/score.js';
 import type {Entry} from '../../core/kb/schema.js';
 import {clip} from './finding-list.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {Row} from '../../state/store.js';
 

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import {memo} from 'react';
 import type {StepState} from '../../core/provision/events.js';
 import {formatDuration, formatMiB} from '../../plain/up-lines.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {RemediationPlan} from '../../core/remediate/plan.js';
 import {quoteArg} from '../../plain/quote.js';
 import {clip} from './finding-list.js';

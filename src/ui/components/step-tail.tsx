@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {UpTail} from '../../state/store.js';
 import {hue} from '../color.js';
 import {clip} from './finding-list.js';

@@ -1,4 +1,5 @@
-import {Box, Text, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Box, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Text} from '../components/text.js';
 import Fuse from 'fuse.js';
 import {useMemo} from 'react';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
@@ -14,7 +15,10 @@ import {useDoctor, useDoctorStore} from '../store-context.js';
 export type DiagnoseIntents = {
 	preview(row: Row, key: string): void;
 	apply(): void;
+	/** Previews undoing this screen's newest change (y applies it). */
 	undo(): void;
+	/** The preview was left without applying it. */
+	cancel?(): void;
 };
 
 type DiagnoseScreenProps = {entries: Map<string, Entry>; intents: DiagnoseIntents};
@@ -26,7 +30,7 @@ const HELP: [string, string][] = [
 	['/', 'filter the findings (fuzzy)'],
 	['s', 'search the knowledge base (fuzzy)'],
 	['a–z', 'the fix on that key: preview, then y to apply'],
-	['u', 'undo the last change kdoctor made'],
+	['u', 'undo the last change this screen made: preview, then y'],
 	['?', 'this help'],
 	['q  ctrl-c', 'quit'],
 ];
@@ -92,7 +96,10 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 			}
 			if (view === 'preview') {
 				if (input === 'y' && plan?.status === 'ready' && !busy) intents.apply();
-				else if (input === 'n' || key.escape || key.leftArrow) s.showPlan(undefined);
+				else if (input === 'n' || key.escape || key.leftArrow) {
+					intents.cancel?.();
+					s.showPlan(undefined);
+				}
 				else if (input === 'q') exit();
 				return;
 			}

@@ -1,4 +1,5 @@
-import {Box, Text, useApp, useInput, type Key} from 'ink';
+import {Box, useApp, useInput, type Key} from 'ink';
+import {Text} from '../components/text.js';
 import {useState} from 'react';
 import {homeActions, type HomeAction, type HomeState} from '../../commands/home.js';
 import {colorWanted, hue} from '../color.js';
@@ -20,8 +21,21 @@ export function HomeScreen({state, onChoose, color, now = Date.now()}: {state: H
 	const [profileIndex, setProfileIndex] = useState(Math.max(0, state.profiles.findIndex((p) => p.name === (state.last?.profile ?? 'demo'))));
 	const profile = state.profiles[profileIndex]?.name ?? 'demo';
 	const actions = homeActions(state, profile);
+	const [asking, setAsking] = useState<HomeAction | undefined>(undefined);
 	useInput(
 		oneKeyAtATime((input: string, key: Key) => {
+			if (asking) {
+				// A change to the machine starts only on y: any other key leaves it.
+				if (input === 'y') {
+					onChoose(asking);
+					return exit();
+				}
+				if (key.ctrl && input === 'c') {
+					onChoose(undefined);
+					return exit();
+				}
+				return setAsking(undefined);
+			}
 			if (input === 'q' || key.escape || (key.ctrl && input === 'c')) {
 				onChoose(undefined);
 				return exit();
@@ -29,6 +43,7 @@ export function HomeScreen({state, onChoose, color, now = Date.now()}: {state: H
 			if (key.downArrow || input === 'j') return setProfileIndex((i) => Math.min(i + 1, Math.max(state.profiles.length - 1, 0)));
 			if (key.upArrow || input === 'k') return setProfileIndex((i) => Math.max(i - 1, 0));
 			const a = key.return ? actions.find((x) => x.primary) : actions.find((x) => x.key === input);
+			if (a?.confirm) return setAsking(a);
 			if (a) {
 				onChoose(a);
 				exit();
@@ -61,7 +76,11 @@ export function HomeScreen({state, onChoose, color, now = Date.now()}: {state: H
 			{state.profiles.map((p, i) => (
 				<Text key={p.name} inverse={i === profileIndex}>{`  ${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
 			))}
-			<Text dimColor>↑↓ choose the profile · a letter or enter · q quit · kdoctor --help lists every command</Text>
+			{asking ? (
+				<Text color={hue(on, 'yellow')}>{`${asking.confirm}. Start it? y yes · any other key no`}</Text>
+			) : (
+				<Text dimColor>↑↓ choose the profile · a letter or enter · q quit · kdoctor --help lists every command</Text>
+			)}
 		</Box>
 	);
 }

@@ -1,4 +1,5 @@
-import {Box, Text, useApp, useInput, type Key} from 'ink';
+import {Box, useApp, useInput, type Key} from 'ink';
+import {Text} from '../components/text.js';
 import {useEffect, useState} from 'react';
 import {verdict} from '../../core/setup/checks.js';
 import {GROUP_TITLES, type CheckResult, type CheckStatus} from '../../core/setup/types.js';

@@ -1,4 +1,5 @@
-import {Box, Text, useApp, useInput, useStdout, type Key} from 'ink';
+import {Box, useApp, useInput, useStdout, type Key} from 'ink';
+import {Text} from '../components/text.js';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {TimelineItem, TriageSnapshot, TriageWorkload} from '../../core/live/triage.js';
 import type {TriageFix, TriageSlice} from '../../state/store.js';

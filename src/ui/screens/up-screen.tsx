@@ -1,4 +1,5 @@
-import {Box, Text, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Box, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Text} from '../components/text.js';
 import {useEffect, useMemo, useState} from 'react';
 import {formatDuration} from '../../plain/up-lines.js';
 import type {UpSlice, UpStep} from '../../state/store.js';
