@@ -3,7 +3,7 @@ import type {Entry, Layer, RemediationKind, Signal} from '../kb/schema.js';
 import {displayTemplate, templateVars} from '../kb/template.js';
 import type {Hit, SignalHits} from './scan.js';
 
-export type FactValue = {value: string | number | boolean; text?: string; source?: 'cluster' | 'host' | 'engine' | 'run'};
+export type FactValue = {value: string | number | boolean; text?: string; source?: 'cluster' | 'host' | 'engine' | 'run' | 'text'};
 export type Facts = Record<string, FactValue[]>;
 
 export type EvidenceItem = {
@@ -49,22 +49,33 @@ type Matched = {signal: Signal; count: number; hits: Hit[]; facts: FactValue[]};
 export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}, vetoed: Set<string> = new Set()): Finding[] {
 	const findings: Finding[] = [];
 	const contexts = (compiled.kb.contexts ?? []).filter((c) => textMatches.has(`${CONTEXT_ENTRY_ID}/${c.id}`));
+	const kinds = new Set(contexts.map((c) => c.id));
+	// The kinds of output seen are facts too, so an entry can prefer the output it belongs to.
+	const withKinds: Facts = contexts.length === 0 ? facts : {...facts, 'output.kind': [...(facts['output.kind'] ?? []), ...contexts.map((c) => ({value: c.id, text: `the output is ${c.means}`, source: 'text' as const}))]};
+	const damping = contexts.filter((c) => c.damp !== undefined);
 	for (const entry of compiled.kb.entries) {
-		const matched = matchEntry(entry, textMatches, facts).filter((m) => !vetoed.has(`${entry.id}/${m.signal.id}`));
+		const matched = matchEntry(entry, textMatches, withKinds).filter((m) => !vetoed.has(`${entry.id}/${m.signal.id}`) && inKind(m.signal, kinds));
 		if (!matched.some((m) => m.signal.role === 'signature')) continue;
 		let p = 1;
 		for (const m of matched) if (m.signal.role !== 'against') p *= 1 - m.signal.weight;
 		let confidence = 1 - p;
 		for (const m of matched) if (m.signal.role === 'against') confidence *= 1 - m.signal.weight;
-		for (const c of contexts) confidence *= 1 - c.damp;
+		for (const c of damping) confidence *= 1 - c.damp!;
 		confidence = Math.min(0.99, confidence);
 		if (confidence < MIN_CONFIDENCE) continue;
 		const finding = buildFinding(entry, matched, confidence);
-		for (const c of contexts) finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp, count: textMatches.get(`${CONTEXT_ENTRY_ID}/${c.id}`)!.count});
+		for (const c of damping) finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp!, count: textMatches.get(`${CONTEXT_ENTRY_ID}/${c.id}`)!.count});
 		findings.push(finding);
 	}
 	applyExplains(compiled, findings);
 	return rank(compiled, findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
+}
+
+/** A signal tied to kinds of output counts only where the output is (or is not) of that kind. */
+function inKind(signal: Signal, kinds: Set<string>): boolean {
+	if (signal.inContext && !signal.inContext.some((k) => kinds.has(k))) return false;
+	if (signal.notInContext?.some((k) => kinds.has(k))) return false;
+	return true;
 }
 
 function matchEntry(entry: Entry, textMatches: Map<string, SignalHits>, facts: Facts): Matched[] {

@@ -1,7 +1,7 @@
 import safeRegex from 'safe-regex2';
 import {diagnoseText} from '../diagnose/diagnose.js';
 import {REPORT_CONFIDENCE} from '../diagnose/score.js';
-import type {CompiledKb} from './compile.js';
+import {contextPatterns, type CompiledKb} from './compile.js';
 import type {Kb} from './load.js';
 import {requiredLiterals} from './literals.js';
 import type {Example} from './schema.js';
@@ -31,6 +31,9 @@ export function lintKb(kb: Kb): LintProblem[] {
 					out.push({id: entry.id, severity: 'error', message: `${s.id}: no literal text (3+ characters) that every match contains, so no line can be preselected: /${p}/`});
 			}
 		}
+		const contextIds = new Set(kb.contexts.map((c) => c.id));
+		for (const s of entry.signals)
+			for (const k of [...(s.inContext ?? []), ...(s.notInContext ?? [])]) if (!contextIds.has(k)) out.push({id: entry.id, severity: 'error', message: `${s.id}: unknown context "${k}"`});
 		for (const ref of [...entry.explains, ...entry.confusedWith.map((c) => c.id)]) {
 			if (!kb.byId.has(ref)) out.push({id: entry.id, severity: 'error', message: `refers to unknown id "${ref}"`});
 		}
@@ -42,10 +45,15 @@ export function lintKb(kb: Kb): LintProblem[] {
 		if (entry.remediations.length === 0) out.push({id: entry.id, severity: 'warning', message: 'has no remediation (not even an info one)'});
 	}
 	for (const c of kb.contexts) {
-		if (!safeRegex(c.pattern, {limit: 25})) out.push({id: `context:${c.id}`, severity: 'error', message: `pattern may backtrack catastrophically: /${c.pattern}/`});
-		const re = new RegExp(c.pattern, 'i');
-		for (const ex of c.examples.positive) if (!ex.split('\n').some((l) => re.test(l))) out.push({id: `context:${c.id}`, severity: 'error', message: `positive example does not match: ${ex.slice(0, 60)}`});
-		for (const ex of c.examples.negative) if (ex.split('\n').some((l) => re.test(l))) out.push({id: `context:${c.id}`, severity: 'error', message: `negative example matches: ${ex.slice(0, 60)}`});
+		const patterns = contextPatterns(c);
+		for (const p of patterns) {
+			if (!safeRegex(p, {limit: 25})) out.push({id: `context:${c.id}`, severity: 'error', message: `pattern may backtrack catastrophically: /${p}/`});
+			if (!requiredLiterals(p)) out.push({id: `context:${c.id}`, severity: 'error', message: `no literal text (3+ characters) that every match contains: /${p}/`});
+		}
+		const res = patterns.map((p) => new RegExp(p, 'i'));
+		const hit = (ex: string) => ex.split('\n').some((l) => res.some((re) => re.test(l)));
+		for (const ex of c.examples.positive) if (!hit(ex)) out.push({id: `context:${c.id}`, severity: 'error', message: `positive example does not match: ${ex.slice(0, 60)}`});
+		for (const ex of c.examples.negative) if (hit(ex)) out.push({id: `context:${c.id}`, severity: 'error', message: `negative example matches: ${ex.slice(0, 60)}`});
 	}
 	return out;
 }

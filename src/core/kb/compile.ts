@@ -1,7 +1,7 @@
 import {LiteralAutomaton, type AutomatonParts} from './aho.js';
 import {requiredLiterals} from './literals.js';
 import type {Kb} from './load.js';
-import type {Entry, Signal} from './schema.js';
+import type {Context, Entry, Signal} from './schema.js';
 
 export type CompiledTextSignal = {
 	key: string;
@@ -106,7 +106,7 @@ function contextEntry(kb: Kb): Entry {
 		title: 'output-wide context',
 		layer: 'workload',
 		summary: 'contexts',
-		signals: (kb.contexts ?? []).map((c) => ({id: c.id, means: c.means, role: 'against' as const, weight: c.damp, pattern: c.pattern, caseSensitive: false})),
+		signals: (kb.contexts ?? []).flatMap((c) => contextPatterns(c).map((pattern) => ({id: c.id, means: c.means, role: 'against' as const, weight: c.damp ?? 0.01, pattern, caseSensitive: false}))),
 		explains: [],
 		confusedWith: [],
 		graceSeconds: 0,
@@ -114,6 +114,11 @@ function contextEntry(kb: Kb): Entry {
 		references: [],
 		examples: {positive: [], negative: []},
 	};
+}
+
+/** A context's patterns as a list (they share its id: any of them shows the kind). */
+export function contextPatterns(c: Context): string[] {
+	return Array.isArray(c.pattern) ? c.pattern : [c.pattern];
 }
 
 /** The parts a cache keeps: per-pattern literals and the automaton's tables. */

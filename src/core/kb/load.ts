@@ -80,8 +80,10 @@ export function loadKb(sources: KbSource[], overrides: Record<string, string | s
 	for (const c of contexts) {
 		if (contextIds.has(c.id)) problems.push({path: '(contexts)', line: 1, message: `duplicate context id "${c.id}"`});
 		contextIds.add(c.id);
-		const err = regexError(c.pattern);
-		if (err) problems.push({path: '(contexts)', line: 1, message: `context ${c.id}: invalid pattern: ${err}`});
+		for (const p of Array.isArray(c.pattern) ? c.pattern : [c.pattern]) {
+			const err = regexError(p);
+			if (err) problems.push({path: '(contexts)', line: 1, message: `context ${c.id}: invalid pattern: ${err}`});
+		}
 	}
 	if (problems.length > 0) throw new KbError(problems);
 	return {

@@ -45,6 +45,10 @@ export const SignalSchema = z
 		unlessSeen: z.string().min(1).optional(),
 		capture: Capture.optional(),
 		when: FactOp.optional(),
+		/** The signal counts only in output of one of these kinds (contexts seen anywhere in it): exit 137 in a build log. */
+		inContext: z.array(z.string()).min(1).optional(),
+		/** The signal does not count in output of any of these kinds. */
+		notInContext: z.array(z.string()).min(1).optional(),
 	})
 	.refine((s) => (s.pattern ? 1 : 0) + (s.when ? 1 : 0) === 1, {
 		message: 'a signal has exactly one of `pattern` (text) or `when` (structured fact)',
@@ -140,13 +144,18 @@ export const EntrySchema = z.strictObject({
 export type Entry = z.infer<typeof EntrySchema>;
 export type Example = z.infer<typeof Example>;
 
-/** Output-wide context: when its pattern appears, every finding is damped (e.g. a sub-second unit-test run). */
+/**
+ * Output-wide context: what kind of output this is (a build log, `kubectl describe`, a pod log, the kind CLI …), seen
+ * when its pattern appears anywhere. Signals may require or refuse a kind (`inContext`, `notInContext`) or prefer it
+ * (`when: {fact: output.kind, equals: ID}`); a context with `damp` also damps every finding (a sub-second unit-test run).
+ */
 export const ContextSchema = z.strictObject({
 	id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
 	means: z.string().min(3),
-	pattern: z.string().min(1),
+	/** One pattern, or several (each linted and prefiltered on its own; any of them shows the kind). */
+	pattern: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
 	/** Every finding's confidence is multiplied by (1 - damp). */
-	damp: z.number().gt(0).lt(1),
+	damp: z.number().gt(0).lt(1).optional(),
 	examples: z.strictObject({positive: z.array(z.string().min(1)).min(1), negative: z.array(z.string().min(1)).min(1)}),
 });
 export type Context = z.infer<typeof ContextSchema>;
