@@ -10,6 +10,7 @@ export function findingJson(f: Finding) {
 		confidence: f.confidence,
 		evidence: f.evidence.map((e) => ({line: e.line, text: e.text, ...(e.source === 'text' ? {} : {source: e.source})})),
 		remediations: f.remediations,
+		...(f.tellApart ? {tellApart: f.tellApart} : {}),
 	};
 }
 
@@ -49,6 +50,7 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 			out.push(`    ${paint.cyan(where.padStart(9))}  ${e.text.trim()}`);
 			if (verbose) out.push(`    ${' '.repeat(9)}  ${paint.dim('↳ ' + e.means)}`);
 		}
+		for (const t of f.tellApart ?? []) out.push(`    ${paint.yellow('tell apart')} from ${t.id}: ${t.check}`);
 		if (f.remediations.length > 0 && (i === 0 || verbose)) {
 			out.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title}`).join('  ')}`);
 		}

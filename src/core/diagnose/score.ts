@@ -33,6 +33,8 @@ export type Finding = {
 	remediations: {key: string; title: string; kind: RemediationKind}[];
 	captures: Record<string, string>;
 	explainedBy?: string;
+	/** For a possible finding whose confusion is also possible: the one check that tells the two apart. */
+	tellApart?: {id: string; check: string}[];
 	file?: string;
 };
 
@@ -68,6 +70,7 @@ export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>
 		findings.push(finding);
 	}
 	applyExplains(compiled, findings);
+	addChecks(compiled, findings);
 	return rank(compiled, findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
 }
 
@@ -152,6 +155,16 @@ function applyExplains(compiled: CompiledKb, findings: Finding[]): void {
 				symptom.explainedBy = cause.id;
 			}
 		}
+	}
+}
+
+/** Where the text cannot decide between two possible causes, each says the check that separates them. */
+function addChecks(compiled: CompiledKb, findings: Finding[]): void {
+	const present = new Set(findings.map((f) => f.id));
+	for (const f of findings) {
+		if (f.confidence >= REPORT_CONFIDENCE) continue;
+		const checks = compiled.kb.byId.get(f.id)!.confusedWith.filter((c) => c.check && present.has(c.id)).map((c) => ({id: c.id, check: c.check!}));
+		if (checks.length > 0) f.tellApart = checks;
 	}
 }
 

@@ -66,12 +66,12 @@ export function testKb(compiled: CompiledKb, only?: string): ExampleResult[] {
 	for (const entry of compiled.kb.entries) {
 		if (only && entry.id !== only) continue;
 		entry.examples.positive.forEach((ex, index) => {
-			const {text, facts, top, name} = normalise(ex, index);
+			const {text, facts, top, possible, name} = normalise(ex, index);
 			const d = diagnoseText(compiled, text, facts);
 			const found = d.findings.find((f) => f.id === entry.id);
 			const first = d.findings[0];
-			let ok = found !== undefined && found.confidence >= REPORT_CONFIDENCE;
-			let message = found ? `confidence ${found.confidence}` : 'not found';
+			let ok = found !== undefined && (possible ? found.confidence < REPORT_CONFIDENCE : found.confidence >= REPORT_CONFIDENCE);
+			let message = found ? `confidence ${found.confidence}${possible && found.confidence >= REPORT_CONFIDENCE ? ' (the text cannot decide: it must stay possible, below 0.5)' : ''}` : 'not found';
 			if (ok && top && first?.id !== entry.id) {
 				ok = false;
 				message = `ranked below ${first?.id} (${first?.confidence} vs ${found!.confidence})`;
@@ -90,7 +90,7 @@ export function testKb(compiled: CompiledKb, only?: string): ExampleResult[] {
 }
 
 function normalise(ex: Example, index: number) {
-	if (typeof ex === 'string') return {text: ex, facts: undefined, top: false, name: `#${index + 1}`};
+	if (typeof ex === 'string') return {text: ex, facts: undefined, top: false, possible: false, name: `#${index + 1}`};
 	const facts = ex.facts ? Object.fromEntries(Object.entries(ex.facts).map(([k, vs]) => [k, vs.map((value) => ({value}))])) : undefined;
-	return {text: ex.text, facts, top: ex.top, name: ex.name ?? `#${index + 1}`};
+	return {text: ex.text, facts, top: ex.top, possible: ex.possible, name: ex.name ?? `#${index + 1}`};
 }

@@ -117,6 +117,11 @@ const Example = z.union([
 		facts: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).optional(),
 		/** For positives: this entry must be the top-ranked finding. */
 		top: z.boolean().default(false),
+		/**
+		 * For positives: the text cannot decide between this cause and a confusion, so the finding must stay "possible"
+		 * (found, below the diagnosis threshold) and say the check that separates them.
+		 */
+		possible: z.boolean().default(false),
 		source: z.string().optional(),
 	}),
 ]);
@@ -130,7 +135,8 @@ export const EntrySchema = z.strictObject({
 	/** Other entries whose symptoms this cause explains; they rank below it when both match. */
 	explains: z.array(z.string()).default([]),
 	confusedWith: z
-		.array(z.strictObject({id: z.string(), tellApart: z.string().min(5)}))
+		/** `check`: the one command that separates the two when the text alone cannot (shown beside "possible" findings). */
+		.array(z.strictObject({id: z.string(), tellApart: z.string().min(5), check: z.string().min(3).optional()}))
 		.default([]),
 	/** Grace period before a live transient state counts (0: final at first sight). */
 	graceSeconds: z.number().int().min(0).default(0),

@@ -26,6 +26,7 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 			</Text>
 			{finding.explainedBy ? <Text color="yellow">{`Probably a symptom of ${finding.explainedBy} (ranked above it).`}</Text> : null}
 			<Text>{finding.summary}</Text>
+			{finding.tellApart?.map((t) => <Text key={t.id} color="yellow">{`Possible, as ${t.id} is: to tell them apart, ${t.check}`}</Text>)}
 			<Box marginTop={1} flexDirection="column">
 				<Text bold>Evidence</Text>
 				{evidence.map((e, i) => (
