@@ -94,6 +94,33 @@ function makeLog(path, mb) {
 	closeSync(fd);
 }
 
+/**
+ * The synthetic noise of makeLog, with every tenth line a near miss: a line an E2E run really prints that holds a KB
+ * literal and matches no pattern (waiting for a pod, a build step, a pulled image), or a KB literal in benign words.
+ */
+function makeDenseLog(path, mb, literals) {
+	makeLog(path + '.base', mb);
+	const rand = rng(7);
+	const pick = (a) => a[Math.floor(rand() * a.length)];
+	const near = [
+		() => `waiting for pod gateway-${Math.floor(rand() * 1e6)} to be ready`,
+		() => `STEP ${Math.floor(rand() * 9) + 1}/9: RUN go build -o /out/gateway ./cmd/gateway`,
+		() => `  Normal  Pulled  ${Math.floor(rand() * 59)}s  kubelet  Successfully pulled image "quay.io/jordigilh/gateway:v${Math.floor(rand() * 9)}" in 1.2s`,
+		() => `  Normal  Pulled  3s  kubelet  Container image "localhost/gateway:kd-${Math.floor(rand() * 1e8)}" already present on machine`,
+		() => `  Warning  Unhealthy  ${Math.floor(rand() * 59)}s  kubelet  Readiness probe succeeded after restart`,
+		() => `level=info msg="connection to server at \\"postgresql\\" (10.96.3.4), port 5432 ok"`,
+		() => `Step ${Math.floor(rand() * 12) + 1}/12 : RUN npm ci && npm run build`,
+		() => `Creating cluster "gateway-e2e" ...`,
+		() => `kind load image-archive /tmp/gw.tar --name gateway-e2e`,
+		() => `I1223 14:02:11.384 controller.go:117] Reconciler finished, no error, requeue after 30s`,
+	];
+	const lits = literals.filter((l) => l.length >= 3);
+	const text = readFileSync(path + '.base', 'utf8').split('\n');
+	const outLines = text.map((line, i) => (i % 10 === 5 ? (rand() < 0.5 ? pick(near)() : `INFO note: ${pick(lits)} is mentioned in the release notes`) : line));
+	writeFileSync(path, outLines.join('\n'));
+	spawnSync('rm', ['-f', path + '.base']);
+}
+
 /** JS regex → POSIX ERE for GNU grep; patterns grep cannot express (lookaround) are left out and counted. */
 function toEre(src) {
 	if (/\(\?<?[=!]/.test(src)) return undefined;
@@ -165,6 +192,37 @@ results.throughput = {
 	findings: found,
 };
 
+// 1b. The prefilter's worst realistic case: the same noise, but every tenth line a near miss that holds one of the
+// KB's literals without completing its pattern (a candidate line for the automaton every time), beside grep -F.
+const densePath = `${out}/dense-${SIZE_MB}mb.log`;
+if (!existsSync(densePath) || statSync(densePath).size < SIZE_MB * 1024 * 1024) makeDenseLog(densePath, SIZE_MB, kb.automaton.literals);
+const denseBytes = statSync(densePath).size;
+spawnSync('cat', [densePath], {stdio: ['ignore', 'ignore', 'ignore']});
+const dk = [];
+const dg = [];
+let denseRss = 0;
+let denseCandidates = 0;
+for (let i = 0; i < 3; i++) {
+	const k = timeCmd(process.execPath, [CLI, 'diagnose', '--json', densePath]);
+	if (k.status !== 1 && k.status !== 0) throw new Error(`kdoctor failed on the dense log (exit ${k.status})`);
+	dk.push(k.wall);
+	denseRss = Math.max(denseRss, k.rssMiB ?? 0);
+	const g = timeCmd('grep', ['-F', '-i', '-c', '-f', `${out}/literals.txt`, densePath]);
+	dg.push(g.wall);
+	denseCandidates = Number(g.stdout.trim());
+}
+const dmbs = (t) => Math.round(denseBytes / 1024 / 1024 / t);
+results.dense = {
+	file: `${(denseBytes / 1024 / 1024).toFixed(0)} MiB: the same noise with every tenth line a near miss holding a KB literal`,
+	linesHoldingALiteral: denseCandidates,
+	kdoctorSeconds: median(dk),
+	kdoctorMiBps: dmbs(median(dk)),
+	kdoctorPeakRssMiB: denseRss || null,
+	grepLiteralsSeconds: median(dg),
+	grepLiteralsMiBps: dmbs(median(dg)),
+	ratioKdoctorToGrepLiterals: +(median(dk) / median(dg)).toFixed(2),
+};
+
 // 2. Pathological single lines of 1 MiB.
 const M = 1 << 20;
 const patho = {
@@ -200,11 +258,11 @@ const rows = readFileSync(`${root}test/fixtures/corpus/kubernaut-dev.jsonl`, 'ut
 const ev = evaluateKb(kb, rows.map((r) => ({id: r.id, text: r.symptom, negative: r.is_negative, expected: r.is_negative ? undefined : expected[r.category]})));
 results.corpus = {positives: ev.positives, negatives: ev.negatives, top1: ev.top1, top3: ev.top3, top1Confident: ev.top1Confident, falseAlarms: ev.falseAlarms, misses: ev.outcomes.filter((o) => !o.negative && o.rank !== 1).map((o) => `${o.id} → expected ${o.expected}, got ${o.ranked[0]?.id ?? 'nothing'} (rank ${o.rank ?? '-'})`)};
 results.holdouts = {};
-for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4']) {
+const {parseCases} = await import(`${root}dist/core/kb/evaluate.js`);
+for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4', 'public-dev', 'public-dev2', 'blind-2026-12']) {
 	const path = `${root}test/fixtures/${name}/cases.jsonl`;
 	if (!existsSync(path)) continue;
-	const cases = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-	const r = evaluateKb(kb, cases.map((c) => ({id: c.id, text: c.symptom, negative: c.is_negative, expected: c.expected})));
+	const r = evaluateKb(kb, parseCases(readFileSync(path, 'utf8')));
 	results.holdouts[name] = {positives: r.positives, negatives: r.negatives, top1: r.top1, top3: r.top3, falseAlarms: r.falseAlarms};
 }
 
@@ -230,6 +288,12 @@ machine: ${results.machine}
 | grep -E -i -c -f (${t.grepPatterns}), one run | ${t.grepSeconds === null ? `> ${t.grepCappedAtSeconds} (stopped)` : t.grepSeconds.toFixed(2)} | ${t.grepMiBps ?? `< ${Math.round(bytes / 1024 / 1024 / t.grepCappedAtSeconds)}`} | |
 | grep -F -i -c -f (${t.grepBestPatterns}) | ${t.grepBestSeconds.toFixed(2)} | ${t.grepBestMiBps} | |
 ratio kdoctor/grep -E time: ${t.ratioKdoctorToGrep ?? 'grep stopped'}; kdoctor/grep -F literals: ${t.ratioKdoctorToGrepBest}; findings: ${t.findings.join(', ')}
+
+| ${results.dense.file} (${results.dense.linesHoldingALiteral.toLocaleString('en-US')} lines hold a literal) | seconds (median of 3) | MiB/s | peak RSS |
+|---|---|---|---|
+| kdoctor diagnose --json | ${results.dense.kdoctorSeconds.toFixed(2)} | ${results.dense.kdoctorMiBps} | ${results.dense.kdoctorPeakRssMiB ?? 'n/a'} MiB |
+| grep -F -i -c -f (the same literals) | ${results.dense.grepLiteralsSeconds.toFixed(2)} | ${results.dense.grepLiteralsMiBps} | |
+ratio kdoctor/grep -F literals on the dense log: ${results.dense.ratioKdoctorToGrepLiterals}
 
 | pathological 1 MiB single line | ms |
 |---|---|

@@ -11,7 +11,8 @@ const write = (name: string, text: string) => {
 	writeFileSync(p, text);
 	return p;
 };
-const neverPull = write('never-pull.txt', 'Warning  ErrImageNeverPull  5s  kubelet  Container image "gateway:run-1" is not present with pull policy of Never\n');
+// The node's image list beside the event is what makes it a confident wrong name (the event alone is only possible).
+const neverPull = write('never-pull.txt', 'Warning  ErrImageNeverPull  5s  kubelet  Container image "gateway:run-1" is not present with pull policy of Never\nlocalhost/gateway   run-1   3f2a1b4c5d6e   41.2MB\n');
 const clean = write('clean.txt', 'ok  github.com/acme/gateway/pkg/server  0.412s\nPASS\n');
 const compileError = write('compile.txt', '# github.com/jordigilh/kubernaut/test/infrastructure\ntest/infrastructure/gateway_e2e.go:212:9: undefined: buildDataStorageImage\n');
 const empty = write('empty.txt', '');
@@ -49,7 +50,7 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	});
 
 	it("reads standard input for '-' and with no file", async () => {
-		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\n';
+		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\nlocalhost/gw   1   3f2a1b4c5d6e   41.2MB\n';
 		for (const args of [['diagnose', '--json', '-'], ['diagnose', '--json']]) {
 			const r = await runCli(args, {input: text});
 			expect(r.code).toBe(1);
@@ -89,7 +90,7 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	});
 
 	it('decodes UTF-16 (a BOM), refuses compressed input with the command to use, and reports binary input as could-not-look', async () => {
-		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\n';
+		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\nlocalhost/gw   1   3f2a1b4c5d6e   41.2MB\n';
 		const u16 = write('u16.txt', '');
 		writeFileSync(u16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
 		const r = await runCli(['diagnose', '--json', u16]);
@@ -245,7 +246,7 @@ describe('kdoctor fix and undo', () => {
 		const r = await runCli(['fix', 'base-image-policy', '--from', join(work, 'Dockerfile'), '--yes'], {cwd: work, env});
 		expect(r.stdout).toMatch(/not UTF-8 text/);
 		expect(fsm.readFileSync(join(work, 'Dockerfile')).equals(latin1)).toBe(true);
-		const log = write('np.log', 'Warning ErrImageNeverPull kubelet Container image "gw:run-7" is not present with pull policy of Never\n');
+		const log = write('np.log', 'Warning ErrImageNeverPull kubelet Container image "gw:run-7" is not present with pull policy of Never\nlocalhost/gw   run-7   3f2a1b4c5d6e   41.2MB\n');
 		fsm.mkdirSync(join(work, 'shared'));
 		fsm.mkdirSync(join(work, 'deploy'));
 		fsm.writeFileSync(join(work, 'shared', 'gw.yaml'), 'image: gw:run-7\n');

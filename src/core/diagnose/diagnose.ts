@@ -1,5 +1,7 @@
 import type {CompiledKb} from '../kb/compile.js';
+import {seenKinds} from './kinds.js';
 import {TextScanner} from './scan.js';
+import {unmatchedLines, type UnmatchedLine} from './unmatched.js';
 import {REPORT_CONFIDENCE, score, type Facts, type Finding} from './score.js';
 
 export type InputStatus = 'ok' | 'empty' | 'binary';
@@ -8,6 +10,8 @@ export type Diagnosis = {
 	status: InputStatus;
 	findings: Finding[];
 	stats: {bytes: number; lines: number};
+	/** When no known cause matched (nothing at 0.5 or more): the lines that look most like the failure. */
+	unmatched?: UnmatchedLine[];
 };
 
 /** Diagnoses a stream chunk by chunk, so a multi-GB log never sits in memory. */
@@ -39,7 +43,13 @@ function finish(compiled: CompiledKb, scanner: TextScanner, facts: Facts | undef
 	const result = scanner.end();
 	const hasFacts = facts !== undefined && Object.keys(facts).length > 0;
 	const status: InputStatus = result.binary ? 'binary' : result.blank && !hasFacts ? 'empty' : 'ok';
-	return {status, findings: score(compiled, result.matches, facts, result.vetoed), stats: {bytes: result.bytes, lines: result.lines}};
+	const findings = score(compiled, result.matches, facts, result.vetoed, seenKinds(compiled, result));
+	const d: Diagnosis = {status, findings, stats: {bytes: result.bytes, lines: result.lines}};
+	if (status === 'ok' && !findings.some((f) => f.confidence >= REPORT_CONFIDENCE)) {
+		const lines = unmatchedLines(result.head, result.tail, result.lines, result.bytes);
+		if (lines.length > 0) d.unmatched = lines;
+	}
+	return d;
 }
 
 /** True when at least one finding is confident enough to be called a diagnosis. */

@@ -25,7 +25,13 @@ export type ScanResult = {
 	binary: boolean;
 	/** True when the input had nothing but white space. */
 	blank: boolean;
+	/** The first and last bytes of the input (up to WINDOW each): where to look for the failure when no cause matched. */
+	head: Buffer;
+	tail: Buffer;
 };
+
+/** How much of the input's start and end is kept for the lines that look most like the failure. */
+export const WINDOW = 256 * 1024;
 
 /** Lines longer than this are scanned in overlapping segments so memory stays bounded. */
 export const MAX_SEGMENT = 64 * 1024;
@@ -67,6 +73,11 @@ export class TextScanner {
 	private oddBytes = 0;
 	private decided = false;
 	private blank = true;
+	/** The input's first WINDOW bytes (copied once) and its last chunks (references: chunks are not reused). */
+	private headBytes: Buffer[] = [];
+	private headLen = 0;
+	private tailChunks: Buffer[] = [];
+	private tailLen = 0;
 	private tail: string[] = [];
 	private needAfter: Hit[] = [];
 	private pending: Pending[] = [];
@@ -99,6 +110,7 @@ export class TextScanner {
 		if (!this.decided) this.sniff(bytes);
 		if (this.binary) return;
 		if (this.blank) this.blank = this.isBlank(bytes);
+		this.keepWindows(bytes);
 		let buf = bytes;
 		if (this.carry.length > 0) {
 			// Only the unfinished line is joined with the new chunk's first line; the rest is scanned in place.
@@ -130,6 +142,18 @@ export class TextScanner {
 		}
 		// Copy: the caller may reuse its chunk buffer.
 		this.carry = buf.length > 0 ? Buffer.from(buf) : EMPTY;
+	}
+
+	/** Keeps the start and the end of the input, outside the scan's hot loop (a copy of at most WINDOW bytes, once). */
+	private keepWindows(bytes: Buffer): void {
+		if (this.headLen < WINDOW) {
+			const part = Buffer.from(bytes.subarray(0, WINDOW - this.headLen));
+			this.headBytes.push(part);
+			this.headLen += part.length;
+		}
+		this.tailChunks.push(bytes);
+		this.tailLen += bytes.length;
+		while (this.tailChunks.length > 1 && this.tailLen - this.tailChunks[0]!.length >= WINDOW) this.tailLen -= this.tailChunks.shift()!.length;
 	}
 
 	/** True once the first bytes have shown binary data: the caller may stop reading (nothing more is scanned). */
@@ -173,7 +197,9 @@ export class TextScanner {
 			this.carry = EMPTY;
 		}
 		const lines = this.bytes === 0 ? 0 : this.lineNo - 1;
-		return {matches: this.matches, vetoed: this.vetoed, lines, bytes: this.bytes, binary: this.binary, blank: this.blank};
+		const whole = Buffer.concat(this.tailChunks);
+		const tail = whole.length > WINDOW ? whole.subarray(whole.length - WINDOW) : whole;
+		return {matches: this.matches, vetoed: this.vetoed, lines, bytes: this.bytes, binary: this.binary, blank: this.blank, head: Buffer.concat(this.headBytes), tail};
 	}
 
 	private isBlank(bytes: Buffer): boolean {

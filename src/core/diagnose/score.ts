@@ -1,4 +1,4 @@
-import {CONTEXT_ENTRY_ID, type CompiledKb} from '../kb/compile.js';
+import type {CompiledKb} from '../kb/compile.js';
 import type {Entry, Layer, RemediationKind, Signal} from '../kb/schema.js';
 import {displayTemplate, templateVars} from '../kb/template.js';
 import type {Hit, SignalHits} from './scan.js';
@@ -48,9 +48,9 @@ const EXPLAIN_MARGIN = 0.1;
 type Matched = {signal: Signal; count: number; hits: Hit[]; facts: FactValue[]};
 
 /** Turns signal matches into ranked findings: noisy-OR of what matched, damped by what argues against it. */
-export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}, vetoed: Set<string> = new Set()): Finding[] {
+export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}, vetoed: Set<string> = new Set(), seen: Map<string, number> = new Map()): Finding[] {
 	const findings: Finding[] = [];
-	const contexts = (compiled.kb.contexts ?? []).filter((c) => textMatches.has(`${CONTEXT_ENTRY_ID}/${c.id}`));
+	const contexts = (compiled.kb.contexts ?? []).filter((c) => seen.has(c.id));
 	const kinds = new Set(contexts.map((c) => c.id));
 	// The kinds of output seen are facts too, so an entry can prefer the output it belongs to.
 	const withKinds: Facts = contexts.length === 0 ? facts : {...facts, 'output.kind': [...(facts['output.kind'] ?? []), ...contexts.map((c) => ({value: c.id, text: `the output is ${c.means}`, source: 'text' as const}))]};
@@ -66,7 +66,7 @@ export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>
 		confidence = Math.min(0.99, confidence);
 		if (confidence < MIN_CONFIDENCE) continue;
 		const finding = buildFinding(entry, matched, confidence);
-		for (const c of damping) finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp!, count: textMatches.get(`${CONTEXT_ENTRY_ID}/${c.id}`)!.count});
+		for (const c of damping) finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp!, count: seen.get(c.id)!});
 		findings.push(finding);
 	}
 	applyExplains(compiled, findings);

@@ -17,9 +17,13 @@ export type CompiledTextSignal = {
 	unlessItem: number;
 };
 
+/** A kind of output, recognised outside the scan's hot loop (see diagnose/kinds.ts): patterns and their literals. */
+export type CompiledContext = {context: Context; res: RegExp[]; literals: (string[] | undefined)[]};
+
 export type CompiledKb = {
 	kb: Kb;
 	text: CompiledTextSignal[];
+	contexts: CompiledContext[];
 	/** Finds the required literals of every pattern in one pass: lines without one are never looked at. */
 	automaton: LiteralAutomaton;
 	/** Literal id → prefilter items (patterns) that need it. */
@@ -53,7 +57,7 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 		literalsOf.push(lits);
 		return literalsOf.length - 1;
 	};
-	for (const entry of [...kb.entries, contextEntry(kb)]) {
+	for (const entry of kb.entries) {
 		for (const signal of entry.signals) {
 			if (!signal.pattern) continue;
 			const flags = signal.caseSensitive ? '' : 'i';
@@ -94,26 +98,11 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 	});
 	const literals = [...ids.keys()];
 	const automaton = prebuilt && sameList(prebuilt.automaton.literals, literals) ? LiteralAutomaton.fromParts(prebuilt.automaton) : new LiteralAutomaton(literals);
-	return {kb, text, automaton, itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal, literalsOf};
-}
-
-/** Contexts are scanned like signals of a pseudo-entry that never becomes a finding itself. */
-export const CONTEXT_ENTRY_ID = '@context';
-
-function contextEntry(kb: Kb): Entry {
-	return {
-		id: CONTEXT_ENTRY_ID,
-		title: 'output-wide context',
-		layer: 'workload',
-		summary: 'contexts',
-		signals: (kb.contexts ?? []).flatMap((c) => contextPatterns(c).map((pattern) => ({id: c.id, means: c.means, role: 'against' as const, weight: c.damp ?? 0.01, pattern, caseSensitive: false}))),
-		explains: [],
-		confusedWith: [],
-		graceSeconds: 0,
-		remediations: [],
-		references: [],
-		examples: {positive: [], negative: []},
-	};
+	const contexts = (kb.contexts ?? []).map((c) => {
+		const patterns = contextPatterns(c);
+		return {context: c, res: patterns.map((p) => new RegExp(p, 'i')), literals: patterns.map((p) => requiredLiterals(p))};
+	});
+	return {kb, text, contexts, automaton, itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal, literalsOf};
 }
 
 /** A context's patterns as a list (they share its id: any of them shows the kind). */

@@ -181,6 +181,17 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				<Box flexDirection="column">
 					{inputs.some((i) => i.diagnosis?.status === 'empty') ? (
 						<Text color="yellow">The input is empty: there was nothing to look at (this is not a clean bill of health).</Text>
+					) : inputs.some((i) => i.diagnosis?.unmatched?.length) ? (
+						<Box flexDirection="column">
+							<Text color="yellow">No known cause matched. The lines that look most like the failure:</Text>
+							{inputs.flatMap((i) => (i.diagnosis?.unmatched ?? []).map((u) => (
+								<Text key={`${i.file}:${u.line}`}>
+									<Text color="cyan">{`  ${String(u.line).padStart(6)}`}</Text>
+									<Text>{`│ ${clip(u.text.trim(), Math.max(20, width - 30))}`}</Text>
+									<Text dimColor>{`  (${u.why})`}</Text>
+								</Text>
+							)))}
+						</Box>
 					) : (
 						<Text color="green">No known failure found in this output.</Text>
 					)}
