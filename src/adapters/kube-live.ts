@@ -1,13 +1,57 @@
 /** The live triage's port on @kubernetes/client-node: reflectors for the watched kinds, logs with timestamps. */
 import type * as K8s from '@kubernetes/client-node';
-import type {LiveKind, LiveObject, LivePort, LiveSink} from '../core/live/types.js';
+import type {Condition, LiveKind, LiveObject, LivePort, LiveSink, TemplateRefs} from '../core/cluster/ports.js';
 import {createExec} from './exec.js';
 import {createExistingProvider} from './existing.js';
 import {controllerOf, deploymentFacts, eventFacts, iso, podFacts} from './kube-facts.js';
-import {reflect, type WatchResource} from './kube-watch.js';
+import {CLUSTER_SCOPED, reflect, type WatchResource} from './kube-watch.js';
+import {LIVE_KINDS} from '../core/cluster/engine.js';
 import {KubeError, createKube, loadKubeConfig, type KubeOptions} from './kube.js';
 
 const noOwners = {owners: new Map<string, string>(), stale: new Set<string>()};
+
+const conditions = (cs: {type?: string; status?: string; reason?: string; message?: string}[] | undefined): Condition[] =>
+	(cs ?? []).map((c) => ({type: c.type ?? '', status: c.status ?? '', ...(c.reason ? {reason: c.reason} : {}), ...(c.message ? {message: c.message} : {})}));
+
+/** What a pod template refers to by name: the objects that must exist before its pods can be made or started. */
+export function templateRefs(spec: K8s.V1PodSpec | undefined): TemplateRefs {
+	const configMaps: TemplateRefs['configMaps'] = [];
+	const secrets: TemplateRefs['secrets'] = [];
+	const claims: string[] = [];
+	for (const v of spec?.volumes ?? []) {
+		if (v.configMap?.name) configMaps.push({name: v.configMap.name, optional: v.configMap.optional === true});
+		if (v.secret?.secretName) secrets.push({name: v.secret.secretName, optional: v.secret.optional === true});
+		if (v.persistentVolumeClaim?.claimName) claims.push(v.persistentVolumeClaim.claimName);
+		for (const s of v.projected?.sources ?? []) {
+			if (s.configMap?.name) configMaps.push({name: s.configMap.name, optional: s.configMap.optional === true});
+			if (s.secret?.name) secrets.push({name: s.secret.name, optional: s.secret.optional === true});
+		}
+	}
+	const ports: TemplateRefs['ports'] = [];
+	for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+		for (const e of c.envFrom ?? []) {
+			if (e.configMapRef?.name) configMaps.push({name: e.configMapRef.name, optional: e.configMapRef.optional === true});
+			if (e.secretRef?.name) secrets.push({name: e.secretRef.name, optional: e.secretRef.optional === true});
+		}
+		for (const e of c.env ?? []) {
+			const cm = e.valueFrom?.configMapKeyRef;
+			const sk = e.valueFrom?.secretKeyRef;
+			if (cm?.name) configMaps.push({name: cm.name, optional: cm.optional === true});
+			if (sk?.name) secrets.push({name: sk.name, optional: sk.optional === true});
+		}
+		for (const p of c.ports ?? []) ports.push({...(p.name ? {name: p.name} : {}), port: p.containerPort});
+	}
+	return {
+		...(spec?.serviceAccountName ? {serviceAccount: spec.serviceAccountName} : {}),
+		configMaps,
+		secrets,
+		claims,
+		imagePullSecrets: (spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean),
+		ports,
+	};
+}
+
+const named = (o: {metadata?: K8s.V1ObjectMeta}) => ({uid: o.metadata?.uid ?? '', namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? ''});
 
 /** The API object as kdoctor's live facts, keyed by uid. */
 export function toLive(kind: LiveKind, o: unknown): LiveObject {
@@ -31,7 +75,48 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 		}
 		case 'deployments': {
 			const d = o as K8s.V1Deployment;
-			return {...deploymentFacts(d), uid: d.metadata?.uid ?? ''};
+			return {...deploymentFacts(d), uid: d.metadata?.uid ?? '', conditions: conditions(d.status?.conditions), refs: templateRefs(d.spec?.template?.spec), createdAt: iso(d.metadata?.creationTimestamp)};
+		}
+		case 'statefulsets': {
+			const s = o as K8s.V1StatefulSet;
+			return {...named(s), kind: 'StatefulSet', desired: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0, conditions: conditions(s.status?.conditions), refs: templateRefs(s.spec?.template?.spec), createdAt: iso(s.metadata?.creationTimestamp)};
+		}
+		case 'daemonsets': {
+			const s = o as K8s.V1DaemonSet;
+			return {...named(s), kind: 'DaemonSet', desired: s.status?.desiredNumberScheduled ?? 0, ready: s.status?.numberReady ?? 0, conditions: conditions(s.status?.conditions), refs: templateRefs(s.spec?.template?.spec), createdAt: iso(s.metadata?.creationTimestamp)};
+		}
+		case 'jobs': {
+			const j = o as K8s.V1Job;
+			const done = (j.status?.succeeded ?? 0) >= (j.spec?.completions ?? 1);
+			return {...named(j), kind: 'Job', desired: done ? 0 : (j.spec?.parallelism ?? 1), ready: (j.status?.active ?? 0) + (j.status?.succeeded ?? 0), failed: j.status?.failed ?? 0, conditions: conditions(j.status?.conditions), refs: templateRefs(j.spec?.template?.spec), createdAt: iso(j.metadata?.creationTimestamp)};
+		}
+		case 'persistentvolumeclaims': {
+			const c = o as K8s.V1PersistentVolumeClaim;
+			return {...named(c), phase: c.status?.phase ?? 'Pending', ...(c.spec?.storageClassName ? {storageClass: c.spec.storageClassName} : {}), createdAt: iso(c.metadata?.creationTimestamp)};
+		}
+		case 'serviceaccounts':
+		case 'configmaps':
+		case 'secrets':
+			// Only the name: a Secret's data never leaves the adapter.
+			return named(o as {metadata?: K8s.V1ObjectMeta});
+		case 'ingresses': {
+			const i = o as K8s.V1Ingress;
+			const backends: {service: string; port?: string | number}[] = [];
+			const add = (b: K8s.V1IngressBackend | undefined) => b?.service?.name && backends.push({service: b.service.name, ...(b.service.port?.number ?? b.service.port?.name ? {port: b.service.port?.number ?? b.service.port?.name} : {})});
+			add(i.spec?.defaultBackend);
+			for (const r of i.spec?.rules ?? []) for (const p of r.http?.paths ?? []) add(p.backend);
+			return {...named(i), backends, createdAt: iso(i.metadata?.creationTimestamp)};
+		}
+		case 'validatingwebhookconfigurations':
+		case 'mutatingwebhookconfigurations': {
+			const w = o as K8s.V1ValidatingWebhookConfiguration;
+			return {
+				uid: w.metadata?.uid ?? '',
+				name: w.metadata?.name ?? '',
+				kind: kind === 'validatingwebhookconfigurations' ? 'ValidatingWebhookConfiguration' : 'MutatingWebhookConfiguration',
+				services: (w.webhooks ?? []).flatMap((h) => (h.clientConfig?.service ? [{namespace: h.clientConfig.service.namespace, name: h.clientConfig.service.name, webhook: h.name}] : [])),
+				createdAt: iso(w.metadata?.creationTimestamp),
+			};
 		}
 		case 'events': {
 			const e = o as K8s.CoreV1Event;
@@ -39,7 +124,15 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 		}
 		case 'services': {
 			const v = o as K8s.V1Service;
-			return {uid: v.metadata?.uid ?? '', namespace: v.metadata?.namespace ?? '', name: v.metadata?.name ?? '', type: v.spec?.type ?? 'ClusterIP', selector: v.spec?.selector, createdAt: iso(v.metadata?.creationTimestamp)};
+			return {
+				uid: v.metadata?.uid ?? '',
+				namespace: v.metadata?.namespace ?? '',
+				name: v.metadata?.name ?? '',
+				type: v.spec?.type ?? 'ClusterIP',
+				selector: v.spec?.selector,
+				createdAt: iso(v.metadata?.creationTimestamp),
+				ports: (v.spec?.ports ?? []).map((p) => ({port: p.port, ...(p.targetPort !== undefined ? {targetPort: p.targetPort as string | number} : {})})),
+			};
 		}
 		case 'endpoints': {
 			const e = o as K8s.V1Endpoints;
@@ -53,6 +146,9 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 				name: n.metadata?.name ?? '',
 				ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
 				images: [...new Set((n.status?.images ?? []).flatMap((i) => i.names ?? []).filter((x) => !x.includes('@sha256:')))],
+				conditions: conditions(n.status?.conditions),
+				taints: (n.spec?.taints ?? []).map((t) => ({key: t.key, effect: t.effect})),
+				...(n.spec?.unschedulable ? {unschedulable: true} : {}),
 			};
 		}
 	}
@@ -83,13 +179,13 @@ export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
 	const images = await nodeImageSource(opts);
 	return {
 		subscribe(namespace: string | undefined, sink: LiveSink, signal: AbortSignal) {
-			const kinds: WatchResource[] = ['pods', 'events', 'deployments', 'replicasets', 'services', 'endpoints', 'nodes'];
+			const kinds: WatchResource[] = [...LIVE_KINDS];
 			for (const kind of kinds) {
 				void reflect(
 					k8s,
 					kc,
 					kind,
-					kind === 'nodes' ? undefined : namespace,
+					CLUSTER_SCOPED.has(kind) ? undefined : namespace,
 					{
 						reset: (r, items) => sink.reset(r, items.map((i) => toLive(r, i))),
 						upsert: (r, item) => sink.upsert(r, toLive(r, item)),

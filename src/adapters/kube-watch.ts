@@ -5,9 +5,14 @@
  */
 import type * as K8s from '@kubernetes/client-node';
 
-export type WatchResource = 'pods' | 'events' | 'deployments' | 'replicasets' | 'nodes' | 'services' | 'endpoints';
+import type {LiveKind} from '../core/cluster/ports.js';
+
+export type WatchResource = LiveKind;
+/** Kinds that have no namespace: watched across the cluster whatever namespace the triage looks at. */
+export const CLUSTER_SCOPED = new Set<WatchResource>(['nodes', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations']);
 export type WatchState = 'listing' | 'watching' | 'retrying' | 'forbidden';
 export type ResourceStatus = {resource: WatchResource; state: WatchState; message?: string; at: number; relists: number};
+
 
 type Obj = {metadata?: {name?: string; namespace?: string; uid?: string; resourceVersion?: string}};
 
@@ -37,17 +42,34 @@ function paths(resource: WatchResource, ns: string | undefined): string {
 		case 'services':
 		case 'endpoints':
 			return scoped('/api/v1');
+		case 'persistentvolumeclaims':
+		case 'serviceaccounts':
+		case 'configmaps':
+		case 'secrets':
+			return scoped('/api/v1');
 		case 'deployments':
 		case 'replicasets':
+		case 'statefulsets':
+		case 'daemonsets':
 			return scoped('/apis/apps/v1');
+		case 'jobs':
+			return scoped('/apis/batch/v1');
+		case 'ingresses':
+			return scoped('/apis/networking.k8s.io/v1');
 		case 'nodes':
 			return '/api/v1/nodes';
+		case 'validatingwebhookconfigurations':
+		case 'mutatingwebhookconfigurations':
+			return `/apis/admissionregistration.k8s.io/v1/${resource}`;
 	}
 }
 
 function lister(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, ns: string | undefined, timeoutMs: number): () => Promise<ListResult> {
 	const core = kc.makeApiClient(k8s.CoreV1Api);
 	const apps = kc.makeApiClient(k8s.AppsV1Api);
+	const batch = kc.makeApiClient(k8s.BatchV1Api);
+	const net = kc.makeApiClient(k8s.NetworkingV1Api);
+	const adm = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
 	const opt = {timeoutSeconds: Math.ceil(timeoutMs / 1000)};
 	switch (resource) {
 		case 'pods':
@@ -64,6 +86,26 @@ function lister(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, ns
 			return () => (ns ? core.listNamespacedService({namespace: ns, ...opt}) : core.listServiceForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'endpoints':
 			return () => (ns ? core.listNamespacedEndpoints({namespace: ns, ...opt}) : core.listEndpointsForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'statefulsets':
+			return () => (ns ? apps.listNamespacedStatefulSet({namespace: ns, ...opt}) : apps.listStatefulSetForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'daemonsets':
+			return () => (ns ? apps.listNamespacedDaemonSet({namespace: ns, ...opt}) : apps.listDaemonSetForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'jobs':
+			return () => (ns ? batch.listNamespacedJob({namespace: ns, ...opt}) : batch.listJobForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'persistentvolumeclaims':
+			return () => (ns ? core.listNamespacedPersistentVolumeClaim({namespace: ns, ...opt}) : core.listPersistentVolumeClaimForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'serviceaccounts':
+			return () => (ns ? core.listNamespacedServiceAccount({namespace: ns, ...opt}) : core.listServiceAccountForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'configmaps':
+			return () => (ns ? core.listNamespacedConfigMap({namespace: ns, ...opt}) : core.listConfigMapForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'secrets':
+			return () => (ns ? core.listNamespacedSecret({namespace: ns, ...opt}) : core.listSecretForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'ingresses':
+			return () => (ns ? net.listNamespacedIngress({namespace: ns, ...opt}) : net.listIngressForAllNamespaces(opt)) as Promise<ListResult>;
+		case 'validatingwebhookconfigurations':
+			return () => adm.listValidatingWebhookConfiguration(opt) as Promise<ListResult>;
+		case 'mutatingwebhookconfigurations':
+			return () => adm.listMutatingWebhookConfiguration(opt) as Promise<ListResult>;
 	}
 }
 

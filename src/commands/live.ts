@@ -1,10 +1,10 @@
 import {createJournal} from '../adapters/journal.js';
 import {createKube} from '../adapters/kube.js';
-import {diagnoseText} from '../core/diagnose/diagnose.js';
+import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {displayTemplate, templateVars} from '../core/kb/template.js';
-import {diagnoseWorkloads, type LiveDeps, type WorkloadDiagnosis} from '../core/live/workloads.js';
+import type {TriageSnapshot, TriageWorkload} from '../core/cluster/engine.js';
 import type {JournalEntry} from '../core/ports.js';
 import type {KubePort, PodFacts} from '../core/provision/ports.js';
 import {planKubeFix, verifyRollout, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
@@ -12,34 +12,39 @@ import {journalId} from '../core/remediate/plan.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 import {quoteArg} from '../plain/quote.js';
 import {sleep} from '../core/sleep.js';
+import {clusterSnapshot} from './triage.js';
 
 type Out = {write(s: string): void};
 
 export type LiveOptions = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string; kindCluster?: string};
 
-/** The live engine's parts for one cluster: the API client and where the node's image list comes from. */
-export async function liveDeps(c: CompiledKb, opts: LiveOptions): Promise<LiveDeps> {
-	const kube = await createKube({kubeconfig: opts.kubeconfig, context: opts.context});
-	// From the node's own store when kdoctor can reach it (what the kubelet will match), else as the node status reports it.
-	const {nodeImageSource} = await import('../adapters/kube-live.js');
-	const nodeImages = (await nodeImageSource(opts)) ?? (() => kube.nodeImages());
-	return {kube, nodeImages, diagnose: (text, facts) => diagnoseText(c, text, facts), now: () => Date.now()};
+/** The workload of a one-shot snapshot as diagnose -n and fix -n report it (its findings are the engine's). */
+type LiveRow = {workload: string; kind: string; w: TriageWorkload};
+
+/**
+ * One look at the namespace through the one live engine (the same as `triage --json`, without grace periods):
+ * every unhealthy workload, controller and object, diagnosed from the cluster.
+ */
+async function snapshotRows(c: CompiledKb, opts: LiveOptions): Promise<{snap: TriageSnapshot; rows: LiveRow[]}> {
+	const snap = await clusterSnapshot(c, {...opts, namespace: opts.namespace}, {settle: false, timeoutSeconds: 30});
+	return {snap, rows: snap.failing.map((w) => ({workload: w.name, kind: w.kind, w}))};
 }
 
 /** `kdoctor diagnose --namespace NS`: every unhealthy workload of the namespace, diagnosed from the live cluster. */
 export async function diagnoseLiveCommand(c: CompiledKb, opts: LiveOptions & {json?: boolean; verbose?: boolean; color?: boolean}, out: Out): Promise<number> {
-	const deps = await liveDeps(c, opts);
-	const {pods, workloads: results} = await diagnoseWorkloads(deps, opts.namespace);
+	const {snap, rows} = await snapshotRows(c, opts);
+	const diagnosis = (w: TriageWorkload): Diagnosis => ({status: 'ok', findings: w.findings, stats: {bytes: 0, lines: 0}});
 	if (opts.json) {
-		for (const w of results) out.write(JSON.stringify({...diagnosisJson(`${opts.namespace}/${w.workload}`, w.diagnosis), workload: w.workload, pods: w.pods.map((p) => p.name)}) + '\n');
-		if (results.length === 0) out.write(JSON.stringify({file: opts.namespace, status: pods === 0 ? 'no-pods' : 'ok', workload: null, pods: pods, findings: []}) + '\n');
-	} else if (results.length === 0) {
-		out.write(pods === 0 ? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ${opts.context ? `context ${opts.context}` : 'the current context'})\n` : `namespace ${opts.namespace}: all ${pods} pods are ready\n`);
+		for (const r of rows) out.write(JSON.stringify({...diagnosisJson(`${opts.namespace}/${r.workload}`, diagnosis(r.w)), workload: r.workload, kind: r.kind, pods: r.w.troubled.map((p) => p.name)}) + '\n');
+		if (rows.length === 0) out.write(JSON.stringify({file: opts.namespace, status: snap.pods === 0 ? 'no-pods' : 'ok', workload: null, pods: snap.pods, findings: []}) + '\n');
+	} else if (rows.length === 0) {
+		out.write(snap.pods === 0 ? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ${opts.context ? `context ${opts.context}` : 'the current context'})\n` : `namespace ${opts.namespace}: all ${snap.pods} pods are ready\n`);
 	} else {
 		const paint = makePaint(opts.color ?? false);
-		out.write(results.map((w) => diagnosisText(`${opts.namespace}/${w.workload} (${w.pods.length} pod${w.pods.length === 1 ? '' : 's'} not ready)`, w.diagnosis, paint, opts.verbose)).join('\n'));
+		out.write(rows.map((r) => diagnosisText(`${opts.namespace}/${r.kind.toLowerCase()}/${r.workload}${r.w.troubled.length ? ` (${r.w.troubled.length} pod${r.w.troubled.length === 1 ? '' : 's'} not ready)` : ''}`, diagnosis(r.w), paint, opts.verbose)).join('\n'));
 	}
-	return results.some((w) => (w.diagnosis.findings[0]?.confidence ?? 0) >= REPORT_CONFIDENCE) ? 1 : 0;
+	if (snap.couldNotLook.length > 0 && !opts.json) out.write(`could not look: ${snap.couldNotLook.join('; ')}\n`);
+	return rows.some((r) => (r.w.findings[0]?.confidence ?? 0) >= REPORT_CONFIDENCE) ? 1 : 0;
 }
 
 export type LiveFixOptions = LiveOptions & {workload?: string; key?: string; value?: string; yes?: boolean; dryRun?: boolean; json?: boolean; timeoutSeconds?: number; signal?: AbortSignal};
@@ -48,18 +53,19 @@ export type LiveFixOptions = LiveOptions & {workload?: string; key?: string; val
 export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOptions, out: Out): Promise<number> {
 	const entry = c.kb.byId.get(id);
 	if (!entry) throw new Error(`no entry "${id}" (kdoctor kb list shows them)`);
-	const deps = await liveDeps(c, opts);
-	const {pods, workloads: results} = await diagnoseWorkloads(deps, opts.namespace);
-	const hit = pickWorkload(results, id, opts.workload);
+	const {snap, rows} = await snapshotRows(c, opts);
+	const hit = pickWorkload(rows, id, opts.workload);
 	if (!hit) {
 		const where = opts.workload ? `workload ${opts.workload} of namespace ${opts.namespace}` : `namespace ${opts.namespace}`;
-		const seen = results.length ? ` (found: ${results.map((w) => `${w.workload}: ${w.diagnosis.findings[0]?.id ?? 'nothing known'}`).join(', ')})` : pods === 0 ? ': it has no pods' : ': every pod is ready';
+		const seen = rows.length ? ` (found: ${rows.map((r) => `${r.workload}: ${r.w.findings[0]?.id ?? 'nothing known'}`).join(', ')})` : snap.pods === 0 ? ': it has no pods' : ': every pod is ready';
 		out.write(`${id} was not found in ${where}${seen}: nothing to fix\n`);
 		return 1;
 	}
-	const {workload, finding} = hit;
-	const plan = await planLiveFix(c, deps.kube, () => deps.nodeImages(), {namespace: opts.namespace, workload: workload.workload, pods: workload.pods, finding, key: opts.key, value: opts.value});
-	const json: Record<string, unknown> = {finding: id, confidence: finding.confidence, workload: workload.workload, plan: planJson(plan)};
+	const {row, finding} = hit;
+	const kube = await createKube({kubeconfig: opts.kubeconfig, context: opts.context});
+	const images = await nodeImagesFor(opts, kube);
+	const plan = await planLiveFix(c, kube, images, {namespace: opts.namespace, workload: row.workload, pods: row.w.troubled, finding, key: opts.key, value: opts.value});
+	const json: Record<string, unknown> = {finding: id, confidence: finding.confidence, workload: row.workload, plan: planJson(plan)};
 	if (!opts.json) out.write(describeKubePlan(plan, finding.confidence));
 	if (plan.status !== 'ready') {
 		if (opts.json) out.write(JSON.stringify(json) + '\n');
@@ -72,12 +78,18 @@ export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOpt
 	}
 	if (finding.confidence < REPORT_CONFIDENCE) throw new Error(`${id} is only a possible finding here (${Math.round(finding.confidence * 100)}%): nothing was changed`);
 	if (!opts.json) out.write(`applying; then watching the rollout of deployment/${plan.deployment}…\n`);
-	const {record, verify: v} = await applyLiveFix(deps.kube, plan, opts, {timeoutMs: (opts.timeoutSeconds ?? 120) * 1000, signal: opts.signal ?? new AbortController().signal});
+	const {record, verify: v} = await applyLiveFix(kube, plan, opts, {timeoutMs: (opts.timeoutSeconds ?? 120) * 1000, signal: opts.signal ?? new AbortController().signal});
 	json.applied = record.id;
 	json.verify = v;
 	if (opts.json) out.write(JSON.stringify(json) + '\n');
 	else out.write(`${v.ok ? 'verified' : 'NOT verified'}: ${v.message} (${(v.ms / 1000).toFixed(1)}s)\nkdoctor undo reverts it\n`);
 	return v.ok ? 0 : 1;
+}
+
+/** The node's own image list when kdoctor can reach it (what the kubelet will match), else as the node status reports it. */
+async function nodeImagesFor(opts: LiveOptions, kube: KubePort): Promise<() => Promise<string[] | undefined>> {
+	const {nodeImageSource} = await import('../adapters/kube-live.js');
+	return (await nodeImageSource(opts)) ?? (() => kube.nodeImages());
 }
 
 /** The patch a finding's live fix would make to its workload's Deployment (nothing is changed). */
@@ -124,11 +136,11 @@ export async function applyLiveFix(kube: KubePort, plan: KubeFixPlan, where: {ku
 	return {record: verified, verify};
 }
 
-function pickWorkload(results: WorkloadDiagnosis[], id: string, workload?: string) {
-	for (const w of results) {
-		if (workload && w.workload !== workload) continue;
-		const finding = w.diagnosis.findings.find((f) => f.id === id);
-		if (finding) return {workload: w, finding};
+function pickWorkload(rows: LiveRow[], id: string, workload?: string) {
+	for (const row of rows) {
+		if (workload && row.workload !== workload) continue;
+		const finding = row.w.findings.find((f) => f.id === id);
+		if (finding) return {row, finding};
 	}
 	return undefined;
 }

@@ -2,8 +2,8 @@ import {createLivePort, type LiveOptions} from '../adapters/kube-live.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
-import {createTriage, LIVE_KINDS, type TriageSnapshot, type TriageWorkload} from '../core/live/triage.js';
-import type {LivePort} from '../core/live/types.js';
+import {createTriage, LIVE_KINDS, type TriageSnapshot, type TriageWorkload} from '../core/cluster/engine.js';
+import type {LivePort} from '../core/cluster/ports.js';
 import {findingJson, makePaint} from '../plain/format.js';
 
 type Out = {write(s: string): void};
@@ -11,7 +11,7 @@ type Out = {write(s: string): void};
 export type TriageOptions = LiveOptions & {namespace?: string; allNamespaces?: boolean};
 
 /** Starts the live engine on a cluster: watches in, snapshots out (to the screen, or once for --json). */
-export async function startTriage(c: CompiledKb, opts: TriageOptions, onUpdate: (s: TriageSnapshot) => void, signal: AbortSignal, port?: LivePort) {
+export async function startTriage(c: CompiledKb, opts: TriageOptions, onUpdate: (s: TriageSnapshot) => void, signal: AbortSignal, port?: LivePort, engine: {settle?: boolean} = {}) {
 	const live = port ?? (await createLivePort(opts));
 	const triage = createTriage(
 		{
@@ -22,22 +22,25 @@ export async function startTriage(c: CompiledKb, opts: TriageOptions, onUpdate: 
 			setTimer: (fn, ms) => setTimeout(fn, ms),
 			clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
 		},
-		{namespace: opts.allNamespaces ? undefined : opts.namespace, onUpdate},
+		{namespace: opts.allNamespaces ? undefined : opts.namespace, onUpdate, settle: engine.settle},
 	);
 	live.subscribe(opts.allNamespaces ? undefined : opts.namespace, triage.sink, signal);
 	signal.addEventListener('abort', () => triage.stop(), {once: true});
 	return triage;
 }
 
-/** `kdoctor triage --json` (or plain, off a terminal): the first complete triage, printed once. */
-export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: boolean; timeoutSeconds?: number; color?: boolean}, out: Out): Promise<number> {
+/**
+ * The first complete snapshot of the one live engine (every kind listed once, every troubled workload diagnosed), or
+ * what it has at the timeout: what triage --json prints and what diagnose -n and fix -n act on.
+ */
+export async function clusterSnapshot(c: CompiledKb, opts: TriageOptions, o: {settle?: boolean; timeoutSeconds?: number} = {}, port?: LivePort): Promise<TriageSnapshot> {
 	const ac = new AbortController();
 	let resolveDone: (s: TriageSnapshot) => void = () => undefined;
 	const done = new Promise<TriageSnapshot>((r) => (resolveDone = r));
 	// Every resource failed its first list: nothing will be complete soon, say so now rather than at the timeout.
 	const unreachable = (s: TriageSnapshot) => s.resources.length === LIVE_KINDS.length && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
-	const triage = await startTriage(c, opts, (s) => (s.complete || unreachable(s)) && resolveDone(s), ac.signal);
-	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (opts.timeoutSeconds ?? 30) * 1000);
+	const triage = await startTriage(c, opts, (s) => (s.complete || unreachable(s)) && resolveDone(s), ac.signal, port, {settle: o.settle});
+	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (o.timeoutSeconds ?? 30) * 1000);
 	const snap = await done;
 	clearTimeout(timeout);
 	ac.abort();
@@ -45,6 +48,12 @@ export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: bo
 		const why = [...new Set(snap.resources.map((r) => r.message ?? r.state))];
 		throw new Error(`${why.length === 1 ? why[0] : why.join('; ')}: nothing could be read (is the cluster running? kubectl cluster-info checks the same)`);
 	}
+	return snap;
+}
+
+/** `kdoctor triage --json` (or plain, off a terminal): the first complete triage, printed once. */
+export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: boolean; timeoutSeconds?: number; color?: boolean}, out: Out): Promise<number> {
+	const snap = await clusterSnapshot(c, opts, {timeoutSeconds: opts.timeoutSeconds});
 	out.write(opts.json ? JSON.stringify(triageJson(snap)) + '\n' : triageText(snap, opts.color ?? false));
 	if (!snap.complete || snap.couldNotLook.length > 0) return 2;
 	return snap.failing.some((w) => (w.findings[0]?.confidence ?? 0) >= 0.5) ? 1 : 0;

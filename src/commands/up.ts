@@ -248,6 +248,10 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			host,
 			exec,
 			diagnose,
+			snapshot: async (namespace) => {
+				const {clusterSnapshot} = await import('./triage.js');
+				return clusterSnapshot(kb, {namespace, kubeconfig: cluster.kubeconfigPath, context: opts.provider === 'existing' ? opts.context : undefined, containerdSocket: opts.containerdSocket, kindCluster: opts.provider === 'kind' ? cluster.name : undefined}, {settle: false, timeoutSeconds: 20});
+			},
 			httpStatus,
 			sleep,
 			now: Date.now,

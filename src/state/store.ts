@@ -2,7 +2,7 @@ import {createStore, type StoreApi} from 'zustand/vanilla';
 import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {PlannedStep, RunEvent, StepState} from '../core/provision/events.js';
-import type {TriageSnapshot} from '../core/live/triage.js';
+import type {TriageSnapshot} from '../core/cluster/engine.js';
 import type {KubeFixPlan, VerifyResult} from '../core/remediate/kube-fix.js';
 import type {RemediationPlan} from '../core/remediate/plan.js';
 import type {CheckEvent} from '../core/setup/checks.js';

@@ -3,7 +3,7 @@ import {createKube} from '../adapters/kube.js';
 import type {TriageOptions} from '../commands/triage.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {displayTemplate, templateVars} from '../core/kb/template.js';
-import type {LivePort} from '../core/live/types.js';
+import type {LivePort} from '../core/cluster/ports.js';
 import {createDoctorStore, type DoctorStore} from '../state/store.js';
 import {keyboard} from './keyboard.js';
 import {TriageScreen, type TriageIntent} from './screens/triage-screen.js';

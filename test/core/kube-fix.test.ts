@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {relevantEvents, troubled} from '../../src/core/live/workloads.js';
-import {finalEventProblem, liveEvidence} from '../../src/core/provision/facts.js';
+import {relevantEvents, troubled} from '../../src/core/cluster/evidence.js';
+import {finalEventProblem, liveEvidence} from '../../src/core/cluster/evidence.js';
 import type {DeploymentFacts, EventFacts, PodFacts} from '../../src/core/provision/ports.js';
 import {planKubeFix, quantityBytes} from '../../src/core/remediate/kube-fix.js';
 import {realKb} from '../helpers/kb.js';

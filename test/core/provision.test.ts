@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {contextHash, parseDockerignore} from '../../src/adapters/context-hash.js';
-import {finalProblem, liveEvidence, repositoryOf} from '../../src/core/provision/facts.js';
+import {finalProblem, liveEvidence, repositoryOf} from '../../src/core/cluster/evidence.js';
 import {emptyHistory, parseHistory, recordDuration, recordOom, recordPeak} from '../../src/core/provision/history.js';
 import {addCoverage, configMapFrom, containerImages, gooseUp, ManifestError, parseManifests, renderTemplate} from '../../src/core/provision/manifests.js';
 import {buildPlan, DEFAULTS, formatPlan, imageRef, imagesIn, makeRunId, PlanError, type PlanInput} from '../../src/core/provision/plan.js';

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {createTriage, SETTLE_MS, type TriageSnapshot} from '../../src/core/live/triage.js';
-import type {LiveEvent, LivePod, LiveReplicaSet} from '../../src/core/live/types.js';
+import {createTriage, SETTLE_MS, type TriageSnapshot} from '../../src/core/cluster/engine.js';
+import type {LiveEvent, LivePod, LiveReplicaSet} from '../../src/core/cluster/ports.js';
 import {realKb} from '../helpers/kb.js';
 
 const kb = realKb();
@@ -53,6 +53,8 @@ function harness(logs: Record<string, string> = {}, failLogs?: string) {
 		triage.sink.reset('nodes', [{uid: 'n1', name: 'node', ready: true, images: ['localhost/demo/gateway:kd-1']}]);
 		triage.sink.reset('services', []);
 		triage.sink.reset('endpoints', []);
+		// The kinds a template's references and the cluster's other objects come from: nothing of them here.
+		for (const k of ['statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] as const) triage.sink.reset(k, []);
 		triage.sink.reset('pods', pods);
 	};
 	return {triage, settle, listAll, updates, at: (ms = 0) => new Date(now + ms).toISOString(), advance: (ms: number) => (now += ms)};
@@ -140,6 +142,7 @@ describe('the live triage engine', () => {
 		h.triage.sink.reset('nodes', []);
 		h.triage.sink.reset('services', []);
 		h.triage.sink.reset('endpoints', []);
+		for (const k of ['statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] as const) h.triage.sink.reset(k, []);
 		h.triage.sink.reset('pods', [pod('a', {phase: 'Running', containers: [{name: 'app', image: 'x', ready: false, restartCount: 2, waitingReason: 'CrashLoopBackOff'}]})]);
 		const s = await h.settle();
 		expect(s.couldNotLook).toEqual(['events: events is forbidden: User "viewer" cannot list resource "events"']);

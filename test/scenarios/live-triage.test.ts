@@ -11,7 +11,7 @@ import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createKube} from '../../src/adapters/kube.js';
 import {startTriage} from '../../src/commands/triage.js';
-import type {TriageSnapshot} from '../../src/core/live/triage.js';
+import type {TriageSnapshot} from '../../src/core/cluster/engine.js';
 import type {KubePort} from '../../src/core/provision/ports.js';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
 import {CLI, runCli} from '../helpers/cli.js';

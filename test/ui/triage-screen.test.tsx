@@ -1,8 +1,8 @@
 import {render} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {createTriage, type TriageSnapshot} from '../../src/core/live/triage.js';
-import type {LivePod} from '../../src/core/live/types.js';
+import {createTriage, type TriageSnapshot} from '../../src/core/cluster/engine.js';
+import type {LivePod} from '../../src/core/cluster/ports.js';
 import {createDoctorStore} from '../../src/state/store.js';
 import {TriageScreen, type TriageIntent} from '../../src/ui/screens/triage-screen.js';
 import {StoreProvider} from '../../src/ui/store-context.js';
@@ -40,7 +40,7 @@ async function snapshot(): Promise<TriageSnapshot> {
 		},
 		{namespace: 'demo', onUpdate: (s) => (last = s)},
 	);
-	for (const k of ['replicasets', 'deployments', 'events', 'services', 'endpoints'] as const) t.sink.reset(k, []);
+	for (const k of ['replicasets', 'deployments', 'events', 'services', 'endpoints', 'statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] as const) t.sink.reset(k, []);
 	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: ['localhost/demo/worker:kd-1']}]);
 	t.sink.reset('pods', [
 		pod('gateway-1', 'gateway', {name: 'gateway', image: 'localhost/demo/gateway:kd-1', ready: false, restartCount: 3, waitingReason: 'CrashLoopBackOff', lastTerminatedReason: 'Error', lastExitCode: 1}),

@@ -1,9 +1,9 @@
 import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
-import {changeWaiter} from '../live/changes.js';
-import {current, relevantEvents, troubledLogs} from '../live/workloads.js';
+import {changeWaiter} from '../cluster/changes.js';
+import type {TriageSnapshot} from '../cluster/engine.js';
+import {current, finalEventProblem, finalProblem, similarImages, simpleFacts} from '../cluster/evidence.js';
 import type {PlannedStep} from './events.js';
-import {finalEventProblem, finalProblem, liveEvidence, similarImages, simpleFacts} from './facts.js';
 import {addCoverage, configMapFrom, containerImages, parseManifests, renderTemplate, type K8sObject} from './manifests.js';
 import {DEFAULTS, type RunPlan} from './plan.js';
 import type {ClusterProvider, ClusterSpec, EngineInfo, EnginePort, ExecPort, HostPort, KubePort, PodFacts} from './ports.js';
@@ -20,6 +20,8 @@ export type FlowDeps = {
 	host: HostPort;
 	exec: ExecPort;
 	diagnose(text: string, facts?: Facts): Diagnosis;
+	/** One look at the namespace through the one live engine (what triage and diagnose -n see), no grace periods. */
+	snapshot(namespace: string): Promise<TriageSnapshot>;
 	/** Status code of a GET, or the reason it failed ("connection refused"). */
 	httpStatus(url: string, timeoutMs: number, signal: AbortSignal): Promise<number | string>;
 	/** Waits between polls of the API server; resolves early (and throws) when the signal aborts. */
@@ -189,13 +191,15 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		return objects;
 	};
 
-	/** Diagnoses the namespace as it is now: pods, events, logs of the troubled containers, node images. */
-	const diagnoseNamespace = async (kube: KubePort, pods: PodFacts[]): Promise<Diagnosis> => {
-		const logs = await troubledLogs(kube, pods);
-		const events = relevantEvents(await kube.events(profile.namespace).catch(() => []), pods);
-		const images = await nodeImages(true).catch(() => undefined);
-		const ev = liveEvidence(pods, events, images, logs, deps.now());
-		return deps.diagnose(ev.text, ev.facts);
+	/**
+	 * Diagnoses the namespace as it is now through the one live engine, so `up`, `triage` and `diagnose -n` name the
+	 * same cause for the same fault: the workload of the pods the step waited for, else the namespace's first failing one.
+	 */
+	const diagnoseNamespace = async (_kube: KubePort, pods: PodFacts[]): Promise<Diagnosis> => {
+		const snap = await deps.snapshot(profile.namespace);
+		const names = new Set(pods.map((p) => p.name));
+		const pick = snap.failing.find((w) => w.troubled.some((p) => names.has(p.name))) ?? snap.failing[0];
+		return {status: 'ok', findings: pick?.findings ?? [], stats: {bytes: 0, lines: 0}};
 	};
 
 	const deploy = async (_s: PlannedStep, ctx: StepContext, id: string): Promise<StepOutcome> => {

@@ -1,6 +1,6 @@
 import type {Entry, PatchSet, Remediation} from '../kb/schema.js';
-import {changeWaiter} from '../live/changes.js';
-import {finalProblem, similarImages} from '../provision/facts.js';
+import {changeWaiter} from '../cluster/changes.js';
+import {finalProblem, similarImages} from '../cluster/evidence.js';
 import type {DeploymentFacts, KubePort, PodFacts} from '../provision/ports.js';
 
 /** The exact change a live fix makes to one container of one Deployment, and how to take it back. */

@@ -1,7 +1,7 @@
 import {Box, useApp, useInput, useStdout, type Key} from 'ink';
 import {Text} from '../components/text.js';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
-import type {TimelineItem, TriageSnapshot, TriageWorkload} from '../../core/live/triage.js';
+import type {TimelineItem, TriageSnapshot, TriageWorkload} from '../../core/cluster/engine.js';
 import type {TriageFix, TriageSlice} from '../../state/store.js';
 import {colorWanted, hue} from '../color.js';
 import {clip} from '../components/finding-list.js';

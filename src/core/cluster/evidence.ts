@@ -1,5 +1,5 @@
 import type {Facts} from '../diagnose/score.js';
-import type {EventFacts, PodFacts} from './ports.js';
+import type {EventFacts, KubePort, PodFacts} from './ports.js';
 
 /** Waiting reasons that never clear on their own: the wait ends at once instead of at its timeout. */
 export const FINAL_WAITING = new Set(['ErrImageNeverPull', 'CrashLoopBackOff', 'CreateContainerConfigError', 'InvalidImageName', 'CreateContainerError', 'RunContainerError']);
@@ -131,4 +131,24 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 		lines.push(...nodeImages.map((n) => `  ${n}`));
 	}
 	return {text: lines.join('\n'), facts};
+}
+
+/** A pod needs a look when it is not ready, has not finished its work, and is not a leftover being replaced. */
+export function troubled(p: PodFacts): boolean {
+	return !p.ready && p.phase !== 'Succeeded' && current(p);
+}
+
+/** Pods of the workload's current template: not being deleted, not from an older ReplicaSet. */
+export function current(p: PodFacts): boolean {
+	return !p.terminating && !p.stale;
+}
+
+/**
+ * Events about these pods and their owners (Deployment, its ReplicaSets, Job) only: a namespace keeps events for
+ * an hour, and those of pods already replaced must not explain today's failure.
+ */
+export function relevantEvents(events: EventFacts[], pods: PodFacts[]): EventFacts[] {
+	const names = new Set(pods.map((p) => p.name));
+	const owners = [...new Set(pods.map((p) => p.owner).filter((o): o is string => Boolean(o)))];
+	return events.filter((e) => names.has(e.object) || (e.kind !== 'Pod' && owners.some((o) => e.object === o || e.object.startsWith(`${o}-`))));
 }

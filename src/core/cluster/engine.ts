@@ -1,9 +1,8 @@
 import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
-import {finalEventProblem, finalProblem, liveEvidence, PULL_GRACE_MS} from '../provision/facts.js';
-import type {PodFacts} from '../provision/ports.js';
-import type {LiveDeployment, LiveEndpoints, LiveEvent, LiveKind, LiveNode, LiveObject, LivePod, LiveReplicaSet, LiveService, LiveSink, ResourceStatus} from './types.js';
-import {relevantEvents} from './workloads.js';
+import {finalEventProblem, finalProblem, liveEvidence, PULL_GRACE_MS, relevantEvents} from './evidence.js';
+import {controllerProblems, otherProblems, type Mirror, type ObjectProblem} from './objects.js';
+import type {LiveClaim, LiveController, LiveDeployment, LiveEndpoints, LiveEvent, LiveIngress, LiveKind, LiveNamed, LiveNode, LiveObject, LivePod, LiveReplicaSet, LiveService, LiveSink, LiveWebhook, PodFacts, ResourceStatus} from './ports.js';
 
 /** How long a pod may be not ready before it is a finding, when nothing says it is final sooner. */
 export const SETTLE_MS = {starting: PULL_GRACE_MS, running: 120_000};
@@ -60,6 +59,9 @@ export type TriageDeps = {
 
 export type Triage = {sink: LiveSink; snapshot(): TriageSnapshot; stop(): void};
 
+/** No KB entry explains it: the finding is the object's own message, and it still counts as a failure. */
+export const UNEXPLAINED = 'unexplained';
+
 /** Waiting reasons of a container that has not run yet: there is no log to fetch. */
 const NOT_STARTED = new Set(['ContainerCreating', 'PodInitializing', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 /** At most this many pods of one workload are read closely (logs, status lines); the rest are alike or counted. */
@@ -79,7 +81,29 @@ export function representatives(pods: PodFacts[]): PodFacts[] {
 }
 
 /** Every kind the engine mirrors; a triage is complete once each was listed (or refused). */
-export const LIVE_KINDS: LiveKind[] = ['pods', 'replicasets', 'deployments', 'events', 'nodes', 'services', 'endpoints'];
+export const LIVE_KINDS: LiveKind[] = [
+	'pods',
+	'replicasets',
+	'deployments',
+	'events',
+	'nodes',
+	'services',
+	'endpoints',
+	'statefulsets',
+	'daemonsets',
+	'jobs',
+	'persistentvolumeclaims',
+	'serviceaccounts',
+	'configmaps',
+	'secrets',
+	'ingresses',
+	'validatingwebhookconfigurations',
+	'mutatingwebhookconfigurations',
+];
+/** Kinds whose objects are workloads' causes rather than workloads: a change re-reads every object problem. */
+const OBJECT_KINDS = new Set<LiveKind>(['deployments', 'statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations', 'nodes', 'services', 'endpoints', 'events']);
+/** Keys of object problems that are not workloads of their own pods. */
+const OBJECT_KEY = /^(?:[^/]*)\/(?:Node|PersistentVolumeClaim|Ingress|ValidatingWebhookConfiguration|MutatingWebhookConfiguration)\/|#port$/;
 const KINDS = LIVE_KINDS;
 const LOG_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
 
@@ -87,7 +111,9 @@ const LOG_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
  * The live triage engine: a mirror of the watched objects, and for every workload whose current pods are not
  * healthy, a diagnosis by the KB over their status, events, logs and the node's images, redone when they change.
  */
-export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpdate(s: TriageSnapshot): void}): Triage {
+export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpdate(s: TriageSnapshot): void; settle?: boolean}): Triage {
+	// One-shot diagnosis (diagnose -n, fix -n) judges what is wrong now: no grace periods.
+	const settle = opts.settle !== false;
 	const pods = new Map<string, LivePod>();
 	const rss = new Map<string, LiveReplicaSet>();
 	const deployments = new Map<string, LiveDeployment>();
@@ -95,7 +121,48 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 	const nodes = new Map<string, LiveNode>();
 	const services = new Map<string, LiveService>();
 	const endpoints = new Map<string, LiveEndpoints>();
-	const maps: Record<LiveKind, Map<string, LiveObject>> = {pods, replicasets: rss, deployments, events, nodes, services, endpoints} as never;
+	const controllers = {statefulsets: new Map<string, LiveController>(), daemonsets: new Map<string, LiveController>(), jobs: new Map<string, LiveController>()};
+	const claims = new Map<string, LiveClaim>();
+	const serviceAccounts = new Map<string, LiveNamed>();
+	const configMaps = new Map<string, LiveNamed>();
+	const secrets = new Map<string, LiveNamed>();
+	const ingresses = new Map<string, LiveIngress>();
+	const webhooks = {validatingwebhookconfigurations: new Map<string, LiveWebhook>(), mutatingwebhookconfigurations: new Map<string, LiveWebhook>()};
+	const maps: Record<LiveKind, Map<string, LiveObject>> = {
+		pods,
+		replicasets: rss,
+		deployments,
+		events,
+		nodes,
+		services,
+		endpoints,
+		...controllers,
+		persistentvolumeclaims: claims,
+		serviceaccounts: serviceAccounts,
+		configmaps: configMaps,
+		secrets,
+		ingresses,
+		...webhooks,
+	} as never;
+	/** Problems of controllers and other objects, recomputed after a change to any of them. */
+	let objectProblems = new Map<string, ObjectProblem>();
+	let objectsDirty = false;
+	const mirror = (): Mirror => ({
+		deployments: deployments.values(),
+		controllers: [...controllers.statefulsets.values(), ...controllers.daemonsets.values(), ...controllers.jobs.values()],
+		claims: claims.values(),
+		serviceAccounts: serviceAccounts.values(),
+		configMaps: configMaps.values(),
+		secrets: secrets.values(),
+		services: services.values(),
+		endpoints: endpoints.values(),
+		ingresses: ingresses.values(),
+		webhooks: [...webhooks.validatingwebhookconfigurations.values(), ...webhooks.mutatingwebhookconfigurations.values()],
+		nodes: nodes.values(),
+		events: events.values(),
+		pods: pods.values(),
+		listed: new Set(listed),
+	});
 	const statuses = new Map<LiveKind, ResourceStatus>();
 	const listed = new Set<LiveKind>();
 	const workloads = new Map<string, TriageWorkload>();
@@ -151,6 +218,12 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 	/** Which workloads a change touches: a pod's own, a ReplicaSet's or Deployment's, the object an event is about. */
 	const touch = (kind: LiveKind, o: LiveObject | undefined) => {
 		if (!o) return;
+		if (OBJECT_KINDS.has(kind) || kind === 'pods') {
+			objectsDirty = true;
+			schedule();
+		}
+		if (kind === 'statefulsets' || kind === 'daemonsets' || kind === 'jobs') return mark(`${(o as LiveController).namespace}/${(o as LiveController).kind}/${(o as LiveController).name}`);
+		if (kind === 'persistentvolumeclaims' || kind === 'serviceaccounts' || kind === 'configmaps' || kind === 'secrets' || kind === 'ingresses' || kind === 'validatingwebhookconfigurations' || kind === 'mutatingwebhookconfigurations') return;
 		if (kind === 'services' || kind === 'endpoints') return mark(`${(o as LiveService).namespace}/Service/${(o as LiveService).name}`);
 		if (kind === 'pods') {
 			// A pod that comes or goes can give a Service its first endpoint, or take its last.
@@ -233,6 +306,14 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			for (const p of pods.values()) if (!keys.has(workloadOf(p).key)) keys.set(workloadOf(p).key, deps.now());
 			for (const k of workloads.keys()) if (!keys.has(k)) keys.set(k, deps.now());
 		}
+		if (objectsDirty) {
+			objectsDirty = false;
+			// Object problems that came, went or changed are looked at again; the rest keep their diagnosis.
+			const fresh = new Map([...controllerProblems(mirror()), ...otherProblems(mirror())].map((p) => [p.key, p]));
+			for (const [k, p] of fresh) if (objectProblems.get(k)?.lines.join('\n') !== p.lines.join('\n') && !keys.has(k)) keys.set(k, deps.now());
+			for (const k of objectProblems.keys()) if (!fresh.has(k) && !keys.has(k)) keys.set(k, deps.now());
+			objectProblems = fresh;
+		}
 		const byKey = new Map<string, LivePod[]>();
 		for (const p of pods.values()) {
 			const k = workloadOf(p).key;
@@ -242,7 +323,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			else byKey.set(k, [p]);
 		}
 		for (const [key, changedAt] of keys) {
-			if (key.split('/')[1] === 'Service') evaluateService(key, changedAt);
+			if (OBJECT_KEY.test(key)) evaluateObject(key, changedAt);
+			else if (key.split('/')[1] === 'Service') evaluateService(key, changedAt);
 			else evaluate(key, changedAt, byKey.get(key) ?? []);
 		}
 		opts.onUpdate(snapshot());
@@ -265,7 +347,7 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			return;
 		}
 		const now = deps.now();
-		const settlesAt = (Date.parse(svc.createdAt) || now) + SETTLE_MS.starting;
+		const settlesAt = settle ? (Date.parse(svc.createdAt) || now) + SETTLE_MS.starting : now;
 		const old = workloads.get(key);
 		const sel = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
 		const carried = [...new Set(inNs.flatMap((p) => Object.entries(p.labels).filter(([k]) => k in selector).map(([k, v]) => `${k}=${v}`)))];
@@ -278,7 +360,31 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			return;
 		}
 		const d = deps.diagnose(text, {'service.matchingPods': [{value: 0, text: `no pod of ${namespace} matches ${sel}`, source: 'cluster'}]});
-		w.findings = d.findings.filter((f) => f.confidence >= 0.15).slice(0, 5);
+		w.findings = withUnexplained(d.findings, text.split('\n')[0]!);
+		w.diagnosedAt = now;
+	}
+
+	/** A controller or object with a problem of its own and no pods in trouble (none could be made, or it is not a workload). */
+	function evaluateObject(key: string, changedAt: number) {
+		const p = objectProblems.get(key);
+		if (!p) {
+			workloads.delete(key);
+			clearSettle(key);
+			return;
+		}
+		const now = deps.now();
+		const old = workloads.get(key);
+		const made = Date.parse(p.createdAt) || now;
+		const settlesAt = settle && !p.final ? made + SETTLE_MS.starting : now;
+		const w: TriageWorkload = {key, namespace: p.namespace, kind: p.kind, name: p.name, pods: [], troubled: [], state: now >= settlesAt ? 'failing' : 'settling', ...(p.final ? {final: p.final} : {}), since: old?.since ?? made, settlesAt: now >= settlesAt ? undefined : settlesAt, findings: [], timeline: [{at: p.createdAt || new Date(now).toISOString(), source: 'status', text: p.lines[0]!}], couldNotRead: [], changedAt};
+		workloads.set(key, w);
+		if (w.state === 'settling') {
+			clearSettle(key);
+			settleTimers.set(key, deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10));
+			return;
+		}
+		const d = deps.diagnose(p.lines.join('\n'), p.facts);
+		w.findings = withUnexplained(d.findings, p.message);
 		w.diagnosedAt = now;
 	}
 
@@ -286,6 +392,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const troubled = mine.filter(troubledPod);
 		const old = workloads.get(key);
 		if (troubled.length === 0) {
+			// No pod in trouble, but the controller may be unable to make its pods at all.
+			if (objectProblems.has(key)) return evaluateObject(key, changedAt);
 			if (old) workloads.delete(key);
 			clearSettle(key);
 			return;
@@ -293,10 +401,10 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const now = deps.now();
 		const [namespace, kind, name] = key.split('/') as [string, string, string];
 		const nsEvents = [...events.values()].filter((e) => e.namespace === namespace);
-		const final = troubled.map((p) => finalProblem(p, now)).find(Boolean) ?? finalEventProblem(nsEvents, troubled.filter((p) => p.phase === 'Running'));
+		const final = troubled.map((p) => finalProblem(p, now)).find(Boolean) ?? finalEventProblem(nsEvents, troubled.filter((p) => p.phase === 'Running')) ?? objectProblems.get(key)?.final;
 		const since = old?.since ?? Math.min(...troubled.map((p) => Date.parse(p.createdAt) || now));
 		const allowance = troubled.some((p) => p.phase === 'Running') ? SETTLE_MS.running : SETTLE_MS.starting;
-		const settlesAt = Math.min(...troubled.map((p) => (Date.parse(p.createdAt) || now) + allowance));
+		const settlesAt = settle ? Math.min(...troubled.map((p) => (Date.parse(p.createdAt) || now) + allowance)) : now;
 		const w: TriageWorkload = {
 			key,
 			namespace,
@@ -386,10 +494,12 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 				sample.map((p) => ({...p, owner: w.name})),
 			);
 			const ev = liveEvidence(sample, own, images && images.length ? images : undefined, logs, deps.now());
-			const d = deps.diagnose(ev.text, ev.facts);
+			// The controller's own problem (a reference to nothing, a failed create) is part of the evidence.
+			const obj = objectProblems.get(key);
+			const d = deps.diagnose(obj ? `${ev.text}\n${obj.lines.join('\n')}` : ev.text, obj ? mergeFacts(ev.facts, obj.facts) : ev.facts);
 			const current = workloads.get(key);
 			if (!current || stopped) return;
-			current.findings = d.findings.filter((f) => f.confidence >= 0.15).slice(0, 5);
+			current.findings = withUnexplained(d.findings, ownMessage(sample, own) ?? obj?.message ?? ev.text.split('\n')[0]!);
 			current.couldNotRead = couldNotRead;
 			// The timeline is about the pods in trouble now: their own events, and warnings about their owners since they were made.
 			const from = new Date(Math.min(...w.troubled.map((p) => Date.parse(p.createdAt) || deps.now())) - 60_000).toISOString();
@@ -407,9 +517,32 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		opts.onUpdate(snapshot());
 	}
 
+	/**
+	 * The findings worth showing; when no entry reaches a diagnosis, the first is the object's own message, verbatim,
+	 * which still fails: kdoctor never passes off the nearest wrong entry as the cause.
+	 */
+	function withUnexplained(findings: Finding[], message: string): Finding[] {
+		const shown = findings.filter((f) => f.confidence >= 0.15).slice(0, 5);
+		if (shown.some((f) => f.confidence >= 0.5)) return shown;
+		const unexplained: Finding = {
+			id: UNEXPLAINED,
+			title: message.length > 160 ? `${message.slice(0, 159)}…` : message,
+			layer: 'workload',
+			confidence: 0.5,
+			summary: "No entry of the knowledge base explains this; this is the cluster's own message. kdoctor kb new can draft one from it.",
+			evidence: [{line: null, text: message, signal: 'message', means: "the API server's, controller's or kubelet's own words", role: 'signature', source: 'cluster'}],
+			lines: [],
+			why: [],
+			remediations: [],
+			captures: {},
+		};
+		return [unexplained, ...shown].slice(0, 5);
+	}
+
 	function snapshot(): TriageSnapshot {
 		const all = [...workloads.values()];
 		const keys = new Set([...pods.values()].map((p) => workloadOf(p).key));
+		for (const k of objectProblems.keys()) if (!OBJECT_KEY.test(k)) keys.add(k);
 		const failing = all.filter((w) => w.state === 'failing').sort((a, b) => (b.findings[0]?.confidence ?? 0) - (a.findings[0]?.confidence ?? 0) || a.key.localeCompare(b.key));
 		const couldNotLook = [...statuses.values()].filter((s) => s.state === 'forbidden' || (s.state === 'retrying' && !listed.has(s.resource))).map((s) => `${s.resource}: ${s.message ?? s.state}`);
 		return {
@@ -435,4 +568,22 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			for (const t of settleTimers.values()) deps.clearTimer(t);
 		},
 	};
+}
+
+/** The most specific message a troubled pod's status or events carry: what the kubelet or scheduler said. */
+function ownMessage(pods: PodFacts[], events: LiveEvent[] | {type: string; message: string; lastSeen: string}[]): string | undefined {
+	for (const p of pods) {
+		for (const c of p.containers) if (c.waitingMessage) return `${p.name}/${c.name}: ${c.waitingReason}: ${c.waitingMessage}`;
+		if (p.unschedulableMessage) return `${p.name}: ${p.unschedulableMessage}`;
+	}
+	const warning = [...events].filter((e) => e.type === 'Warning').sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))[0];
+	if (warning) return warning.message;
+	for (const p of pods) for (const c of p.containers) if (c.waitingReason || c.lastTerminatedReason) return `${p.name}/${c.name}: ${c.waitingReason ?? `last terminated: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})`}`;
+	return undefined;
+}
+
+function mergeFacts(a: Facts, b: Facts): Facts {
+	const out: Facts = {...a};
+	for (const [k, v] of Object.entries(b)) out[k] = [...(out[k] ?? []), ...v];
+	return out;
 }

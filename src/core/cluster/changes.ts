@@ -1,4 +1,4 @@
-import type {KubePort} from '../provision/ports.js';
+import type {KubePort} from './ports.js';
 
 /**
  * Waits for the next change the API server reports about a namespace (a watch), or a poll interval as a fallback,
