@@ -2,7 +2,16 @@ import type {CompiledKb} from '../core/kb/compile.js';
 import type {ClockPort, FsPort, JournalPort} from '../core/ports.js';
 import {applyEditPlan, planRemediation, planUndo, undoEdit} from '../core/remediate/plan.js';
 import type {DoctorStore, Row} from '../state/store.js';
-import type {DiagnoseIntents} from '../ui/screens/diagnose-screen.js';
+
+/** What a key press may ask the engines to do; wired by the composition root. */
+export type DiagnoseIntents = {
+	preview(row: Row, key: string): void;
+	apply(): void;
+	/** Previews undoing this screen's newest change (y applies it). */
+	undo(): void;
+	/** The preview was left without applying it. */
+	cancel?(): void;
+};
 
 export type RemediationPorts = {fs: FsPort; journal: JournalPort; clock: ClockPort; cwd: string; protectedRoots?: string[]};
 

@@ -34,14 +34,9 @@ export function formatMiB(mib: number): string {
 	return mib < 1024 ? `${Math.round(mib)}M` : `${(mib / 1024).toFixed(1)}G`;
 }
 
-const ANSI = /\u001B(?:\[[0-9;?]*[ -/]*[@-~]|\][^\u0007\u001B]*(?:\u0007|\u001B\\)|[@-Z\\-_])/g;
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+import {cleanLine} from '../core/provision/timeline.js';
 
-/** A build's own colours and carriage returns would break a screen's layout or a log file: keep the text only. */
-export function cleanLine(line: string, max = 2000): string {
-	const s = line.replace(ANSI, '').replace(/\r+$/, '').replace(/^[^]*\r/, '').replace(/\t/g, '    ').replace(CONTROL, '');
-	return s.length > max ? s.slice(0, max - 1) + '…' : s;
-}
+export {cleanLine};
 
 /** Local wall-clock time with milliseconds: lines from parallel steps sort and line up. */
 export function clockTime(at: number): string {

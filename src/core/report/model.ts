@@ -3,7 +3,7 @@ import {shellLine} from '../text/quote.js';
 import type {JournalEntry} from '../ports.js';
 import type {PlannedStep, RunEvent, StepState} from '../provision/events.js';
 import type {EngineInfo} from '../provision/ports.js';
-import {emptyUp, reduceUp} from '../../state/store.js';
+import {emptyTimeline, reduceTimeline} from '../provision/timeline.js';
 import {isSecretName, type Redactor} from './redact.js';
 
 /** A step of run.json as the runner left it (StepResult, its error serialised to its details). */
@@ -138,7 +138,7 @@ export function isCached(state: StepState, note: string | undefined): boolean {
  * from, so a retried build shows the same two segments here; run.json fills in steps without events.
  */
 function reportSteps(inputs: ReportInputs, t0: number, redact: Redactor): ReportStep[] {
-	const up = reduceUp(emptyUp(), inputs.events);
+	const up = reduceTimeline(emptyTimeline(), inputs.events);
 	const planned = new Map<string, PlannedStep>((inputs.events.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}> | undefined)?.steps.map((s) => [s.id, s]) ?? []);
 	const records = new Map(inputs.run.steps.map((s) => [s.id, s]));
 	const ids = [...new Set([...up.order, ...inputs.run.steps.map((s) => s.id)])];

@@ -5,21 +5,14 @@ import {useMemo} from 'react';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {Entry} from '../../core/kb/schema.js';
 import type {Row} from '../../state/store.js';
+import type {DiagnoseIntents} from '../../commands/remediation-intents.js';
 import {FindingDetail} from '../components/finding-detail.js';
 import {clip, FindingList} from '../components/finding-list.js';
 import {PlanView} from '../components/plan-view.js';
 import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 
-/** What a key press may ask the engines to do; wired by the composition root. */
-export type DiagnoseIntents = {
-	preview(row: Row, key: string): void;
-	apply(): void;
-	/** Previews undoing this screen's newest change (y applies it). */
-	undo(): void;
-	/** The preview was left without applying it. */
-	cancel?(): void;
-};
+export type {DiagnoseIntents} from '../../commands/remediation-intents.js';
 
 type DiagnoseScreenProps = {entries: Map<string, Entry>; intents: DiagnoseIntents};
 
