@@ -472,10 +472,22 @@ export async function main(argv: string[]): Promise<void> {
 			return;
 		}
 		const message = error instanceof Error ? error.message : String(error);
+		// A programming error (a TypeError and its kin) is a bug: its stack and where to report it, exit 70 (EX_SOFTWARE).
+		if (isBug(error)) {
+			stderr(`kdoctor: internal error: ${message}\n${(error as Error).stack ?? ''}\nThis is a bug in kdoctor ${pkg.version}, not something you did: please report it with the lines above at https://github.com/kdoctor-dev/kdoctor/issues\n`);
+			process.exitCode = 70;
+			return;
+		}
 		stderr(`kdoctor: ${message}\n`);
+		if (error instanceof InputError && error.hint) stderr(`  hint: ${error.hint}\n`);
 		if (process.env.KDOCTOR_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
 		process.exitCode = 2;
 	}
+}
+
+/** Errors the language raises for broken code, never ones kdoctor throws to tell the user something. */
+function isBug(error: unknown): boolean {
+	return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof EvalError || (error instanceof SyntaxError && !/JSON/.test(error.message));
 }
 
 let interrupts = 0;

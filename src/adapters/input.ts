@@ -2,13 +2,19 @@ import {constants, createReadStream, openSync, statSync} from 'node:fs';
 import {Socket} from 'node:net';
 import {TextDecoder} from 'node:util';
 
-/** A user-facing input problem: one line saying what happened and what to do. */
+/** A user-facing input problem: one line saying what happened, and optionally a hint line saying what to do. */
 export class InputError extends Error {
-	constructor(message: string) {
+	constructor(
+		message: string,
+		readonly hint?: string,
+	) {
 		super(message);
 		this.name = 'InputError';
 	}
 }
+
+/** The name the commands use: a mistake the user can fix, never a bug (exit 2, one line, no stack). */
+export const UserError = InputError;
 
 const CHUNK = 4 * 1024 * 1024;
 
