@@ -25,8 +25,10 @@ function skip(why) {
 	process.exit(0);
 }
 if (spawnSync('podman', ['--version']).status !== 0) skip('podman is not installed (test/world/setup.sh installs it)');
-for (const img of Object.values(WORLD)) if (spawnSync('podman', ['image', 'exists', img]).status !== 0) skip(`${img} is missing (run test/world/setup.sh)`);
-if (!existsSync(join(MEMROOT, 'memory.limit_in_bytes'))) skip('needs cgroup v1 memory accounting at /sys/fs/cgroup/memory (the budget stand-in)');
+for (const img of Object.values(WORLD))
+	if (spawnSync('podman', ['image', 'exists', img]).status !== 0) skip(`${img} is missing (run test/world/setup.sh)`);
+if (!existsSync(join(MEMROOT, 'memory.limit_in_bytes')))
+	skip('needs cgroup v1 memory accounting at /sys/fs/cgroup/memory (the budget stand-in)');
 
 /** The budget cgroup: every build below it shares BUDGET_MIB, and the kernel OOM-kills what does not fit. */
 function makeBudget() {
@@ -55,7 +57,21 @@ function podmanBuild(img, tag) {
 		const sub = `${CG_NAME}/${tag}-${img.name}`;
 		mkdirSync(join(MEMROOT, sub), {recursive: true});
 		const started = Date.now();
-		const child = spawn('podman', ['build', '--no-cache', `--cgroup-parent=/${sub}/run`, '-t', `localhost/kdoctor-bench/${img.name}:${tag}`, '-f', join(root, img.dockerfile), ...buildArgs, join(root, 'demo')], {stdio: ['ignore', 'pipe', 'pipe']});
+		const child = spawn(
+			'podman',
+			[
+				'build',
+				'--no-cache',
+				`--cgroup-parent=/${sub}/run`,
+				'-t',
+				`localhost/kdoctor-bench/${img.name}:${tag}`,
+				'-f',
+				join(root, img.dockerfile),
+				...buildArgs,
+				join(root, 'demo'),
+			],
+			{stdio: ['ignore', 'pipe', 'pipe']},
+		);
 		let out = '';
 		child.stdout.on('data', (d) => (out += d));
 		child.stderr.on('data', (d) => (out += d));
@@ -64,7 +80,14 @@ function podmanBuild(img, tag) {
 			try {
 				peak = Math.round(Number(readFileSync(join(MEMROOT, sub, 'memory.max_usage_in_bytes'), 'utf8')) / 2 ** 20);
 			} catch {}
-			resolve({name: img.name, ok: code === 0, ms: Date.now() - started, peakMiB: peak, killed: /signal: killed/.test(out), last: out.trim().split('\n').filter(Boolean).at(-1)});
+			resolve({
+				name: img.name,
+				ok: code === 0,
+				ms: Date.now() - started,
+				peakMiB: peak,
+				killed: /signal: killed/.test(out),
+				last: out.trim().split('\n').filter(Boolean).at(-1),
+			});
 		});
 	});
 }
@@ -85,13 +108,20 @@ async function allSequential() {
 /** kdoctor up --images-only on a profile of the two builds, with the budget cgroup as its engine's memory. */
 function kdoctor(stateDir, extra) {
 	const started = Date.now();
-	const r = spawnSync('node', [CLI, '--config', join(stateDir, 'kdoctor.yaml'), 'up', '--profile', 'bench', '--images-only', '--json', ...buildArgs, ...extra], {
-		env: {...process.env, KDOCTOR_STATE_DIR: stateDir, KDOCTOR_ENGINE_CGROUP: `/${CG_NAME}`, CI: ''},
-		encoding: 'utf8',
-		maxBuffer: 256 * 1024 * 1024,
-	});
+	const r = spawnSync(
+		'node',
+		[CLI, '--config', join(stateDir, 'kdoctor.yaml'), 'up', '--profile', 'bench', '--images-only', '--json', ...buildArgs, ...extra],
+		{
+			env: {...process.env, KDOCTOR_STATE_DIR: stateDir, KDOCTOR_ENGINE_CGROUP: `/${CG_NAME}`, CI: ''},
+			encoding: 'utf8',
+			maxBuffer: 256 * 1024 * 1024,
+		},
+	);
 	const ms = Date.now() - started;
-	const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+	const events = r.stdout
+		.split('\n')
+		.filter(Boolean)
+		.map((l) => JSON.parse(l));
 	const ends = events.filter((e) => e.type === 'step-end' && e.id.startsWith('build:'));
 	const retries = events.filter((e) => e.type === 'step-retry');
 	const start = events.find((e) => e.type === 'run-start');
@@ -127,7 +157,11 @@ ${IMAGES.map((i) => `      - {name: ${i.name}, repository: kdoctor-bench/${i.nam
 `,
 );
 
-const results = {machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), budgetMiB: BUDGET_MIB};
+const results = {
+	machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+	date: new Date().toISOString(),
+	budgetMiB: BUDGET_MIB,
+};
 try {
 	console.error('provision bench: all parallel…');
 	results.parallel = await allParallel();
@@ -146,24 +180,41 @@ try {
 	try {
 		rmdirSync(budgetDir);
 	} catch {}
-	spawnSync('sh', ['-c', 'podman images --format "{{.Repository}}:{{.Tag}}" | grep "^localhost/kdoctor-bench/" | xargs -r podman rmi -f >/dev/null 2>&1; podman image prune -f >/dev/null 2>&1; true']);
+	spawnSync('sh', [
+		'-c',
+		'podman images --format "{{.Repository}}:{{.Tag}}" | grep "^localhost/kdoctor-bench/" | xargs -r podman rmi -f >/dev/null 2>&1; podman image prune -f >/dev/null 2>&1; true',
+	]);
 	rmSync(stateDir, {recursive: true, force: true});
 }
 
 mkdirSync(join(root, 'bench/out'), {recursive: true});
 writeFileSync(join(root, 'bench/out/provision.json'), `${JSON.stringify(results, null, 2)}\n`);
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const builds = (r) => r.builds.map((b) => `${b.name ?? b.id} ${b.ok === false || b.state === 'failed' ? (b.killed ? 'OOM-killed' : 'failed') : b.state === 'skipped' ? 'skipped (cached)' : 'ok'}${b.peakMiB ? ` (peak ${b.peakMiB} MiB)` : ''}`).join('; ');
+const builds = (r) =>
+	r.builds
+		.map(
+			(b) =>
+				`${b.name ?? b.id} ${b.ok === false || b.state === 'failed' ? (b.killed ? 'OOM-killed' : 'failed') : b.state === 'skipped' ? 'skipped (cached)' : 'ok'}${b.peakMiB ? ` (peak ${b.peakMiB} MiB)` : ''}`,
+		)
+		.join('; ');
 console.log(`\n### Real builds under a ${BUDGET_MIB} MiB budget (${results.machine}, ${results.date})\n`);
 console.log('| strategy | wall time | result | builds |');
 console.log('|---|---|---|---|');
-console.log(`| all parallel (podman build ×2 at once) | ${s(results.parallel.ms)} | ${results.parallel.builds.every((b) => b.ok) ? 'ok' : 'FAILED'} | ${builds(results.parallel)} |`);
-console.log(`| all sequential | ${s(results.sequential.ms)} | ${results.sequential.builds.every((b) => b.ok) ? 'ok' : 'FAILED'} | ${builds(results.sequential)} |`);
+console.log(
+	`| all parallel (podman build ×2 at once) | ${s(results.parallel.ms)} | ${results.parallel.builds.every((b) => b.ok) ? 'ok' : 'FAILED'} | ${builds(results.parallel)} |`,
+);
+console.log(
+	`| all sequential | ${s(results.sequential.ms)} | ${results.sequential.builds.every((b) => b.ok) ? 'ok' : 'FAILED'} | ${builds(results.sequential)} |`,
+);
 for (const [label, r] of [
 	['kdoctor, first run (estimate 150 MiB each)', results.kdoctorFresh],
 	['kdoctor, learned peaks', results.kdoctorLearned],
 	['kdoctor, nothing changed', results.kdoctorCached],
 ]) {
-	const retry = r.retries.length ? `; ${r.retries.length} OOM re-run alone (${r.retries.map((x) => `${x.id} at ${x.memoryMiB} MiB`).join(', ')})` : '';
-	console.log(`| ${label} | ${s(r.ms)} | ${r.ok ? 'ok' : `FAILED (exit ${r.exit}: ${r.stderr})`} | planned ${r.plannedMiB?.map((p) => `${p.memoryMiB} MiB ${p.source}`).join(', ')}; ${builds(r)}${retry} |`);
+	const retry = r.retries.length
+		? `; ${r.retries.length} OOM re-run alone (${r.retries.map((x) => `${x.id} at ${x.memoryMiB} MiB`).join(', ')})`
+		: '';
+	console.log(
+		`| ${label} | ${s(r.ms)} | ${r.ok ? 'ok' : `FAILED (exit ${r.exit}: ${r.stderr})`} | planned ${r.plannedMiB?.map((p) => `${p.memoryMiB} MiB ${p.source}`).join(', ')}; ${builds(r)}${retry} |`,
+	);
 }

@@ -23,7 +23,10 @@ const {diagnoseText} = await import(`${root}dist/core/diagnose/diagnose.js`);
 const {evaluateKb} = await import(`${root}dist/core/kb/evaluate.js`);
 const kb = compileKb(loadKb(readKbSources()));
 const SIZE_MB = Number(process.env.BENCH_MB ?? 100);
-const results = {machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString()};
+const results = {
+	machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+	date: new Date().toISOString(),
+};
 
 function rng(seed) {
 	let s = seed >>> 0;
@@ -40,23 +43,38 @@ function makeLog(path, mb) {
 	const rand = rng(42);
 	const pick = (a) => a[Math.floor(rand() * a.length)];
 	const hex = (n) => Array.from({length: n}, () => '0123456789abcdef'[Math.floor(rand() * 16)]).join('');
-	const ts = () => `2025-12-23T14:${String(Math.floor(rand() * 60)).padStart(2, '0')}:${String(Math.floor(rand() * 60)).padStart(2, '0')}.${String(Math.floor(rand() * 1000)).padStart(3, '0')}Z`;
+	const ts = () =>
+		`2025-12-23T14:${String(Math.floor(rand() * 60)).padStart(2, '0')}:${String(Math.floor(rand() * 60)).padStart(2, '0')}.${String(Math.floor(rand() * 1000)).padStart(3, '0')}Z`;
 	const templates = [
 		() => `  STEP: Creating RemediationRequest rr-${Math.floor(rand() * 9999)} in namespace test-${hex(6)} @ 12/23/25 14:02:11.384`,
-		() => `{"level":"info","ts":"${ts()}","logger":"gateway.server","msg":"signal processed","fingerprint":"${hex(40)}","latency_ms":${Math.floor(rand() * 200)}}`,
-		() => `{"level":"debug","ts":"${ts()}","logger":"datastorage.audit","msg":"batch flushed","events":${Math.floor(rand() * 100)},"duration":"${(rand() * 20).toFixed(3)}ms"}`,
-		() => `${ts()}\tINFO\tReconciling\t{"controller": "remediationrequest", "namespace": "kubernaut-system", "name": "rr-${hex(5)}", "reconcileID": "${hex(8)}-${hex(4)}"}`,
-		() => `${ts()}\tERROR\tReconciler error\t{"controller": "signalprocessing", "error": "Operation cannot be fulfilled on signalprocessings.kubernaut.ai \\"sp-${hex(5)}\\": the object has been modified; please apply your changes to the latest version and try again"}`,
-		() => `level=warn ts=${ts()} msg="retrying request" attempt=${Math.floor(rand() * 3)} err="context canceled" url=http://data-storage-service:8080/api/v1/audit/events`,
-		() => `#${Math.floor(rand() * 20)} ${(rand() * 90).toFixed(1)} go: downloading github.com/${pick(['onsi/gomega', 'jackc/pgx/v5', 'go-logr/zapr', 'prometheus/client_golang', 'redis/go-redis/v9'])} v1.${Math.floor(rand() * 40)}.${Math.floor(rand() * 9)}`,
-		() => `STEP ${Math.floor(rand() * 12) + 1}/12: ${pick(['COPY --chown=1001:0 . .', 'RUN dnf install -y git ca-certificates tzdata', 'WORKDIR /opt/app-root/src', 'USER 1001'])}`,
-		() => `${pick(['gateway', 'datastorage', 'postgresql', 'redis'])}-${hex(9)}-${hex(5)}   1/1     Running   0          ${Math.floor(rand() * 59)}m`,
-		() => (rand() < 0.15 ? `  Normal  Pulled     ${Math.floor(rand() * 59)}s   kubelet  Container image "localhost/gateway:gateway-${hex(8)}" already present on machine` : `  Normal  Started    ${Math.floor(rand() * 59)}s   kubelet  Started container ${pick(['gateway', 'datastorage', 'postgresql', 'redis'])}`),
+		() =>
+			`{"level":"info","ts":"${ts()}","logger":"gateway.server","msg":"signal processed","fingerprint":"${hex(40)}","latency_ms":${Math.floor(rand() * 200)}}`,
+		() =>
+			`{"level":"debug","ts":"${ts()}","logger":"datastorage.audit","msg":"batch flushed","events":${Math.floor(rand() * 100)},"duration":"${(rand() * 20).toFixed(3)}ms"}`,
+		() =>
+			`${ts()}\tINFO\tReconciling\t{"controller": "remediationrequest", "namespace": "kubernaut-system", "name": "rr-${hex(5)}", "reconcileID": "${hex(8)}-${hex(4)}"}`,
+		() =>
+			`${ts()}\tERROR\tReconciler error\t{"controller": "signalprocessing", "error": "Operation cannot be fulfilled on signalprocessings.kubernaut.ai \\"sp-${hex(5)}\\": the object has been modified; please apply your changes to the latest version and try again"}`,
+		() =>
+			`level=warn ts=${ts()} msg="retrying request" attempt=${Math.floor(rand() * 3)} err="context canceled" url=http://data-storage-service:8080/api/v1/audit/events`,
+		() =>
+			`#${Math.floor(rand() * 20)} ${(rand() * 90).toFixed(1)} go: downloading github.com/${pick(['onsi/gomega', 'jackc/pgx/v5', 'go-logr/zapr', 'prometheus/client_golang', 'redis/go-redis/v9'])} v1.${Math.floor(rand() * 40)}.${Math.floor(rand() * 9)}`,
+		() =>
+			`STEP ${Math.floor(rand() * 12) + 1}/12: ${pick(['COPY --chown=1001:0 . .', 'RUN dnf install -y git ca-certificates tzdata', 'WORKDIR /opt/app-root/src', 'USER 1001'])}`,
+		() =>
+			`${pick(['gateway', 'datastorage', 'postgresql', 'redis'])}-${hex(9)}-${hex(5)}   1/1     Running   0          ${Math.floor(rand() * 59)}m`,
+		() =>
+			rand() < 0.15
+				? `  Normal  Pulled     ${Math.floor(rand() * 59)}s   kubelet  Container image "localhost/gateway:gateway-${hex(8)}" already present on machine`
+				: `  Normal  Started    ${Math.floor(rand() * 59)}s   kubelet  Started container ${pick(['gateway', 'datastorage', 'postgresql', 'redis'])}`,
 		() => `=== RUN   TestGateway/${pick(['dedup', 'priority', 'storm', 'audit'])}_${hex(4)}`,
 		() => `--- PASS: TestGateway/${pick(['dedup', 'priority', 'storm', 'audit'])}_${hex(4)} (${(rand() * 2).toFixed(2)}s)`,
-		() => `  [It] should ${pick(['deduplicate alerts', 'write audit events', 'reject invalid payloads', 'apply priority policy'])} [e2e, gateway] /workspace/test/e2e/gateway/${Math.floor(rand() * 40)}_test.go:${Math.floor(rand() * 300)}`,
-		() => `I1223 14:02:11.384${Math.floor(rand() * 999)}       1 ${pick(['controller.go', 'reflector.go', 'shared_informer.go'])}:${Math.floor(rand() * 900)}] "Caches populated" type="*v1.ConfigMap" reflector="pkg/mod/k8s.io/client-go@v0.33.0/tools/cache/reflector.go:251"`,
-		() => `    gateway_e2e_test.go:${Math.floor(rand() * 400)}: HTTP 201 POST /api/v1/signals/prometheus in ${(rand() * 40).toFixed(1)}ms (request-id ${hex(16)})`,
+		() =>
+			`  [It] should ${pick(['deduplicate alerts', 'write audit events', 'reject invalid payloads', 'apply priority policy'])} [e2e, gateway] /workspace/test/e2e/gateway/${Math.floor(rand() * 40)}_test.go:${Math.floor(rand() * 300)}`,
+		() =>
+			`I1223 14:02:11.384${Math.floor(rand() * 999)}       1 ${pick(['controller.go', 'reflector.go', 'shared_informer.go'])}:${Math.floor(rand() * 900)}] "Caches populated" type="*v1.ConfigMap" reflector="pkg/mod/k8s.io/client-go@v0.33.0/tools/cache/reflector.go:251"`,
+		() =>
+			`    gateway_e2e_test.go:${Math.floor(rand() * 400)}: HTTP 201 POST /api/v1/signals/prometheus in ${(rand() * 40).toFixed(1)}ms (request-id ${hex(16)})`,
 	];
 	const symptoms = [
 		'#12 41.2 github.com/jackc/pgx/v5/pgtype: /usr/lib/golang/pkg/tool/linux_arm64/compile: signal: killed',
@@ -105,7 +123,8 @@ function makeDenseLog(path, mb, literals) {
 	const near = [
 		() => `waiting for pod gateway-${Math.floor(rand() * 1e6)} to be ready`,
 		() => `STEP ${Math.floor(rand() * 9) + 1}/9: RUN go build -o /out/gateway ./cmd/gateway`,
-		() => `  Normal  Pulled  ${Math.floor(rand() * 59)}s  kubelet  Successfully pulled image "quay.io/jordigilh/gateway:v${Math.floor(rand() * 9)}" in 1.2s`,
+		() =>
+			`  Normal  Pulled  ${Math.floor(rand() * 59)}s  kubelet  Successfully pulled image "quay.io/jordigilh/gateway:v${Math.floor(rand() * 9)}" in 1.2s`,
 		() => `  Normal  Pulled  3s  kubelet  Container image "localhost/gateway:kd-${Math.floor(rand() * 1e8)}" already present on machine`,
 		() => `  Warning  Unhealthy  ${Math.floor(rand() * 59)}s  kubelet  Readiness probe succeeded after restart`,
 		() => `level=info msg="connection to server at \\"postgresql\\" (10.96.3.4), port 5432 ok"`,
@@ -116,7 +135,9 @@ function makeDenseLog(path, mb, literals) {
 	];
 	const lits = literals.filter((l) => l.length >= 3);
 	const text = readFileSync(path + '.base', 'utf8').split('\n');
-	const outLines = text.map((line, i) => (i % 10 === 5 ? (rand() < 0.5 ? pick(near)() : `INFO note: ${pick(lits)} is mentioned in the release notes`) : line));
+	const outLines = text.map((line, i) =>
+		i % 10 === 5 ? (rand() < 0.5 ? pick(near)() : `INFO note: ${pick(lits)} is mentioned in the release notes`) : line,
+	);
 	writeFileSync(path, outLines.join('\n'));
 	spawnSync('rm', ['-f', path + '.base']);
 }
@@ -131,7 +152,12 @@ function timeCmd(cmd, args, timeoutMs = 0) {
 	const hasTime = existsSync('/usr/bin/time');
 	const argv = hasTime ? ['-f', '%e %M', cmd, ...args] : args;
 	const t0 = process.hrtime.bigint();
-	const r = spawnSync(hasTime ? '/usr/bin/time' : cmd, argv, {encoding: 'utf8', maxBuffer: 1 << 28, timeout: timeoutMs || undefined, killSignal: 'SIGKILL'});
+	const r = spawnSync(hasTime ? '/usr/bin/time' : cmd, argv, {
+		encoding: 'utf8',
+		maxBuffer: 1 << 28,
+		timeout: timeoutMs || undefined,
+		killSignal: 'SIGKILL',
+	});
 	const wall = Number(process.hrtime.bigint() - t0) / 1e9;
 	let rssMiB = null;
 	if (hasTime) {
@@ -250,13 +276,33 @@ const lat = [];
 for (let i = 0; i < 15; i++) lat.push(timeCmd(process.execPath, [CLI, 'diagnose', '--json', small]).wall);
 const nodeOnly = [];
 for (let i = 0; i < 15; i++) nodeOnly.push(timeCmd(process.execPath, ['-e', '0']).wall);
-results.latency = {kdoctorMedianMs: Math.round(median(lat) * 1000), kdoctorMaxMs: Math.round(Math.max(...lat) * 1000), bareNodeMedianMs: Math.round(median(nodeOnly) * 1000)};
+results.latency = {
+	kdoctorMedianMs: Math.round(median(lat) * 1000),
+	kdoctorMaxMs: Math.round(Math.max(...lat) * 1000),
+	bareNodeMedianMs: Math.round(median(nodeOnly) * 1000),
+};
 
 // 4. Corpus accuracy.
 const expected = parse(readFileSync(`${root}test/fixtures/corpus/expected.yaml`, 'utf8'));
-const rows = readFileSync(`${root}test/fixtures/corpus/kubernaut-dev.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-const ev = evaluateKb(kb, rows.map((r) => ({id: r.id, text: r.symptom, negative: r.is_negative, expected: r.is_negative ? undefined : expected[r.category]})));
-results.corpus = {positives: ev.positives, negatives: ev.negatives, top1: ev.top1, top3: ev.top3, top1Confident: ev.top1Confident, falseAlarms: ev.falseAlarms, misses: ev.outcomes.filter((o) => !o.negative && o.rank !== 1).map((o) => `${o.id} → expected ${o.expected}, got ${o.ranked[0]?.id ?? 'nothing'} (rank ${o.rank ?? '-'})`)};
+const rows = readFileSync(`${root}test/fixtures/corpus/kubernaut-dev.jsonl`, 'utf8')
+	.split('\n')
+	.filter(Boolean)
+	.map((l) => JSON.parse(l));
+const ev = evaluateKb(
+	kb,
+	rows.map((r) => ({id: r.id, text: r.symptom, negative: r.is_negative, expected: r.is_negative ? undefined : expected[r.category]})),
+);
+results.corpus = {
+	positives: ev.positives,
+	negatives: ev.negatives,
+	top1: ev.top1,
+	top3: ev.top3,
+	top1Confident: ev.top1Confident,
+	falseAlarms: ev.falseAlarms,
+	misses: ev.outcomes
+		.filter((o) => !o.negative && o.rank !== 1)
+		.map((o) => `${o.id} → expected ${o.expected}, got ${o.ranked[0]?.id ?? 'nothing'} (rank ${o.rank ?? '-'})`),
+};
 results.holdouts = {};
 const {parseCases} = await import(`${root}dist/core/kb/evaluate.js`);
 for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4', 'public-dev', 'public-dev2', 'blind-2026-12']) {
@@ -274,7 +320,15 @@ results.scheduler = [2048, 3072, 4096, 8192].map((budget) => {
 	const best = optimalSchedule(REFERENCE_FLOW, budget);
 	const parallel = serialSchedule(topologicalOrder(REFERENCE_FLOW), Number.MAX_SAFE_INTEGER);
 	const sequential = REFERENCE_FLOW.reduce((t, s) => t + s.durationMs, 0);
-	return {budgetMiB: budget, planS: plan.makespan / 1000, bestS: best.makespan / 1000, planPeakMiB: plan.peakMemoryMiB, parallelS: parallel.makespan / 1000, parallelPeakMiB: parallel.peakMemoryMiB, sequentialS: sequential / 1000};
+	return {
+		budgetMiB: budget,
+		planS: plan.makespan / 1000,
+		bestS: best.makespan / 1000,
+		planPeakMiB: plan.peakMemoryMiB,
+		parallelS: parallel.makespan / 1000,
+		parallelPeakMiB: parallel.peakMemoryMiB,
+		sequentialS: sequential / 1000,
+	};
 });
 
 writeFileSync(`${out}/results.json`, JSON.stringify(results, null, 2) + '\n');
@@ -306,7 +360,9 @@ diagnose --json on a small file: median ${results.latency.kdoctorMedianMs} ms, m
 ${results.scheduler.map((r) => `| ${r.budgetMiB} MiB | ${r.planS} | ${r.bestS} | ${r.planPeakMiB} | ${r.parallelS}, ${r.parallelPeakMiB}${r.parallelPeakMiB > r.budgetMiB ? ' (over budget)' : ''} | ${r.sequentialS} |`).join('\n')}
 
 corpus (68 real cases): top-1 ${ev.top1}/${ev.positives}, top-3 ${ev.top3}/${ev.positives}, confident top-1 ${ev.top1Confident}/${ev.positives}, false alarms ${ev.falseAlarms}/${ev.negatives}
-${Object.entries(results.holdouts).map(([n, r]) => `${n}: top-1 ${r.top1}/${r.positives}, top-3 ${r.top3}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives}`).join('\n')}
+${Object.entries(results.holdouts)
+	.map(([n, r]) => `${n}: top-1 ${r.top1}/${r.positives}, top-3 ${r.top3}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives}`)
+	.join('\n')}
 ${results.corpus.misses.map((m) => `  miss: ${m}`).join('\n')}`);
 
 // Real Podman builds under a memory budget: kdoctor's schedule vs all-parallel vs all-sequential (same run).

@@ -55,7 +55,11 @@ const deployment = (name, spec, replicas = 1) => ({
 	apiVersion: 'apps/v1',
 	kind: 'Deployment',
 	metadata: {name},
-	spec: {replicas, selector: {matchLabels: {app: name}}, template: {metadata: {labels: {app: name}}, spec: {terminationGracePeriodSeconds: 0, ...spec}}},
+	spec: {
+		replicas,
+		selector: {matchLabels: {app: name}},
+		template: {metadata: {labels: {app: name}}, spec: {terminationGracePeriodSeconds: 0, ...spec}},
+	},
 });
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
@@ -64,7 +68,9 @@ async function latency() {
 	await freshNamespace(ns);
 	const store = createDoctorStore();
 	store.getState().triageSet({where: `namespace ${ns}`});
-	const app = render(React.createElement(StoreProvider, {store}, React.createElement(TriageScreen, {onIntent: () => undefined, color: false})));
+	const app = render(
+		React.createElement(StoreProvider, {store}, React.createElement(TriageScreen, {onIntent: () => undefined, color: false})),
+	);
 	const ac = new AbortController();
 	await startTriage(kb, {kubeconfig: info.kubeconfig, namespace: ns}, (s) => store.getState().triageSnapshot(s), ac.signal);
 	while (!store.getState().triage.snapshot?.complete) await sleep(20);
@@ -72,18 +78,34 @@ async function latency() {
 	// The independent observer: when each fault first shows in the API.
 	const seen = new Map();
 	const w = new k8s.Watch(kc);
-	const ctl = await w.watch(`/api/v1/namespaces/${ns}/pods`, {}, (_t, pod) => {
-		const name = pod.metadata?.labels?.app;
-		const bad = (pod.status?.containerStatuses ?? []).some((c) => ['ErrImageNeverPull', 'CrashLoopBackOff'].includes(c.state?.waiting?.reason));
-		if (name && bad && !seen.has(name)) seen.set(name, performance.timeOrigin + performance.now());
-	}, () => undefined);
+	const ctl = await w.watch(
+		`/api/v1/namespaces/${ns}/pods`,
+		{},
+		(_t, pod) => {
+			const name = pod.metadata?.labels?.app;
+			const bad = (pod.status?.containerStatuses ?? []).some((c) =>
+				['ErrImageNeverPull', 'CrashLoopBackOff'].includes(c.state?.waiting?.reason),
+			);
+			if (name && bad && !seen.has(name)) seen.set(name, performance.timeOrigin + performance.now());
+		},
+		() => undefined,
+	);
 
 	const rows = [];
 	for (let i = 0; i < N_FAULTS; i++) {
 		const name = `fault-${i}`;
 		const crash = i % 2 === 1;
 		const spec = crash
-			? {containers: [{name: 'app', image: info.testImage, imagePullPolicy: 'Never', args: ['exit', '1', 'KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required']}]}
+			? {
+					containers: [
+						{
+							name: 'app',
+							image: info.testImage,
+							imagePullPolicy: 'Never',
+							args: ['exit', '1', 'KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required'],
+						},
+					],
+				}
 			: {containers: [{name: 'app', image: `localhost/kdoctor-bench/missing-${i}:1`, imagePullPolicy: 'Never'}]};
 		await apps.createNamespacedDeployment({namespace: ns, body: deployment(name, spec)});
 		const want = crash ? 'crashloop-config-error' : 'image-not-loaded';
@@ -99,7 +121,12 @@ async function latency() {
 			await sleep(5);
 		}
 		const faultAt = seen.get(name);
-		rows.push({name, fault: crash ? 'CrashLoopBackOff' : 'ErrImageNeverPull', finding: want, ms: shownAt && faultAt ? Math.round(shownAt - faultAt) : undefined});
+		rows.push({
+			name,
+			fault: crash ? 'CrashLoopBackOff' : 'ErrImageNeverPull',
+			finding: want,
+			ms: shownAt && faultAt ? Math.round(shownAt - faultAt) : undefined,
+		});
 		// One fault on screen at a time keeps the measurement about this fault, not the list's length.
 		await apps.deleteNamespacedDeployment({name, namespace: ns});
 	}
@@ -114,7 +141,14 @@ async function thousand() {
 	const ns = 'kdoctor-bench-1000';
 	await freshNamespace(ns);
 	// Real pods from a real Deployment, none schedulable (no node has the label): the API server holds them all.
-	await apps.createNamespacedDeployment({namespace: ns, body: deployment('crowd', {nodeSelector: {'kdoctor.bench/none': 'x'}, containers: [{name: 'app', image: info.testImage, imagePullPolicy: 'Never'}]}, N_PODS)});
+	await apps.createNamespacedDeployment({
+		namespace: ns,
+		body: deployment(
+			'crowd',
+			{nodeSelector: {'kdoctor.bench/none': 'x'}, containers: [{name: 'app', image: info.testImage, imagePullPolicy: 'Never'}]},
+			N_PODS,
+		),
+	});
 	const made = Date.now();
 	while ((await core.listNamespacedPod({namespace: ns})).items.length < N_PODS) {
 		if (Date.now() - made > 600_000) throw new Error(`fewer than ${N_PODS} pods after 10 minutes`);
@@ -179,15 +213,28 @@ async function thousand() {
 const lat = await latency();
 const big = await thousand();
 const ms = lat.map((r) => r.ms).filter((x) => x !== undefined);
-const result = {at: new Date().toISOString(), machine: {cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), kubernetes: info.version}, latency: {rows: lat, p50: pct(ms, 50), p95: pct(ms, 95), max: Math.max(...ms), missed: lat.length - ms.length}, thousand: big};
+const result = {
+	at: new Date().toISOString(),
+	machine: {cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), kubernetes: info.version},
+	latency: {rows: lat, p50: pct(ms, 50), p95: pct(ms, 95), max: Math.max(...ms), missed: lat.length - ms.length},
+	thousand: big,
+};
 mkdirSync(join(root, 'bench/out'), {recursive: true});
 writeFileSync(join(root, 'bench/out/triage.json'), JSON.stringify(result, null, 2));
 console.log(`\n## kdoctor triage on the local cluster (${info.version}), ${cpus().length} CPUs\n`);
-console.log(`status change in the API → finding on the triage screen, ${lat.length} faults (${lat.filter((r) => r.fault === 'CrashLoopBackOff').length} CrashLoopBackOff, ${lat.filter((r) => r.fault === 'ErrImageNeverPull').length} ErrImageNeverPull):`);
-console.log(`p50 ${result.latency.p50} ms · p95 ${result.latency.p95} ms · max ${result.latency.max} ms${result.latency.missed ? ` · ${result.latency.missed} not measured` : ''}\n`);
+console.log(
+	`status change in the API → finding on the triage screen, ${lat.length} faults (${lat.filter((r) => r.fault === 'CrashLoopBackOff').length} CrashLoopBackOff, ${lat.filter((r) => r.fault === 'ErrImageNeverPull').length} ErrImageNeverPull):`,
+);
+console.log(
+	`p50 ${result.latency.p50} ms · p95 ${result.latency.p95} ms · max ${result.latency.max} ms${result.latency.missed ? ` · ${result.latency.missed} not measured` : ''}\n`,
+);
 console.log('| 1,000 pods | time |\n|---|---|');
 console.log(`| plain list of the pods (client-node, same run; 3 tries) | ${big.plainListMs.join(' / ')} ms |`);
 console.log(`| triage: start to the pods' list returned | ${big.listMs} ms |`);
-console.log(`| **triage: list returned → first complete triage** (${big.troubled} pods of one workload, \`${big.finding}\`) | **${big.afterListMs} ms** |`);
+console.log(
+	`| **triage: list returned → first complete triage** (${big.troubled} pods of one workload, \`${big.finding}\`) | **${big.afterListMs} ms** |`,
+);
 console.log(`| triage: start → complete | ${big.totalMs} ms |`);
-console.log(`\nmemory while watching ${big.pods} pods: RSS ${big.rssWatchingMiB} MiB (before the triage: ${big.rssBeforeMiB} MiB), heap ${big.heapWatchingMiB} MiB`);
+console.log(
+	`\nmemory while watching ${big.pods} pods: RSS ${big.rssWatchingMiB} MiB (before the triage: ${big.rssBeforeMiB} MiB), heap ${big.heapWatchingMiB} MiB`,
+);

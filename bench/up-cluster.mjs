@@ -13,7 +13,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(root, 'dist/cli.js');
 const clusterDir = process.env.KDOCTOR_CLUSTER_DIR ?? '/tmp/kdoctor-cluster';
 const NS = 'kdoctor-demo';
-const WORLD_ARGS = ['--build-arg', 'BUILDER_IMAGE=localhost/kdoctor-world/go-toolset:1', '--build-arg', 'RUNTIME_IMAGE=localhost/kdoctor-world/ubi-minimal:1', '--build-arg', 'BASE_IMAGE=localhost/kdoctor-world/debian-data:1'];
+const WORLD_ARGS = [
+	'--build-arg',
+	'BUILDER_IMAGE=localhost/kdoctor-world/go-toolset:1',
+	'--build-arg',
+	'RUNTIME_IMAGE=localhost/kdoctor-world/ubi-minimal:1',
+	'--build-arg',
+	'BASE_IMAGE=localhost/kdoctor-world/debian-data:1',
+];
 
 function skip(why) {
 	console.log(`up-cluster bench skipped: ${why}`);
@@ -22,7 +29,8 @@ function skip(why) {
 const infoFile = join(clusterDir, 'cluster.json');
 if (!existsSync(infoFile)) skip(`the local cluster is not up (npm run cluster:up starts it; ${infoFile} is missing)`);
 const info = JSON.parse(readFileSync(infoFile, 'utf8'));
-if (spawnSync('podman', ['image', 'exists', 'localhost/kdoctor-world/go-toolset:1']).status !== 0) skip('the test world is missing (run test/world/setup.sh)');
+if (spawnSync('podman', ['image', 'exists', 'localhost/kdoctor-world/go-toolset:1']).status !== 0)
+	skip('the test world is missing (run test/world/setup.sh)');
 
 const k8s = await import('@kubernetes/client-node');
 const kc = new k8s.KubeConfig();
@@ -49,7 +57,9 @@ async function deleteNamespace() {
 
 function removeNodeImages() {
 	const ctr = ['--address', info.containerdSocket, '-n', info.containerdNamespace ?? 'k8s.io'];
-	const list = spawnSync('ctr', [...ctr, 'images', 'ls', '-q'], {encoding: 'utf8'}).stdout.split('\n').filter((r) => r.startsWith('localhost/kdoctor-demo/'));
+	const list = spawnSync('ctr', [...ctr, 'images', 'ls', '-q'], {encoding: 'utf8'})
+		.stdout.split('\n')
+		.filter((r) => r.startsWith('localhost/kdoctor-demo/'));
 	if (list.length) spawnSync('ctr', [...ctr, 'images', 'rm', ...list], {stdio: 'ignore'});
 	return list.length;
 }
@@ -57,15 +67,36 @@ function removeNodeImages() {
 function up(state, extra) {
 	return new Promise((resolve) => {
 		const started = Date.now();
-		const child = spawn(process.execPath, [CLI, 'up', '--provider', 'existing', '--kubeconfig', info.kubeconfig, '--containerd-socket', info.containerdSocket, '--node-address', '127.0.0.1', '--json', ...WORLD_ARGS, ...extra], {
-			env: {...process.env, KDOCTOR_STATE_DIR: state, PATH: `${process.env.PATH}:/usr/local/go/bin`},
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		const child = spawn(
+			process.execPath,
+			[
+				CLI,
+				'up',
+				'--provider',
+				'existing',
+				'--kubeconfig',
+				info.kubeconfig,
+				'--containerd-socket',
+				info.containerdSocket,
+				'--node-address',
+				'127.0.0.1',
+				'--json',
+				...WORLD_ARGS,
+				...extra,
+			],
+			{
+				env: {...process.env, KDOCTOR_STATE_DIR: state, PATH: `${process.env.PATH}:/usr/local/go/bin`},
+				stdio: ['ignore', 'pipe', 'pipe'],
+			},
+		);
 		let out = '';
 		child.stdout.on('data', (d) => (out += d));
 		child.on('close', (code) => {
 			const ms = Date.now() - started;
-			const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+			const events = out
+				.split('\n')
+				.filter(Boolean)
+				.map((l) => JSON.parse(l));
 			const steps = Object.fromEntries(events.filter((e) => e.type === 'step-end').map((e) => [e.id, {state: e.state, ms: e.durationMs}]));
 			resolve({code, ms, ok: events.at(-1)?.ok === true, steps});
 		});
@@ -87,12 +118,15 @@ try {
 	};
 	mkdirSync(join(root, 'bench/out'), {recursive: true});
 	writeFileSync(join(root, 'bench/out/up-cluster.json'), JSON.stringify(result, null, 2));
-	const s = (r, id) => (r.steps[id] ? `${(r.steps[id].ms / 1000).toFixed(1)} s${r.steps[id].state === 'done' ? '' : ` (${r.steps[id].state})`}` : '—');
+	const s = (r, id) =>
+		r.steps[id] ? `${(r.steps[id].ms / 1000).toFixed(1)} s${r.steps[id].state === 'done' ? '' : ` (${r.steps[id].state})`}` : '—';
 	const ids = [...new Set([...Object.keys(cold.steps), ...Object.keys(warm.steps)])];
 	console.log(`\n## kdoctor up, demo on the local cluster (${info.version}, ${info.kubelet}), ${cpus().length} CPUs\n`);
 	console.log('| step | cold | warm |\n|---|---|---|');
 	for (const id of ids) console.log(`| ${id} | ${s(cold, id)} | ${s(warm, id)} |`);
-	console.log(`| **whole run** | **${(cold.ms / 1000).toFixed(1)} s** ${cold.ok ? '' : '(FAILED)'} | **${(warm.ms / 1000).toFixed(1)} s** ${warm.ok ? '' : '(FAILED)'} |`);
+	console.log(
+		`| **whole run** | **${(cold.ms / 1000).toFixed(1)} s** ${cold.ok ? '' : '(FAILED)'} | **${(warm.ms / 1000).toFixed(1)} s** ${warm.ok ? '' : '(FAILED)'} |`,
+	);
 	console.log(`\nwarm / cold = ${(warm.ms / cold.ms).toFixed(3)}`);
 	if (!cold.ok || !warm.ok) process.exitCode = 1;
 } finally {

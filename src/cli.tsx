@@ -21,7 +21,13 @@ const lazy = {
 };
 
 type LiveCli = {namespace: string; kubeconfig?: string; context?: string; containerdSocket?: string; kind?: string};
-const liveOpts = (o: LiveCli) => ({namespace: o.namespace, kubeconfig: o.kubeconfig, context: o.context, containerdSocket: o.containerdSocket, kindCluster: o.kind});
+const liveOpts = (o: LiveCli) => ({
+	namespace: o.namespace,
+	kubeconfig: o.kubeconfig,
+	context: o.context,
+	containerdSocket: o.containerdSocket,
+	kindCluster: o.kind,
+});
 
 /** What Ctrl-C does: by default exit at once; `up` replaces it so the run can stop its children first. */
 let interruptHandler: (() => void) | undefined;
@@ -122,12 +128,17 @@ Examples:
 				if (files.length > 0) throw new InputError('give files or --namespace, not both');
 				const {diagnoseLiveCommand} = await lazy.live();
 				const compiled = await loadCompiledKb(globals(cmd));
-				process.exitCode = await diagnoseLiveCommand(compiled, {...liveOpts(opts as LiveCli), json: opts.json, verbose: opts.verbose, color: !opts.plain && useColor()}, stdout);
+				process.exitCode = await diagnoseLiveCommand(
+					compiled,
+					{...liveOpts(opts as LiveCli), json: opts.json, verbose: opts.verbose, color: !opts.plain && useColor()},
+					stdout,
+				);
 				return;
 			}
 			const inputs = files.length > 0 ? files : ['-'];
 			if (inputs.filter((f) => f === '-').length > 1) throw new InputError("'-' (standard input) can be read only once");
-			if (inputs.includes('-') && process.stdin.isTTY) throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
+			if (inputs.includes('-') && process.stdin.isTTY)
+				throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
 			const compiled = await loadCompiledKb(globals(cmd));
 			const {diagnoseInputs, exitCodeFor, renderJson, renderPlain} = await lazy.diagnose();
 			const ac = new AbortController();
@@ -173,22 +184,54 @@ Examples:
   kdoctor fix image-name-mismatch -n kdoctor-demo --yes     (patch the Deployment, watch the rollout)
   kdoctor fix crashloop-config-error -n kdoctor-demo --value kdoctor-demo --yes`,
 		)
-		.action(async (id: string, opts: {from?: string[]; key?: string; dryRun?: boolean; yes?: boolean; force?: boolean; json?: boolean; value?: string; workload?: string; timeout: string} & Partial<LiveCli>, cmd: Command) => {
-			if (opts.namespace) {
-				if (opts.from) throw new InputError('give --from (a saved output) or --namespace (the live cluster), not both');
-				const {fixLiveCommand} = await lazy.live();
-				const compiled = await loadCompiledKb(globals(cmd));
-				const timeoutSeconds = Number(opts.timeout);
-				if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
-				const ac = new AbortController();
-				interruptHandler = () => ac.abort();
-				process.exitCode = await fixLiveCommand(compiled, id, {...liveOpts(opts as LiveCli), workload: opts.workload, key: opts.key, value: opts.value, yes: opts.yes, dryRun: opts.dryRun, json: opts.json, timeoutSeconds, signal: ac.signal}, stdout);
-				return;
-			}
-			if (!opts.from) throw new InputError('say where the finding is: --from FILE (a saved output) or --namespace NS (the live cluster)');
-			const {fixCommand} = await lazy.fix();
-			await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, {...opts, from: opts.from!}, out));
-		});
+		.action(
+			async (
+				id: string,
+				opts: {
+					from?: string[];
+					key?: string;
+					dryRun?: boolean;
+					yes?: boolean;
+					force?: boolean;
+					json?: boolean;
+					value?: string;
+					workload?: string;
+					timeout: string;
+				} & Partial<LiveCli>,
+				cmd: Command,
+			) => {
+				if (opts.namespace) {
+					if (opts.from) throw new InputError('give --from (a saved output) or --namespace (the live cluster), not both');
+					const {fixLiveCommand} = await lazy.live();
+					const compiled = await loadCompiledKb(globals(cmd));
+					const timeoutSeconds = Number(opts.timeout);
+					if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+						throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
+					const ac = new AbortController();
+					interruptHandler = () => ac.abort();
+					process.exitCode = await fixLiveCommand(
+						compiled,
+						id,
+						{
+							...liveOpts(opts as LiveCli),
+							workload: opts.workload,
+							key: opts.key,
+							value: opts.value,
+							yes: opts.yes,
+							dryRun: opts.dryRun,
+							json: opts.json,
+							timeoutSeconds,
+							signal: ac.signal,
+						},
+						stdout,
+					);
+					return;
+				}
+				if (!opts.from) throw new InputError('say where the finding is: --from FILE (a saved output) or --namespace NS (the live cluster)');
+				const {fixCommand} = await lazy.fix();
+				await emit(async (out) => await fixCommand(await loadCompiledKb(globals(cmd)), id, {...opts, from: opts.from!}, out));
+			},
+		);
 
 	program
 		.command('setup')
@@ -213,23 +256,38 @@ Examples:
   kdoctor setup --fix m            (preview: podman machine stop; set --memory …; start)
   kdoctor setup --fix n --yes      (apply, journaled; kdoctor undo takes it back)`,
 		)
-		.action(async (opts: {profile: string; source?: string; engine?: string; buildArg?: string[]; fix?: string; yes?: boolean; json?: boolean; plain?: boolean; verbose?: boolean}, cmd: Command) => {
-			const g = globals(cmd);
-			const compiled = await loadCompiledKb(g);
-			const setupOpts = {...opts, config: g.config};
-			if (interactive(opts) && !opts.fix) {
-				const {runSetupTui} = await import('./ui/run-setup.js');
-				process.exitCode = await runSetupTui(compiled, setupOpts);
-				return;
-			}
-			const {setupCommand} = await lazy.setup();
-			await emit(async (out) => await setupCommand(compiled, {...setupOpts, color: !opts.plain && !opts.json && useColor()}, out));
-		});
+		.action(
+			async (
+				opts: {
+					profile: string;
+					source?: string;
+					engine?: string;
+					buildArg?: string[];
+					fix?: string;
+					yes?: boolean;
+					json?: boolean;
+					plain?: boolean;
+					verbose?: boolean;
+				},
+				cmd: Command,
+			) => {
+				const g = globals(cmd);
+				const compiled = await loadCompiledKb(g);
+				const setupOpts = {...opts, config: g.config};
+				if (interactive(opts) && !opts.fix) {
+					const {runSetupTui} = await import('./ui/run-setup.js');
+					process.exitCode = await runSetupTui(compiled, setupOpts);
+					return;
+				}
+				const {setupCommand} = await lazy.setup();
+				await emit(async (out) => await setupCommand(compiled, {...setupOpts, color: !opts.plain && !opts.json && useColor()}, out));
+			},
+		);
 
 	program
 		.command('triage')
 		.description('watch a live cluster: every unhealthy workload, why, with the evidence and a key to fix it')
-		.option('-n, --namespace <ns>', 'the namespace to watch (default: the context\'s namespace, else default)')
+		.option('-n, --namespace <ns>', "the namespace to watch (default: the context's namespace, else default)")
 		.option('-A, --all-namespaces', 'watch every namespace')
 		.option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
 		.option('--context <name>', 'kubeconfig context (default: the current one)')
@@ -248,24 +306,56 @@ Examples:
   kdoctor triage -A --read-only
   kdoctor triage -n kubernaut-system --json | jq '.failing[].findings[0].id'`,
 		)
-		.action(async (opts: {namespace?: string; allNamespaces?: boolean; kubeconfig?: string; context?: string; containerdSocket?: string; kind?: string; readOnly?: boolean; json?: boolean; plain?: boolean; timeout: string}, cmd: Command) => {
-			const timeoutSeconds = Number(opts.timeout);
-			if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
-			const compiled = await loadCompiledKb(globals(cmd));
-			const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? (await (await lazy.live()).contextNamespace({kubeconfig: opts.kubeconfig, context: opts.context})));
-			const live = {namespace, allNamespaces: opts.allNamespaces, kubeconfig: opts.kubeconfig, context: opts.context, containerdSocket: opts.containerdSocket, kindCluster: opts.kind};
-			if (interactive(opts)) {
-				const {runTriageTui} = await import('./ui/run-triage.js');
-				await runTriageTui(compiled, {...live, readOnly: opts.readOnly === true});
-				return;
-			}
-			const {triageOnce} = await lazy.triage();
-			process.exitCode = await triageOnce(compiled, {...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()}, stdout);
-		});
+		.action(
+			async (
+				opts: {
+					namespace?: string;
+					allNamespaces?: boolean;
+					kubeconfig?: string;
+					context?: string;
+					containerdSocket?: string;
+					kind?: string;
+					readOnly?: boolean;
+					json?: boolean;
+					plain?: boolean;
+					timeout: string;
+				},
+				cmd: Command,
+			) => {
+				const timeoutSeconds = Number(opts.timeout);
+				if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+					throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
+				const compiled = await loadCompiledKb(globals(cmd));
+				const namespace = opts.allNamespaces
+					? undefined
+					: (opts.namespace ?? (await (await lazy.live()).contextNamespace({kubeconfig: opts.kubeconfig, context: opts.context})));
+				const live = {
+					namespace,
+					allNamespaces: opts.allNamespaces,
+					kubeconfig: opts.kubeconfig,
+					context: opts.context,
+					containerdSocket: opts.containerdSocket,
+					kindCluster: opts.kind,
+				};
+				if (interactive(opts)) {
+					const {runTriageTui} = await import('./ui/run-triage.js');
+					await runTriageTui(compiled, {...live, readOnly: opts.readOnly === true});
+					return;
+				}
+				const {triageOnce} = await lazy.triage();
+				process.exitCode = await triageOnce(
+					compiled,
+					{...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()},
+					stdout,
+				);
+			},
+		);
 
 	program
 		.command('report')
-		.description('a Markdown hand-off of a kdoctor up run: timeline, findings with evidence, fixes applied, environment, a Gantt chart — secrets redacted')
+		.description(
+			'a Markdown hand-off of a kdoctor up run: timeline, findings with evidence, fixes applied, environment, a Gantt chart — secrets redacted',
+		)
 		.argument('[run]', 'a run id, or a run folder (one copied from another machine too); default: the newest run')
 		.option('-o, --output <file>', 'write the report to FILE (atomically) and its Gantt chart beside it (report.md → report-gantt.svg)')
 		.option('--html', 'one self-contained HTML file, the chart inline (to stdout, or to -o FILE)')
@@ -286,7 +376,9 @@ Examples:
 
 	program
 		.command('undo')
-		.description('revert the newest change kdoctor made, or the one with this id (file edits, live patches and host commands are journaled)')
+		.description(
+			'revert the newest change kdoctor made, or the one with this id (file edits, live patches and host commands are journaled)',
+		)
 		.argument('[id]', 'the journal entry to undo (kdoctor undo --list); default: the newest change still in place')
 		.option('--list', 'show the journal: every change, where, when, and whether it can be undone')
 		.option('--json', 'with --list: JSON output')
@@ -314,7 +406,7 @@ Examples:
 		.option('--cleanup', 'delete the cluster after a failure (default: keep it for inspection)')
 		.option('--coverage', 'build with GOFLAGS=-cover, mount /coverdata, and write coverage reports at the end')
 		.option('--build-arg <NAME=VALUE>', 'build arg for every image (repeatable), e.g. BUILDER_IMAGE=localhost/go-toolset:1', collect)
-		.option('--memory <MiB>', "memory budget for builds and the node (default: what the engine reports)")
+		.option('--memory <MiB>', 'memory budget for builds and the node (default: what the engine reports)')
 		.option('--build-jobs <n>', 'at most this many builds at once (1: one at a time, as after an out-of-memory kill)')
 		.option('--images-only', 'build (or find cached) every image of the profile and stop: no cluster')
 		.option('--plan', 'print the plan (steps, dependencies, memory, schedule) without running it')
@@ -358,7 +450,10 @@ Examples:
 								const step = store.getState().up.diagnosis?.step;
 								const stepLog = stepLogPath(step);
 								const log = stepLog ? `${runDir}/${stepLog}` : `${runDir}/run.log`;
-								const how = rem.command && rem.run !== 'confirmed' ? `the command: ${shellLine(rem.command)}` : `${shellLine(['kdoctor', 'fix', intent.findingId, '--from', log, '--key', intent.key])} (add --yes to apply)`;
+								const how =
+									rem.command && rem.run !== 'confirmed'
+										? `the command: ${shellLine(rem.command)}`
+										: `${shellLine(['kdoctor', 'fix', intent.findingId, '--from', log, '--key', intent.key])} (add --yes to apply)`;
 								store.getState().say({kind: 'info', text: `${rem.title}: ${rem.change}. To apply: ${how}`});
 							},
 						});
@@ -435,7 +530,9 @@ Examples:
 					throw new InputError(`${opts.expect}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
 				}
 			}
-			await emit(async (out) => (await lazy.kb()).kbEval(await loadCompiledKb(globals(cmd)), read(casesPath), expected, out, opts.json === true));
+			await emit(async (out) =>
+				(await lazy.kb()).kbEval(await loadCompiledKb(globals(cmd)), read(casesPath), expected, out, opts.json === true),
+			);
 		});
 
 	return program;
@@ -474,7 +571,9 @@ export async function main(argv: string[]): Promise<void> {
 		const message = error instanceof Error ? error.message : String(error);
 		// A programming error (a TypeError and its kin) is a bug: its stack and where to report it, exit 70 (EX_SOFTWARE).
 		if (isBug(error)) {
-			stderr(`kdoctor: internal error: ${message}\n${(error as Error).stack ?? ''}\nThis is a bug in kdoctor ${pkg.version}, not something you did: please report it with the lines above at https://github.com/kdoctor-dev/kdoctor/issues\n`);
+			stderr(
+				`kdoctor: internal error: ${message}\n${(error as Error).stack ?? ''}\nThis is a bug in kdoctor ${pkg.version}, not something you did: please report it with the lines above at https://github.com/kdoctor-dev/kdoctor/issues\n`,
+			);
 			process.exitCode = 70;
 			return;
 		}
@@ -487,7 +586,13 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Errors the language raises for broken code, never ones kdoctor throws to tell the user something. */
 function isBug(error: unknown): boolean {
-	return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof EvalError || (error instanceof SyntaxError && !/JSON/.test(error.message));
+	return (
+		error instanceof TypeError ||
+		error instanceof ReferenceError ||
+		error instanceof RangeError ||
+		error instanceof EvalError ||
+		(error instanceof SyntaxError && !/JSON/.test(error.message))
+	);
 }
 
 let interrupts = 0;

@@ -41,7 +41,11 @@ describe('the rooms of src/', () => {
 			for (const spec of importsOf(f)) {
 				const local = spec.startsWith('.') ? resolveLocal(f, spec) : undefined;
 				if (local && room(local) !== 'core') bad.push(`${relative(SRC, f)} → ${relative(SRC, local)}`);
-				if (/^(?:node:)?(?:fs|fs\/promises|child_process|net|tls|http|https|dgram|tty)$/.test(spec) || /^(?:execa|@kubernetes\/client-node|ink|react|zustand)/.test(spec)) bad.push(`${relative(SRC, f)} → ${spec}`);
+				if (
+					/^(?:node:)?(?:fs|fs\/promises|child_process|net|tls|http|https|dgram|tty)$/.test(spec) ||
+					/^(?:execa|@kubernetes\/client-node|ink|react|zustand)/.test(spec)
+				)
+					bad.push(`${relative(SRC, f)} → ${spec}`);
 			}
 		}
 		expect(bad).toEqual([]);
@@ -65,17 +69,34 @@ describe('the rooms of src/', () => {
 	});
 
 	it('only src/adapters imports execa and @kubernetes/client-node (type-only imports of client-node types included)', () => {
-		const bad = files.filter((f) => room(f) !== 'adapters' && importsOf(f).some((s) => s === 'execa' || s.startsWith('@kubernetes/client-node'))).map((f) => relative(SRC, f));
+		const bad = files
+			.filter((f) => room(f) !== 'adapters' && importsOf(f).some((s) => s === 'execa' || s.startsWith('@kubernetes/client-node')))
+			.map((f) => relative(SRC, f));
 		expect(bad).toEqual([]);
 	});
 
 	it("the screens show text only through components/text.tsx (which makes every control character visible), never Ink's Text directly", () => {
-		const bad = files.filter((f) => room(f) === 'ui' && !f.endsWith('components/text.tsx') && /import\s*\{[^}]*\bText\b[^}]*\}\s*from\s*'ink'/.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f));
+		const bad = files
+			.filter(
+				(f) =>
+					room(f) === 'ui' &&
+					!f.endsWith('components/text.tsx') &&
+					/import\s*\{[^}]*\bText\b[^}]*\}\s*from\s*'ink'/.test(readFileSync(f, 'utf8')),
+			)
+			.map((f) => relative(SRC, f));
 		expect(bad).toEqual([]);
 	});
 
 	it('nothing in src/ imports in a circle', () => {
-		const graph = new Map(files.map((f) => [f, importsOf(f).filter((s) => s.startsWith('.')).map((s) => resolveLocal(f, s)).filter((x): x is string => Boolean(x))]));
+		const graph = new Map(
+			files.map((f) => [
+				f,
+				importsOf(f)
+					.filter((s) => s.startsWith('.'))
+					.map((s) => resolveLocal(f, s))
+					.filter((x): x is string => Boolean(x)),
+			]),
+		);
 		const cycles: string[] = [];
 		const state = new Map<string, 'open' | 'done'>();
 		const stack: string[] = [];

@@ -12,9 +12,15 @@ const write = (name: string, text: string) => {
 	return p;
 };
 // The node's image list beside the event is what makes it a confident wrong name (the event alone is only possible).
-const neverPull = write('never-pull.txt', 'Warning  ErrImageNeverPull  5s  kubelet  Container image "gateway:run-1" is not present with pull policy of Never\nlocalhost/gateway   run-1   3f2a1b4c5d6e   41.2MB\n');
+const neverPull = write(
+	'never-pull.txt',
+	'Warning  ErrImageNeverPull  5s  kubelet  Container image "gateway:run-1" is not present with pull policy of Never\nlocalhost/gateway   run-1   3f2a1b4c5d6e   41.2MB\n',
+);
 const clean = write('clean.txt', 'ok  github.com/acme/gateway/pkg/server  0.412s\nPASS\n');
-const compileError = write('compile.txt', '# github.com/jordigilh/kubernaut/test/infrastructure\ntest/infrastructure/gateway_e2e.go:212:9: undefined: buildDataStorageImage\n');
+const compileError = write(
+	'compile.txt',
+	'# github.com/jordigilh/kubernaut/test/infrastructure\ntest/infrastructure/gateway_e2e.go:212:9: undefined: buildDataStorageImage\n',
+);
 const empty = write('empty.txt', '');
 
 describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
@@ -33,7 +39,11 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 		expect(f.confidence).toBeGreaterThanOrEqual(0.5);
 		expect(f.confidence).toBeLessThanOrEqual(1);
 		expect(f.evidence[0]).toEqual({line: 1, text: expect.stringContaining('ErrImageNeverPull')});
-		expect(f.remediations[0]).toEqual({key: expect.stringMatching(/^[a-z]$/), title: expect.any(String), kind: expect.stringMatching(/^(edit-file|kube-patch|command|rerun|info)$/)});
+		expect(f.remediations[0]).toEqual({
+			key: expect.stringMatching(/^[a-z]$/),
+			title: expect.any(String),
+			kind: expect.stringMatching(/^(edit-file|kube-patch|command|rerun|info)$/),
+		});
 		const confidences = obj.findings.map((x: {confidence: number}) => x.confidence);
 		expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
 	});
@@ -41,17 +51,28 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	it('prints JSON Lines in argument order for several files, and exit 0 when nothing is found', async () => {
 		const r = await runCli(['diagnose', '--json', clean, neverPull, compileError]);
 		expect(r.code).toBe(1);
-		const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+		const objs = r.stdout
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
 		expect(objs.map((o) => o.file)).toEqual([clean, neverPull, compileError]);
 		expect(objs[0].findings).toEqual([]);
 		const none = await runCli(['diagnose', '--json', clean, compileError]);
 		expect(none.code).toBe(0);
-		for (const o of none.stdout.trim().split('\n').map((l) => JSON.parse(l))) expect(o.findings.every((f: {confidence: number}) => f.confidence < 0.5)).toBe(true);
+		for (const o of none.stdout
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l)))
+			expect(o.findings.every((f: {confidence: number}) => f.confidence < 0.5)).toBe(true);
 	});
 
 	it("reads standard input for '-' and with no file", async () => {
-		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\nlocalhost/gw   1   3f2a1b4c5d6e   41.2MB\n';
-		for (const args of [['diagnose', '--json', '-'], ['diagnose', '--json']]) {
+		const text =
+			'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\nlocalhost/gw   1   3f2a1b4c5d6e   41.2MB\n';
+		for (const args of [
+			['diagnose', '--json', '-'],
+			['diagnose', '--json'],
+		]) {
 			const r = await runCli(args, {input: text});
 			expect(r.code).toBe(1);
 			expect(JSON.parse(r.stdout).file).toBe('-');
@@ -61,7 +82,10 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	it('exit 2 with one clear line for a missing, unreadable or empty input; other files still reported', async () => {
 		const missing = await runCli(['diagnose', '--json', join(dir, 'nope.log'), neverPull]);
 		expect(missing.code).toBe(2);
-		const objs = missing.stdout.trim().split('\n').map((l) => JSON.parse(l));
+		const objs = missing.stdout
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
 		expect(objs[0]).toMatchObject({status: 'error', error: expect.stringMatching(/no such file/), findings: []});
 		expect(objs[1].findings[0].id).toBe('image-name-mismatch');
 		const e = await runCli(['diagnose', '--json', empty]);
@@ -90,7 +114,8 @@ describe('kdoctor diagnose --json (the contract outside tools rely on)', () => {
 	});
 
 	it('decodes UTF-16 (a BOM), refuses compressed input with the command to use, and reports binary input as could-not-look', async () => {
-		const text = 'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\nlocalhost/gw   1   3f2a1b4c5d6e   41.2MB\n';
+		const text =
+			'Warning ErrImageNeverPull kubelet Container image "gw:1" is not present with pull policy of Never\nlocalhost/gw   1   3f2a1b4c5d6e   41.2MB\n';
 		const u16 = write('u16.txt', '');
 		writeFileSync(u16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
 		const r = await runCli(['diagnose', '--json', u16]);
@@ -227,7 +252,9 @@ describe('kdoctor fix and undo', () => {
 		writeFileSync(df, original);
 		const applied = await runCli(['fix', 'base-image-policy', '--from', 'Dockerfile', '--yes'], {cwd: work, env});
 		expect(applied.code).toBe(0);
-		expect(readFileSync(df, 'utf8')).toBe(original.replace('FROM alpine AS build', 'FROM registry.access.redhat.com/ubi9/ubi-minimal:latest AS build'));
+		expect(readFileSync(df, 'utf8')).toBe(
+			original.replace('FROM alpine AS build', 'FROM registry.access.redhat.com/ubi9/ubi-minimal:latest AS build'),
+		);
 		const undo = await runCli(['undo'], {cwd: tmpdir(), env});
 		expect(undo.code).toBe(0);
 		expect(readFileSync(df, 'utf8')).toBe(original);
@@ -246,7 +273,10 @@ describe('kdoctor fix and undo', () => {
 		const r = await runCli(['fix', 'base-image-policy', '--from', join(work, 'Dockerfile'), '--yes'], {cwd: work, env});
 		expect(r.stdout).toMatch(/not UTF-8 text/);
 		expect(fsm.readFileSync(join(work, 'Dockerfile')).equals(latin1)).toBe(true);
-		const log = write('np.log', 'Warning ErrImageNeverPull kubelet Container image "gw:run-7" is not present with pull policy of Never\nlocalhost/gw   run-7   3f2a1b4c5d6e   41.2MB\n');
+		const log = write(
+			'np.log',
+			'Warning ErrImageNeverPull kubelet Container image "gw:run-7" is not present with pull policy of Never\nlocalhost/gw   run-7   3f2a1b4c5d6e   41.2MB\n',
+		);
 		fsm.mkdirSync(join(work, 'shared'));
 		fsm.mkdirSync(join(work, 'deploy'));
 		fsm.writeFileSync(join(work, 'shared', 'gw.yaml'), 'image: gw:run-7\n');
@@ -265,14 +295,17 @@ describe('kdoctor fix and undo', () => {
 		fsm.copyFileSync(weak, join(work, 'Dockerfile.weak'));
 		const refused = await runCli(['fix', 'base-image-policy', '--from', join(work, 'Dockerfile.weak'), '--yes'], {cwd: work, env});
 		expect(refused.code).toBe(2);
-		expect(refused.stderr.trim()).toBe('kdoctor: base-image-policy is only a possible finding here (30%): check the preview, then add --force to apply it anyway');
+		expect(refused.stderr.trim()).toBe(
+			'kdoctor: base-image-policy is only a possible finding here (30%): check the preview, then add --force to apply it anyway',
+		);
 		expect(fsm.readFileSync(join(work, 'Dockerfile.weak'), 'utf8')).toBe('STEP 1/4: FROM golang:1.24 AS build\n');
 	});
 
 	it('previews, applies with --yes, and undoes a Dockerfile base-image fix', async () => {
 		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
 		const df = join(work, 'Dockerfile');
-		const original = 'FROM golang:1.24-alpine AS builder\nRUN go build -o /app ./cmd/gateway\nFROM scratch\nCOPY --from=builder /app /app\n';
+		const original =
+			'FROM golang:1.24-alpine AS builder\nRUN go build -o /app ./cmd/gateway\nFROM scratch\nCOPY --from=builder /app /app\n';
 		writeFileSync(df, original);
 		const env = {KDOCTOR_STATE_DIR: join(work, 'state')};
 		const preview = await runCli(['fix', 'base-image-policy', '--from', df], {cwd: work, env});
@@ -312,7 +345,9 @@ describe('live commands against a cluster that is not there', () => {
 			expect(r.code, args.join(' ')).toBe(2);
 			expect(r.stdout).toBe('');
 			expect(r.stderr.trim().split('\n')).toHaveLength(1);
-			expect(r.stderr).toMatch(new RegExp(`^kdoctor: cannot reach the Kubernetes API server at https://127\\.0\\.0\\.1:${port}: connection refused`));
+			expect(r.stderr).toMatch(
+				new RegExp(`^kdoctor: cannot reach the Kubernetes API server at https://127\\.0\\.0\\.1:${port}: connection refused`),
+			);
 		}
 	});
 });

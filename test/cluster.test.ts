@@ -107,29 +107,35 @@ describe('the local cluster (test/cluster)', () => {
 		expect(await kubectl(info, ['-n', ns, 'logs', 'job/dns-check'])).toMatch(/^ok web-/);
 	}, 300_000);
 
-	it('down stops every process it started, unmounts what it mounted and removes the bridge', async (ctx) => {
-		if (!lease) return ctx.skip(skipReason);
-		// Other test files may still use the cluster: stop it only once they are done with it.
-		const ours = takeStartedByTests();
-		await lease.release();
-		expect(await waitForOtherLeases(60 * 60_000)).toBe(true);
-		const pids = recordedPids();
-		expect(Object.keys(pids)).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kubelet', 'containerd', 'kube-proxy']));
+	it(
+		'down stops every process it started, unmounts what it mounted and removes the bridge',
+		async (ctx) => {
+			if (!lease) return ctx.skip(skipReason);
+			// Other test files may still use the cluster: stop it only once they are done with it.
+			const ours = takeStartedByTests();
+			await lease.release();
+			expect(await waitForOtherLeases(60 * 60_000)).toBe(true);
+			const pids = recordedPids();
+			expect(Object.keys(pids)).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kubelet', 'containerd', 'kube-proxy']));
 
-		const down = await runScript('down.sh');
-		expect(down.code, down.stderr).toBe(0);
-		for (const [name, pid] of Object.entries(pids)) expect(alive(pid), `${name} (pid ${pid}) still runs`).toBe(false);
-		expect(processesOfCluster()).toEqual([]);
-		const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${clusterDir}/`));
-		expect(mounts).toEqual([]);
-		expect(existsSync('/sys/class/net/kdoctor0')).toBe(false);
+			const down = await runScript('down.sh');
+			expect(down.code, down.stderr).toBe(0);
+			for (const [name, pid] of Object.entries(pids)) expect(alive(pid), `${name} (pid ${pid}) still runs`).toBe(false);
+			expect(processesOfCluster()).toEqual([]);
+			const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+				.split('\n')
+				.filter((l) => l.split(' ')[4]?.startsWith(`${clusterDir}/`));
+			expect(mounts).toEqual([]);
+			expect(existsSync('/sys/class/net/kdoctor0')).toBe(false);
 
-		// A cluster someone started by hand goes back up, as it was found.
-		if (!ours) {
-			const up = await runScript('up.sh');
-			expect(up.code, up.stderr).toBe(0);
-		}
-	}, 70 * 60_000);
+			// A cluster someone started by hand goes back up, as it was found.
+			if (!ours) {
+				const up = await runScript('up.sh');
+				expect(up.code, up.stderr).toBe(0);
+			}
+		},
+		70 * 60_000,
+	);
 });
 
 function manifests(image: string): string {

@@ -18,14 +18,26 @@ function rng(seed: number) {
 }
 
 async function* chunked(buf: Uint8Array, rand: () => number) {
-	for (let i = 0; i < buf.length; ) {
+	for (let i = 0; i < buf.length;) {
 		const n = 1 + Math.floor(rand() * 70_000);
 		yield buf.subarray(i, i + n);
 		i += n;
 	}
 }
 
-const SYMPTOMS = ['ErrImageNeverPull', 'fatal error: lfstack.push', 'compile: signal: killed', 'bind: address already in use', 'CrashLoopBackOff', 'no space left on device', '"', 'Container image "', '\n', '\r\n', '\u001B[31m'];
+const SYMPTOMS = [
+	'ErrImageNeverPull',
+	'fatal error: lfstack.push',
+	'compile: signal: killed',
+	'bind: address already in use',
+	'CrashLoopBackOff',
+	'no space left on device',
+	'"',
+	'Container image "',
+	'\n',
+	'\r\n',
+	'\u001B[31m',
+];
 
 describe('fuzz: the matcher survives anything', () => {
 	it('random bytes, invalid UTF-8 and symptom fragments in random chunks', async () => {

@@ -24,11 +24,26 @@ describe.each(SETS)('hold-out set $name (blind run: $blind)', ({name, positives,
 		.split('\n')
 		.filter(Boolean)
 		.map((l) => JSON.parse(l) as Row);
-	const report = evaluateKb(realKb(), rows.map((r) => ({id: r.id, text: r.symptom, expected: r.expected, negative: r.is_negative})));
+	const report = evaluateKb(
+		realKb(),
+		rows.map((r) => ({id: r.id, text: r.symptom, expected: r.expected, negative: r.is_negative})),
+	);
 
 	it('ranks the expected cause first on 9 in 10 and in the top three on 97 in 100', () => {
-		const misses = report.outcomes.filter((o) => !o.negative && o.rank !== 1).map((o) => `${o.id}: expected ${o.expected}, got ${o.ranked.slice(0, 3).map((r) => `${r.id} ${r.confidence}`).join(', ') || 'nothing'}`);
-		console.log(`${name}: top-1 ${report.top1}/${report.positives}, top-3 ${report.top3}/${report.positives}, false alarms ${report.falseAlarms}/${report.negatives}\n  ${misses.join('\n  ')}`);
+		const misses = report.outcomes
+			.filter((o) => !o.negative && o.rank !== 1)
+			.map(
+				(o) =>
+					`${o.id}: expected ${o.expected}, got ${
+						o.ranked
+							.slice(0, 3)
+							.map((r) => `${r.id} ${r.confidence}`)
+							.join(', ') || 'nothing'
+					}`,
+			);
+		console.log(
+			`${name}: top-1 ${report.top1}/${report.positives}, top-3 ${report.top3}/${report.positives}, false alarms ${report.falseAlarms}/${report.negatives}\n  ${misses.join('\n  ')}`,
+		);
 		expect(report.positives).toBe(positives);
 		expect(report.top1 / report.positives).toBeGreaterThanOrEqual(0.9);
 		expect(report.top3 / report.positives).toBeGreaterThanOrEqual(top3);

@@ -31,6 +31,12 @@ describe('kdoctor kb eval: an honest yardstick', () => {
 	it('--json carries the same confusions', async () => {
 		const r = await runCli(['kb', 'eval', cases, '--json']);
 		const j = JSON.parse(r.stdout) as {confusions: {id: string; cases: number; top1: number; instead: Record<string, number>}[]};
-		expect(j.confusions.find((c) => c.id === 'registry-auth')).toEqual({id: 'registry-auth', cases: 2, top1: 0, top3: 0, instead: {'container-name-conflict': 1, '(nothing)': 1}});
+		expect(j.confusions.find((c) => c.id === 'registry-auth')).toEqual({
+			id: 'registry-auth',
+			cases: 2,
+			top1: 0,
+			top3: 0,
+			instead: {'container-name-conflict': 1, '(nothing)': 1},
+		});
 	});
 });

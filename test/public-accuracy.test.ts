@@ -23,8 +23,20 @@ describe.each(SETS)('the $name cases', ({name, positives, negatives, top1, top3,
 	const report = evaluateKb(realKb(), parseCases(readFileSync(new URL(`./fixtures/${name}/cases.jsonl`, import.meta.url), 'utf8')));
 
 	it(`ranks a right cause first on ${top1} of ${positives} and among the first three on ${top3} (never fewer)`, () => {
-		const misses = report.outcomes.filter((o) => !o.negative && o.rank !== 1).map((o) => `${o.id}: expected ${o.expected}, got ${o.ranked.slice(0, 3).map((r) => `${r.id} ${r.confidence}`).join(', ') || 'nothing'}`);
-		console.log(`${name}: top-1 ${report.top1}/${report.positives}, top-3 ${report.top3}/${report.positives}, false alarms ${report.falseAlarms}/${report.negatives}\n  ${misses.join('\n  ')}`);
+		const misses = report.outcomes
+			.filter((o) => !o.negative && o.rank !== 1)
+			.map(
+				(o) =>
+					`${o.id}: expected ${o.expected}, got ${
+						o.ranked
+							.slice(0, 3)
+							.map((r) => `${r.id} ${r.confidence}`)
+							.join(', ') || 'nothing'
+					}`,
+			);
+		console.log(
+			`${name}: top-1 ${report.top1}/${report.positives}, top-3 ${report.top3}/${report.positives}, false alarms ${report.falseAlarms}/${report.negatives}\n  ${misses.join('\n  ')}`,
+		);
 		expect(report.positives).toBe(positives);
 		expect(report.top1).toBeGreaterThanOrEqual(top1);
 		expect(report.top3).toBeGreaterThanOrEqual(top3);
@@ -32,10 +44,14 @@ describe.each(SETS)('the $name cases', ({name, positives, negatives, top1, top3,
 
 	it(`raises at most ${falseAlarms} false alarms among its ${negatives} failures that are not infrastructure`, () => {
 		expect(report.negatives).toBe(negatives);
-		expect(report.outcomes.filter((o) => o.falseAlarm).map((o) => `${o.id}: ${o.ranked[0]?.id} ${o.ranked[0]?.confidence}`).length).toBeLessThanOrEqual(falseAlarms);
+		expect(
+			report.outcomes.filter((o) => o.falseAlarm).map((o) => `${o.id}: ${o.ranked[0]?.id} ${o.ranked[0]?.confidence}`).length,
+		).toBeLessThanOrEqual(falseAlarms);
 	});
 
 	it('is never confidently wrong: no positive case has a wrong cause first at 0.5 or more', () => {
-		expect(report.outcomes.filter((o) => !o.negative && o.rank !== 1 && (o.ranked[0]?.confidence ?? 0) >= 0.5).map((o) => o.id)).toEqual([]);
+		expect(report.outcomes.filter((o) => !o.negative && o.rank !== 1 && (o.ranked[0]?.confidence ?? 0) >= 0.5).map((o) => o.id)).toEqual(
+			[],
+		);
 	});
 });

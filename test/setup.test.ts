@@ -56,7 +56,14 @@ describe('kdoctor setup on recorded facts of an Apple Silicon Mac (2 GiB podman 
 		checkout = mkdtempSync(join(tmpdir(), 'kdoctor-checkout-'));
 		cpSync(CHECKOUT, checkout, {recursive: true});
 		// A run before this one learned (and after an out-of-memory kill raised) the Gateway build's peak.
-		writeFileSync(join(state, 'history.json'), JSON.stringify({version: 1, peaks: {'kubernaut-gateway/build:gateway': {miB: 3600, at: '2026-11-20T10:00:00Z', oomKilled: true}}, durations: {}}));
+		writeFileSync(
+			join(state, 'history.json'),
+			JSON.stringify({
+				version: 1,
+				peaks: {'kubernaut-gateway/build:gateway': {miB: 3600, at: '2026-11-20T10:00:00Z', oomKilled: true}},
+				durations: {},
+			}),
+		);
 		for (const p of [28080, 28091, 28185, 28183, 28193]) {
 			server = await hold(p);
 			if (server) {
@@ -65,7 +72,12 @@ describe('kdoctor setup on recorded facts of an Apple Silicon Mac (2 GiB podman 
 			}
 		}
 		const kb = await loadCompiledKb({});
-		const facts = createSetupFacts({platform: 'darwin', exec: recordedExec(), env: {HOME: '/Users/dev', PATH: process.env.PATH}, isRoot: false});
+		const facts = createSetupFacts({
+			platform: 'darwin',
+			exec: recordedExec(),
+			env: {HOME: '/Users/dev', PATH: process.env.PATH},
+			isRoot: false,
+		});
 		let text = '';
 		code = await setupCommand(kb, {profile: 'kubernaut-gateway', source: checkout, json: true}, {write: (s) => (text += s)}, facts);
 		json = JSON.parse(text) as SetupJson;
@@ -83,7 +95,10 @@ describe('kdoctor setup on recorded facts of an Apple Silicon Mac (2 GiB podman 
 		expect(byId(json, 'host.os').summary).toBe('macOS 14.7.1, arm64 (Apple Silicon)');
 		expect(byId(json, 'host.emulation')).toMatchObject({status: 'ok', finding: 'go-runtime-emulation-crash'});
 		expect(byId(json, 'host.emulation').summary).toContain('Rosetta 2');
-		expect(byId(json, 'engine.running')).toMatchObject({status: 'ok', summary: 'podman 5.3.2 answers in machine podman-machine-default, rootful, cgroup v2 (systemd)'});
+		expect(byId(json, 'engine.running')).toMatchObject({
+			status: 'ok',
+			summary: 'podman 5.3.2 answers in machine podman-machine-default, rootful, cgroup v2 (systemd)',
+		});
 		expect(byId(json, 'engine.inotify').status).toBe('ok');
 		expect(byId(json, 'tools.kind')).toMatchObject({status: 'ok', summary: 'kind 0.32.0 (≥ 0.32.0)'});
 		expect(byId(json, 'tools.engine').status).toBe('ok');
@@ -136,7 +151,12 @@ describe('kdoctor setup on recorded facts of an Apple Silicon Mac (2 GiB podman 
 
 	it('applies the two Dockerfile fixes through the KB, journaled; the images check passes after; kdoctor undo restores the file', async () => {
 		const kb = await loadCompiledKb({});
-		const facts = createSetupFacts({platform: 'darwin', exec: recordedExec(), env: {HOME: '/Users/dev', PATH: process.env.PATH}, isRoot: false});
+		const facts = createSetupFacts({
+			platform: 'darwin',
+			exec: recordedExec(),
+			env: {HOME: '/Users/dev', PATH: process.env.PATH},
+			isRoot: false,
+		});
 		const input = setupInput(kb, {profile: 'kubernaut-gateway', source: checkout}, facts);
 		const file = join(checkout, 'docker/gateway.Dockerfile');
 		const before = readFileSync(file, 'utf8');
@@ -158,7 +178,11 @@ describe('kdoctor setup on recorded facts of an Apple Silicon Mac (2 GiB podman 
 
 describe('kdoctor setup on this machine, for real', () => {
 	const kind = kindBinary();
-	const env = () => ({KDOCTOR_STATE_DIR: state, PATH: `${kind ? `${dirname(kind)}:` : ''}${process.env.PATH}:/usr/local/go/bin`, KIND_EXPERIMENTAL_PROVIDER: ''});
+	const env = () => ({
+		KDOCTOR_STATE_DIR: state,
+		PATH: `${kind ? `${dirname(kind)}:` : ''}${process.env.PATH}:/usr/local/go/bin`,
+		KIND_EXPERIMENTAL_PROVIDER: '',
+	});
 	const world = needsWorld(['podman', 'kind']);
 
 	world.describe('the report', () => {
@@ -177,7 +201,10 @@ describe('kdoctor setup on this machine, for real', () => {
 				expect(engineCheck.status).toBe(dockerSaysDocker ? 'warning' : 'ok');
 				const kindVersion = /v(\d+\.\d+\.\d+)/.exec(spawnSync(kind!, ['version'], {encoding: 'utf8'}).stdout)![1]!;
 				expect(byId(j, 'tools.kind').summary).toContain(`kind ${kindVersion}`);
-				const info = JSON.parse(spawnSync('podman', ['info', '--format', 'json'], {encoding: 'utf8'}).stdout) as {host: {memTotal: number}; store: {graphRoot: string}};
+				const info = JSON.parse(spawnSync('podman', ['info', '--format', 'json'], {encoding: 'utf8'}).stdout) as {
+					host: {memTotal: number};
+					store: {graphRoot: string};
+				};
 				expect(byId(j, 'engine.memory').summary).toContain(`this host has ${Math.floor(info.host.memTotal / 1024 / 1024)} MiB`);
 				const watches = readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim();
 				const instances = readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8').trim();
@@ -185,9 +212,13 @@ describe('kdoctor setup on this machine, for real', () => {
 				const s = statfsSync(info.store.graphRoot);
 				const free = (s.bavail * s.bsize) / 1024 ** 3;
 				expect(Math.abs(Number(/([\d.]+) GiB free/.exec(byId(j, 'host.disk').summary)![1]) - free)).toBeLessThan(1);
-				if (server) expect(byId(j, 'ports.23081')).toMatchObject({status: 'failed', summary: expect.stringContaining(`pid ${process.pid}`)});
-				const clusters = spawnSync(kind!, ['get', 'clusters'], {encoding: 'utf8', env: {...process.env, KIND_EXPERIMENTAL_PROVIDER: 'podman'}}).stdout.trim();
-				if (!clusters) expect(j.checks.filter((c) => c.group === "leftovers").map((c) => c.summary)).toEqual(["none"]);
+				if (server)
+					expect(byId(j, 'ports.23081')).toMatchObject({status: 'failed', summary: expect.stringContaining(`pid ${process.pid}`)});
+				const clusters = spawnSync(kind!, ['get', 'clusters'], {
+					encoding: 'utf8',
+					env: {...process.env, KIND_EXPERIMENTAL_PROVIDER: 'podman'},
+				}).stdout.trim();
+				if (!clusters) expect(j.checks.filter((c) => c.group === 'leftovers').map((c) => c.summary)).toEqual(['none']);
 				expect(r.code).toBe(j.exitCode);
 				expect(j.exitCode).toBe(j.checks.some((c) => c.status === 'failed') ? 1 : j.checks.some((c) => c.status === 'unknown') ? 2 : 0);
 
@@ -205,7 +236,10 @@ describe('kdoctor setup on this machine, for real', () => {
 
 		it('a tool that is not installed is a failed check with how to install it on this OS', {timeout: 60_000}, async () => {
 			// PATH without any kind: the check fails and says how to get the version the profile needs.
-			const noKind = `${process.env.PATH}:/usr/local/go/bin`.split(':').filter((d) => d && spawnSync('test', ['-x', join(d, 'kind')]).status !== 0).join(':');
+			const noKind = `${process.env.PATH}:/usr/local/go/bin`
+				.split(':')
+				.filter((d) => d && spawnSync('test', ['-x', join(d, 'kind')]).status !== 0)
+				.join(':');
 			const r = await runCli(['setup', '--json'], {env: {...env(), PATH: noKind}});
 			const j = JSON.parse(r.stdout) as SetupJson;
 			const k = byId(j, 'tools.kind');
@@ -220,62 +254,87 @@ describe('kdoctor setup on this machine, for real', () => {
 
 	const rootOnly = process.getuid?.() === 0 ? it : it.skip;
 	world.describe('fixes that change the host, run after confirmation and undone', () => {
-		rootOnly('raises the inotify limits kind asks for (sysctl), verified by the re-check; kdoctor undo puts the old values back', {timeout: 60_000}, async () => {
-			const files = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/fs/inotify/max_user_instances'];
-			const original = files.map((f) => readFileSync(f, 'utf8').trim());
-			try {
-				// The Debian defaults, as a fresh machine has them.
-				writeFileSync(files[0]!, '65536');
-				writeFileSync(files[1]!, '128');
-				const preview = await runCli(['setup', '--fix', 'n'], {env: env()});
-				expect(preview.stdout).toContain('$ sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512');
-				expect(preview.stdout).toContain('preview only: add --yes to apply');
-				expect(readFileSync(files[1]!, 'utf8').trim()).toBe('128');
-				const applied = await runCli(['setup', '--fix', 'n', '--yes'], {env: env()});
-				expect(applied.stderr).toBe('');
-				expect(applied.code).toBe(0);
-				expect(applied.stdout).toContain('done: ran it; kdoctor undo takes it back');
-				expect(applied.stdout).toContain('re-checked inotify limits (kind known issue): ok: max_user_watches 524288, max_user_instances 512');
-				expect(files.map((f) => readFileSync(f, 'utf8').trim())).toEqual(['524288', '512']);
-				const undo = await runCli(['undo'], {env: env()});
-				expect(undo.code, undo.stderr).toBe(0);
-				expect(undo.stdout).toContain('ran sysctl -w fs.inotify.max_user_watches=65536 fs.inotify.max_user_instances=128');
-				expect(files.map((f) => readFileSync(f, 'utf8').trim())).toEqual(['65536', '128']);
-			} finally {
-				files.forEach((f, i) => writeFileSync(f, original[i]!));
-			}
-		});
+		rootOnly(
+			'raises the inotify limits kind asks for (sysctl), verified by the re-check; kdoctor undo puts the old values back',
+			{timeout: 60_000},
+			async () => {
+				const files = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/fs/inotify/max_user_instances'];
+				const original = files.map((f) => readFileSync(f, 'utf8').trim());
+				try {
+					// The Debian defaults, as a fresh machine has them.
+					writeFileSync(files[0]!, '65536');
+					writeFileSync(files[1]!, '128');
+					const preview = await runCli(['setup', '--fix', 'n'], {env: env()});
+					expect(preview.stdout).toContain('$ sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512');
+					expect(preview.stdout).toContain('preview only: add --yes to apply');
+					expect(readFileSync(files[1]!, 'utf8').trim()).toBe('128');
+					const applied = await runCli(['setup', '--fix', 'n', '--yes'], {env: env()});
+					expect(applied.stderr).toBe('');
+					expect(applied.code).toBe(0);
+					expect(applied.stdout).toContain('done: ran it; kdoctor undo takes it back');
+					expect(applied.stdout).toContain(
+						're-checked inotify limits (kind known issue): ok: max_user_watches 524288, max_user_instances 512',
+					);
+					expect(files.map((f) => readFileSync(f, 'utf8').trim())).toEqual(['524288', '512']);
+					const undo = await runCli(['undo'], {env: env()});
+					expect(undo.code, undo.stderr).toBe(0);
+					expect(undo.stdout).toContain('ran sysctl -w fs.inotify.max_user_watches=65536 fs.inotify.max_user_instances=128');
+					expect(files.map((f) => readFileSync(f, 'utf8').trim())).toEqual(['65536', '128']);
+				} finally {
+					files.forEach((f, i) => writeFileSync(f, original[i]!));
+				}
+			},
+		);
 	});
 
 	needsWorld(['podman', 'kind', WORLD_IMAGES.ubiMinimal]).describe('a cluster left stuck by an aborted run', () => {
-		it('is a failed check whose fix deletes it with the real kind CLI once confirmed, and the re-check finds nothing left', {timeout: 180_000}, async () => {
-			const name = `kd-setup-${process.pid}`;
-			const dir = mkdtempSync(join(tmpdir(), 'kdoctor-setup-profile-'));
-			mkdirSync(join(dir, 'm'));
-			writeFileSync(join(dir, 'm', 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
-			writeFileSync(
-				join(dir, 'kdoctor.yaml'),
-				`profiles:\n  stuck:\n    namespace: stuck\n    images:\n      - {name: base, pull: 'registry.access.redhat.com/ubi9/ubi-minimal:latest'}\n    cluster: {name: ${name}}\n    deploy:\n      - {id: x, files: [m/x.yaml]}\n`,
-			);
-			// What an aborted `kind create` leaves: the node container, created but never started, with kind's labels.
-			const made = spawnSync('podman', ['create', '--name', `${name}-control-plane`, '--label', `io.x-k8s.kind.cluster=${name}`, '--label', 'io.x-k8s.kind.role=control-plane', WORLD_IMAGES.ubiMinimal, 'sleep', '3600'], {encoding: 'utf8'});
-			expect(made.status, made.stderr).toBe(0);
-			try {
-				const args = ['--config', join(dir, 'kdoctor.yaml'), 'setup', '--profile', 'stuck'];
-				const j = JSON.parse((await runCli([...args, '--json'], {env: env()})).stdout) as SetupJson;
-				const c = byId(j, 'leftovers.cluster');
-				expect(c).toMatchObject({status: 'failed', finding: 'kind-cluster-exists', fix: {key: 'x', destructive: true}});
-				expect(c.summary).toContain(`its node ${name}-control-plane is created`);
-				const applied = await runCli([...args, '--fix', 'x', '--yes'], {env: env()});
-				expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-				expect(applied.stdout).toContain(`$ env KIND_EXPERIMENTAL_PROVIDER=podman kind delete cluster --name ${name}  → exit 0`);
-				expect(spawnSync('podman', ['container', 'exists', `${name}-control-plane`]).status).toBe(1);
-				expect(applied.stdout).not.toContain(`re-checked Cluster ${name}`);
-			} finally {
-				spawnSync('podman', ['rm', '-f', `${name}-control-plane`]);
-				rmSync(dir, {recursive: true, force: true});
-			}
-		});
+		it(
+			'is a failed check whose fix deletes it with the real kind CLI once confirmed, and the re-check finds nothing left',
+			{timeout: 180_000},
+			async () => {
+				const name = `kd-setup-${process.pid}`;
+				const dir = mkdtempSync(join(tmpdir(), 'kdoctor-setup-profile-'));
+				mkdirSync(join(dir, 'm'));
+				writeFileSync(join(dir, 'm', 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+				writeFileSync(
+					join(dir, 'kdoctor.yaml'),
+					`profiles:\n  stuck:\n    namespace: stuck\n    images:\n      - {name: base, pull: 'registry.access.redhat.com/ubi9/ubi-minimal:latest'}\n    cluster: {name: ${name}}\n    deploy:\n      - {id: x, files: [m/x.yaml]}\n`,
+				);
+				// What an aborted `kind create` leaves: the node container, created but never started, with kind's labels.
+				const made = spawnSync(
+					'podman',
+					[
+						'create',
+						'--name',
+						`${name}-control-plane`,
+						'--label',
+						`io.x-k8s.kind.cluster=${name}`,
+						'--label',
+						'io.x-k8s.kind.role=control-plane',
+						WORLD_IMAGES.ubiMinimal,
+						'sleep',
+						'3600',
+					],
+					{encoding: 'utf8'},
+				);
+				expect(made.status, made.stderr).toBe(0);
+				try {
+					const args = ['--config', join(dir, 'kdoctor.yaml'), 'setup', '--profile', 'stuck'];
+					const j = JSON.parse((await runCli([...args, '--json'], {env: env()})).stdout) as SetupJson;
+					const c = byId(j, 'leftovers.cluster');
+					expect(c).toMatchObject({status: 'failed', finding: 'kind-cluster-exists', fix: {key: 'x', destructive: true}});
+					expect(c.summary).toContain(`its node ${name}-control-plane is created`);
+					const applied = await runCli([...args, '--fix', 'x', '--yes'], {env: env()});
+					expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+					expect(applied.stdout).toContain(`$ env KIND_EXPERIMENTAL_PROVIDER=podman kind delete cluster --name ${name}  → exit 0`);
+					expect(spawnSync('podman', ['container', 'exists', `${name}-control-plane`]).status).toBe(1);
+					expect(applied.stdout).not.toContain(`re-checked Cluster ${name}`);
+				} finally {
+					spawnSync('podman', ['rm', '-f', `${name}-control-plane`]);
+					rmSync(dir, {recursive: true, force: true});
+				}
+			},
+		);
 	});
 });
 
@@ -291,7 +350,18 @@ describe('what the home screen knows', () => {
 			expect(first.profiles.map((p) => p.name)).toEqual(expect.arrayContaining(['demo', 'kubernaut-gateway']));
 			mkdirSync(join(dir, 'runs', 'r1'), {recursive: true});
 			writeFileSync(join(dir, 'runs', 'latest'), 'r1\n');
-			writeFileSync(join(dir, 'runs', 'r1', 'run.json'), JSON.stringify({runId: 'r1', profile: 'demo', ok: false, failedStep: 'deploy:gateway', findings: [{id: 'image-name-mismatch', title: 'The manifest names an image the node does not hold', confidence: 0.9}], namespace: 'kdoctor-demo', kubeconfig: join(dir, 'no-such-kubeconfig')}));
+			writeFileSync(
+				join(dir, 'runs', 'r1', 'run.json'),
+				JSON.stringify({
+					runId: 'r1',
+					profile: 'demo',
+					ok: false,
+					failedStep: 'deploy:gateway',
+					findings: [{id: 'image-name-mismatch', title: 'The manifest names an image the node does not hold', confidence: 0.9}],
+					namespace: 'kdoctor-demo',
+					kubeconfig: join(dir, 'no-such-kubeconfig'),
+				}),
+			);
 			const s = await homeState();
 			expect(s.firstRun).toBe(false);
 			expect(s.last).toMatchObject({profile: 'demo', ok: false, failedStep: 'deploy:gateway', finding: {id: 'image-name-mismatch'}});

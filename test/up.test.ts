@@ -9,13 +9,23 @@ import {CLI, runCli} from './helpers/cli.js';
 import {kindBinary, needsWorld, WORLD_IMAGES} from './helpers/world.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const WORLD_ARGS = ['--build-arg', `BUILDER_IMAGE=${WORLD_IMAGES.goToolset}`, '--build-arg', `RUNTIME_IMAGE=${WORLD_IMAGES.ubiMinimal}`, '--build-arg', 'BASE_IMAGE=localhost/kdoctor-world/debian-data:1'];
+const WORLD_ARGS = [
+	'--build-arg',
+	`BUILDER_IMAGE=${WORLD_IMAGES.goToolset}`,
+	'--build-arg',
+	`RUNTIME_IMAGE=${WORLD_IMAGES.ubiMinimal}`,
+	'--build-arg',
+	'BASE_IMAGE=localhost/kdoctor-world/debian-data:1',
+];
 const events = (stdout: string): RunEvent[] =>
 	stdout
 		.split('\n')
 		.filter(Boolean)
 		.map((l) => JSON.parse(l) as RunEvent);
-const ends = (ev: RunEvent[]) => Object.fromEntries(ev.filter((e) => e.type === 'step-end').map((e) => [(e as {id: string}).id, e as Extract<RunEvent, {type: 'step-end'}>]));
+const ends = (ev: RunEvent[]) =>
+	Object.fromEntries(
+		ev.filter((e) => e.type === 'step-end').map((e) => [(e as {id: string}).id, e as Extract<RunEvent, {type: 'step-end'}>]),
+	);
 
 let state: string;
 let env: Record<string, string>;
@@ -46,7 +56,10 @@ it('prints the plan without running anything: steps, dependencies, memory and th
 it('refuses bad input in one line: unknown profile, missing --source, a malformed --build-arg', async () => {
 	for (const [args, pattern] of [
 		[['up', '--profile', 'nope', '--plan'], /^kdoctor: no profile called nope \(known: demo, kubernaut-gateway\)$/],
-		[['up', '--profile', 'kubernaut-gateway', '--plan'], /^kdoctor: the kubernaut-gateway profile builds from a checkout: pass --source DIR$/],
+		[
+			['up', '--profile', 'kubernaut-gateway', '--plan'],
+			/^kdoctor: the kubernaut-gateway profile builds from a checkout: pass --source DIR$/,
+		],
 		[['up', '--plan', '--build-arg', 'NOEQUALS'], /^kdoctor: --build-arg NOEQUALS: expected NAME=VALUE$/],
 	] as const) {
 		const r = await runCli([...args], {env: {KDOCTOR_STATE_DIR: state}});
@@ -63,48 +76,75 @@ it('refuses bad input in one line: unknown profile, missing --source, a malforme
 	rmSync(bin, {recursive: true, force: true});
 });
 
-needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, 'localhost/kdoctor-world/debian-data:1']).describe('kdoctor up with real Podman builds', () => {
-	it('builds every image of the demo from local base images, then a second run with nothing changed skips every build', {timeout: 900_000}, async () => {
-		const first = await runCli(['up', '--images-only', '--json', ...WORLD_ARGS], {env});
-		expect(first.stderr).toBe('');
-		const ev1 = events(first.stdout);
-		const start = ev1.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>;
-		expect(start.steps.map((s) => s.id).sort()).toEqual(['build:datastorage', 'build:gateway', 'build:postgres', 'build:redis', 'preflight']);
-		expect(ev1.at(-1)).toMatchObject({type: 'run-end', ok: true});
-		expect(first.code).toBe(0);
-		const refs = start.steps.filter((s) => s.kind === 'build').map((s) => /\((\S+)\)$/.exec(s.title)![1]!);
-		for (const ref of refs) {
-			expect(ref).toMatch(/^localhost\/kdoctor-demo\/[a-z]+:kd-[0-9a-f]{12}$/);
-			expect(spawnSync('podman', ['image', 'exists', ref]).status).toBe(0);
-		}
-		const second = await runCli(['up', '--images-only', '--json', ...WORLD_ARGS], {env});
-		const e2 = ends(events(second.stdout));
-		for (const id of ['build:gateway', 'build:datastorage', 'build:postgres', 'build:redis']) {
-			expect(e2[id]!.state).toBe('skipped');
-			expect(e2[id]!.note).toMatch(/^cached: localhost\/kdoctor-demo\/.+ already built from the same inputs$/);
-		}
-		// The same tags: one content hash per image, whatever run asks.
-		const start2 = events(second.stdout).find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>;
-		expect(start2.steps.filter((s) => s.kind === 'build').map((s) => s.title)).toEqual(start.steps.filter((s) => s.kind === 'build').map((s) => s.title));
-		// Another build arg is another image.
-		const other = await runCli(['up', '--images-only', '--plan', '--json', ...WORLD_ARGS, '--build-arg', 'APP_VERSION=2'], {env});
-		const refsOther = Object.values((JSON.parse(other.stdout) as {images: Record<string, string>}).images);
-		expect(refsOther.filter((r) => refs.includes(r))).toEqual([]);
-		// The run folder keeps what a report needs later.
-		const run = JSON.parse(readFileSync(join(state, 'runs', readFileSync(join(state, 'runs', 'latest'), 'utf8').trim(), 'run.json'), 'utf8')) as {ok: boolean; images: Record<string, string>; steps: unknown[]};
-		expect(run.ok).toBe(true);
-		expect(Object.values(run.images).sort()).toEqual([...refs].sort());
-	});
+needsWorld([
+	'podman',
+	'root',
+	'cgroupfs',
+	WORLD_IMAGES.goToolset,
+	WORLD_IMAGES.ubiMinimal,
+	'localhost/kdoctor-world/debian-data:1',
+]).describe('kdoctor up with real Podman builds', () => {
+	it(
+		'builds every image of the demo from local base images, then a second run with nothing changed skips every build',
+		{timeout: 900_000},
+		async () => {
+			const first = await runCli(['up', '--images-only', '--json', ...WORLD_ARGS], {env});
+			expect(first.stderr).toBe('');
+			const ev1 = events(first.stdout);
+			const start = ev1.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>;
+			expect(start.steps.map((s) => s.id).sort()).toEqual([
+				'build:datastorage',
+				'build:gateway',
+				'build:postgres',
+				'build:redis',
+				'preflight',
+			]);
+			expect(ev1.at(-1)).toMatchObject({type: 'run-end', ok: true});
+			expect(first.code).toBe(0);
+			const refs = start.steps.filter((s) => s.kind === 'build').map((s) => /\((\S+)\)$/.exec(s.title)![1]!);
+			for (const ref of refs) {
+				expect(ref).toMatch(/^localhost\/kdoctor-demo\/[a-z]+:kd-[0-9a-f]{12}$/);
+				expect(spawnSync('podman', ['image', 'exists', ref]).status).toBe(0);
+			}
+			const second = await runCli(['up', '--images-only', '--json', ...WORLD_ARGS], {env});
+			const e2 = ends(events(second.stdout));
+			for (const id of ['build:gateway', 'build:datastorage', 'build:postgres', 'build:redis']) {
+				expect(e2[id]!.state).toBe('skipped');
+				expect(e2[id]!.note).toMatch(/^cached: localhost\/kdoctor-demo\/.+ already built from the same inputs$/);
+			}
+			// The same tags: one content hash per image, whatever run asks.
+			const start2 = events(second.stdout).find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}>;
+			expect(start2.steps.filter((s) => s.kind === 'build').map((s) => s.title)).toEqual(
+				start.steps.filter((s) => s.kind === 'build').map((s) => s.title),
+			);
+			// Another build arg is another image.
+			const other = await runCli(['up', '--images-only', '--plan', '--json', ...WORLD_ARGS, '--build-arg', 'APP_VERSION=2'], {env});
+			const refsOther = Object.values((JSON.parse(other.stdout) as {images: Record<string, string>}).images);
+			expect(refsOther.filter((r) => refs.includes(r))).toEqual([]);
+			// The run folder keeps what a report needs later.
+			const run = JSON.parse(
+				readFileSync(join(state, 'runs', readFileSync(join(state, 'runs', 'latest'), 'utf8').trim(), 'run.json'), 'utf8'),
+			) as {ok: boolean; images: Record<string, string>; steps: unknown[]};
+			expect(run.ok).toBe(true);
+			expect(Object.values(run.images).sort()).toEqual([...refs].sort());
+		},
+	);
 
 	it('Ctrl-C stops every child process, keeps what was built and says how to resume', {timeout: 300_000}, async () => {
-		const child = spawn(process.execPath, [CLI, 'up', '--images-only', '--rebuild', '--json', ...WORLD_ARGS], {env: {...process.env, ...env, CI: '', NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, [CLI, 'up', '--images-only', '--rebuild', '--json', ...WORLD_ARGS], {
+			env: {...process.env, ...env, CI: '', NO_COLOR: '1'},
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		let out = '';
 		let err = '';
 		child.stdout.on('data', (d: Buffer) => (out += d.toString()));
 		child.stderr.on('data', (d: Buffer) => (err += d.toString()));
 		await new Promise<void>((resolve) => {
 			// Interrupt once a build is inside its RUN step, so a real compile is running under podman.
-			const check = () => (/"type":"step-line","at":\d+,"id":"build:(gateway|datastorage)","line":"[^"]*STEP \d+\/\d+: RUN/.test(out) ? resolve() : setTimeout(check, 200));
+			const check = () =>
+				/"type":"step-line","at":\d+,"id":"build:(gateway|datastorage)","line":"[^"]*STEP \d+\/\d+: RUN/.test(out)
+					? resolve()
+					: setTimeout(check, 200);
 			check();
 		});
 		child.kill('SIGINT');
@@ -112,32 +152,43 @@ needsWorld(['podman', 'root', 'cgroupfs', WORLD_IMAGES.goToolset, WORLD_IMAGES.u
 		expect(code).toBe(130);
 		expect(err).toContain('kdoctor: stopping: ending every child process');
 		const end = events(out).at(-1) as Extract<RunEvent, {type: 'run-end'}>;
-		expect(end).toMatchObject({type: 'run-end', ok: false, message: 'stopped: every child process ended; built images are kept (the next run skips them)', resume: 'kdoctor up --profile demo --images-only'});
-		expect(events(out).filter((e) => e.type === 'step-end' && e.id.startsWith('build:') && e.state === 'cancelled').length).toBeGreaterThanOrEqual(1);
+		expect(end).toMatchObject({
+			type: 'run-end',
+			ok: false,
+			message: 'stopped: every child process ended; built images are kept (the next run skips them)',
+			resume: 'kdoctor up --profile demo --images-only',
+		});
+		expect(
+			events(out).filter((e) => e.type === 'step-end' && e.id.startsWith('build:') && e.state === 'cancelled').length,
+		).toBeGreaterThanOrEqual(1);
 		const left = spawnSync('pgrep', ['-f', 'podman build -t localhost/kdoctor-demo'], {encoding: 'utf8'});
 		expect(left.stdout.trim()).toBe('');
 	});
 });
 
 needsWorld(['podman', 'kind', WORLD_IMAGES.goToolset]).describe('kdoctor up: the kind provider, for real', () => {
-	it('runs the real kind CLI for the cluster (its node image cannot be pulled here): the failure is diagnosed and the evidence kept', {timeout: 600_000}, async () => {
-		const r = await runCli(['up', '--json', ...WORLD_ARGS], {env});
-		const ev = events(r.stdout);
-		expect(r.code).toBe(1);
-		const cluster = ends(ev).cluster!;
-		expect(cluster.state).toBe('failed');
-		expect(cluster.note).toMatch(/^kind create cluster failed: .*kindest\/node/);
-		const end = ev.at(-1) as Extract<RunEvent, {type: 'run-end'}>;
-		expect(end.ok).toBe(false);
-		expect(end.message).toMatch(/^cluster failed: /);
-		expect(end.bundle).toBeDefined();
-		expect(readFileSync(join(end.bundle!, 'README.txt'), 'utf8')).toContain('Could not collect');
-		expect(existsSync(join(end.runDir, 'kind-config.yaml'))).toBe(true);
-		expect(readFileSync(join(end.runDir, 'kind-config.yaml'), 'utf8')).toContain('hostPort: 23080');
-		expect(existsSync(join(end.runDir, 'run.log'))).toBe(true);
-		// The images were cached by the earlier test, so nothing waited on a build.
-		expect(['skipped', 'done']).toContain(ends(ev)['build:gateway']!.state);
-		// No load or deploy was attempted after the cluster failed.
-		expect(ev.some((e) => e.type === 'step-start' && /^(load|deploy):/.test(e.id))).toBe(false);
-	});
+	it(
+		'runs the real kind CLI for the cluster (its node image cannot be pulled here): the failure is diagnosed and the evidence kept',
+		{timeout: 600_000},
+		async () => {
+			const r = await runCli(['up', '--json', ...WORLD_ARGS], {env});
+			const ev = events(r.stdout);
+			expect(r.code).toBe(1);
+			const cluster = ends(ev).cluster!;
+			expect(cluster.state).toBe('failed');
+			expect(cluster.note).toMatch(/^kind create cluster failed: .*kindest\/node/);
+			const end = ev.at(-1) as Extract<RunEvent, {type: 'run-end'}>;
+			expect(end.ok).toBe(false);
+			expect(end.message).toMatch(/^cluster failed: /);
+			expect(end.bundle).toBeDefined();
+			expect(readFileSync(join(end.bundle!, 'README.txt'), 'utf8')).toContain('Could not collect');
+			expect(existsSync(join(end.runDir, 'kind-config.yaml'))).toBe(true);
+			expect(readFileSync(join(end.runDir, 'kind-config.yaml'), 'utf8')).toContain('hostPort: 23080');
+			expect(existsSync(join(end.runDir, 'run.log'))).toBe(true);
+			// The images were cached by the earlier test, so nothing waited on a build.
+			expect(['skipped', 'done']).toContain(ends(ev)['build:gateway']!.state);
+			// No load or deploy was attempted after the cluster failed.
+			expect(ev.some((e) => e.type === 'step-start' && /^(load|deploy):/.test(e.id))).toBe(false);
+		},
+	);
 });

@@ -122,7 +122,10 @@ export function confinedReader(root: string): ConfinedReader {
 						} catch {
 							to = undefined;
 						}
-						refuse(`${rel}/${shown}`, to && inside(to) ? 'a link (listed once, at its target)' : 'a link that leaves the run folder: not followed');
+						refuse(
+							`${rel}/${shown}`,
+							to && inside(to) ? 'a link (listed once, at its target)' : 'a link that leaves the run folder: not followed',
+						);
 						continue;
 					}
 					if (st.isDirectory()) visit(full);

@@ -58,7 +58,11 @@ function defaultFacts(): EngineHostFacts {
 }
 
 /** The argv of a build: layers are reused (kdoctor's content hash decides whether to build at all) unless --rebuild asks for --no-cache. */
-export function buildArgv(engine: EngineName, req: Pick<BuildRequest, 'image' | 'dockerfile' | 'context' | 'buildArgs' | 'platform' | 'volumes' | 'noCache'>, cgroupParent?: string): string[] {
+export function buildArgv(
+	engine: EngineName,
+	req: Pick<BuildRequest, 'image' | 'dockerfile' | 'context' | 'buildArgs' | 'platform' | 'volumes' | 'noCache'>,
+	cgroupParent?: string,
+): string[] {
 	const argv = [engine, 'build', '-t', req.image, '-f', req.dockerfile];
 	if (req.noCache) argv.push('--no-cache');
 	for (const key of Object.keys(req.buildArgs).sort()) argv.push('--build-arg', `${key}=${req.buildArgs[key]}`);
@@ -150,7 +154,15 @@ function sanitizeKey(key: string): string {
 }
 
 type PodmanInfoJson = {
-	host?: {memTotal?: number; cpus?: number; arch?: string; os?: string; cgroupManager?: string; cgroupVersion?: string; security?: {rootless?: boolean}};
+	host?: {
+		memTotal?: number;
+		cpus?: number;
+		arch?: string;
+		os?: string;
+		cgroupManager?: string;
+		cgroupVersion?: string;
+		security?: {rootless?: boolean};
+	};
 	version?: {Version?: string};
 	store?: {graphRoot?: string; graphDriverName?: string};
 };
@@ -174,7 +186,11 @@ function parseJson<T>(text: string, what: string): T {
 }
 
 function notAnswering(engine: EngineName, platform: string, result: ExecResult): Error {
-	const line = (result.stderr || result.stdout).split(/\r?\n/).map((l) => l.trim()).find(Boolean) ?? `exit status ${result.exitCode}`;
+	const line =
+		(result.stderr || result.stdout)
+			.split(/\r?\n/)
+			.map((l) => l.trim())
+			.find(Boolean) ?? `exit status ${result.exitCode}`;
 	const vm = platform === 'darwin' || platform === 'win32';
 	const hint =
 		engine === 'podman'
@@ -226,7 +242,8 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 		if (!facts.isRoot) return {measures: false, reason: 'needs root to create cgroups'};
 		const info = await podmanInfo();
 		if (info.host?.security?.rootless) return {measures: false, reason: 'rootless podman cannot place builds in a cgroup'};
-		if (info.host?.cgroupManager !== 'cgroupfs') return {measures: false, reason: `cgroup manager is ${info.host?.cgroupManager ?? 'unknown'}, not cgroupfs`};
+		if (info.host?.cgroupManager !== 'cgroupfs')
+			return {measures: false, reason: `cgroup manager is ${info.host?.cgroupManager ?? 'unknown'}, not cgroupfs`};
 		if (!existsSync(layout().memRoot)) return {measures: false, reason: `no memory cgroup at ${layout().memRoot}`};
 		return {measures: true, reason: 'per-build cgroup under cgroupfs'};
 	};
@@ -236,10 +253,14 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 		if (!opts.cgroupParent || facts.platform !== 'linux') return undefined;
 		const l = layout();
 		const dir = join(l.memRoot, opts.cgroupParent);
-		if (!existsSync(dir)) throw new Error(`budget cgroup ${opts.cgroupParent} does not exist (looked for ${dir}); create it or unset ${ENGINE_CGROUP_ENV}`);
+		if (!existsSync(dir))
+			throw new Error(`budget cgroup ${opts.cgroupParent} does not exist (looked for ${dir}); create it or unset ${ENGINE_CGROUP_ENV}`);
 		const limit = readCgroupLimit(l, opts.cgroupParent);
 		if (limit === undefined) return undefined;
-		return {mib: Math.floor(limit / MiB), source: `memory limit of cgroup ${opts.cgroupParent} (${l.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'})`};
+		return {
+			mib: Math.floor(limit / MiB),
+			source: `memory limit of cgroup ${opts.cgroupParent} (${l.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'})`,
+		};
 	};
 
 	const info = async (): Promise<EngineInfo> => {
@@ -359,14 +380,20 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 		const driver = info?.store?.graphDriverName ?? 'overlay';
 		const r = await exec.run({argv: ['podman', 'ps', '-a', '--external', '--no-trunc', '--format', '{{.ID}}']});
 		if (r.exitCode !== 0) return;
-		const ids = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).filter((id) => {
-			try {
-				const meta = JSON.parse(readFileSync(join(root, `${driver}-containers`, id, 'userdata', 'buildah.json'), 'utf8')) as {CommonBuildOpts?: {CgroupParent?: string}};
-				return meta.CommonBuildOpts?.CgroupParent === cgroupParent;
-			} catch {
-				return false;
-			}
-		});
+		const ids = r.stdout
+			.split('\n')
+			.map((l) => l.trim())
+			.filter(Boolean)
+			.filter((id) => {
+				try {
+					const meta = JSON.parse(readFileSync(join(root, `${driver}-containers`, id, 'userdata', 'buildah.json'), 'utf8')) as {
+						CommonBuildOpts?: {CgroupParent?: string};
+					};
+					return meta.CommonBuildOpts?.CgroupParent === cgroupParent;
+				} catch {
+					return false;
+				}
+			});
 		if (ids.length > 0) await exec.run({argv: ['podman', 'rm', '-f', ...ids]});
 	};
 

@@ -294,7 +294,9 @@ export function createExec(opts: ExecOptions = {}): ExecPort {
 				if (code === 'ENOENT' && result.exitCode === undefined) throw new ToolMissingError(file, installHint(file, platform));
 				if (result.exitCode === undefined && !result.signal && result.failed && !cancelled && !timedOut) {
 					// The child never ran (EACCES, E2BIG…): one line, with the reason execa found.
-					throw new Error(`${file} could not be started: ${(result as {shortMessage?: string}).shortMessage?.split('\n')[0] ?? code ?? 'unknown error'}`);
+					throw new Error(
+						`${file} could not be started: ${(result as {shortMessage?: string}).shortMessage?.split('\n')[0] ?? code ?? 'unknown error'}`,
+					);
 				}
 				return {
 					argv: req.argv,
@@ -328,7 +330,13 @@ export function reasonLine(result: Pick<ExecResult, 'stdout' | 'stderr' | 'exitC
 		.map((l) => l.trim())
 		.filter((l) => l.length > 0);
 	const error = lines.find((l) => /^(error|fatal)\b:?/i.test(l));
-	const text = error ?? result.stderr.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean).pop();
+	const text =
+		error ??
+		result.stderr
+			.split(/\r?\n|\r/)
+			.map((l) => l.trim())
+			.filter(Boolean)
+			.pop();
 	const status = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : `exit status ${result.exitCode}`;
 	if (!text) return status;
 	const clean = text.replace(/^(error|fatal):\s*/i, '');

@@ -53,7 +53,12 @@ export function kubeconfigFiles(explicit: string | undefined, env: NodeJS.Proces
 }
 
 /** Merges kubeconfig files the way kubectl does: the first file to define a name (or current-context) wins. */
-export function mergeKubeconfigs(files: string[]): {currentContext?: string; contexts: Map<string, Named<NonNullable<KubeconfigDoc['contexts']>[number]>>; clusters: Map<string, Named<NonNullable<KubeconfigDoc['clusters']>[number]>>; users: Map<string, Named<NonNullable<KubeconfigDoc['users']>[number]>>} {
+export function mergeKubeconfigs(files: string[]): {
+	currentContext?: string;
+	contexts: Map<string, Named<NonNullable<KubeconfigDoc['contexts']>[number]>>;
+	clusters: Map<string, Named<NonNullable<KubeconfigDoc['clusters']>[number]>>;
+	users: Map<string, Named<NonNullable<KubeconfigDoc['users']>[number]>>;
+} {
 	const contexts = new Map<string, Named<NonNullable<KubeconfigDoc['contexts']>[number]>>();
 	const clusters = new Map<string, Named<NonNullable<KubeconfigDoc['clusters']>[number]>>();
 	const users = new Map<string, Named<NonNullable<KubeconfigDoc['users']>[number]>>();
@@ -161,11 +166,15 @@ export function createExistingProvider(exec: ExecPort, opts: ExistingOptions = {
 		return {name: opts.context ?? merged.currentContext, merged};
 	};
 
-	const socket = (): string | undefined => opts.containerdSocket ?? (opts.socketCandidates ?? CONTAINERD_SOCKETS).find((s) => existsSync(s));
+	const socket = (): string | undefined =>
+		opts.containerdSocket ?? (opts.socketCandidates ?? CONTAINERD_SOCKETS).find((s) => existsSync(s));
 
 	const requireSocket = (what: string): string => {
 		const s = socket();
-		if (!s) throw new Error(`${what}: no containerd socket found (looked at ${(opts.socketCandidates ?? CONTAINERD_SOCKETS).join(', ')}); pass --containerd-socket, or --registry to push instead`);
+		if (!s)
+			throw new Error(
+				`${what}: no containerd socket found (looked at ${(opts.socketCandidates ?? CONTAINERD_SOCKETS).join(', ')}); pass --containerd-socket, or --registry to push instead`,
+			);
 		return s;
 	};
 
@@ -206,8 +215,12 @@ export function createExistingProvider(exec: ExecPort, opts: ExistingOptions = {
 				kind: 'Config',
 				'current-context': name,
 				contexts: [ctx.item],
-				clusters: cluster ? [{name: cluster.item.name, cluster: absolutise(cluster.item.cluster, cluster.file, ['certificate-authority'])}] : [],
-				users: user ? [{name: user.item.name, user: absolutise(user.item.user, user.file, ['client-certificate', 'client-key', 'tokenFile'])}] : [],
+				clusters: cluster
+					? [{name: cluster.item.name, cluster: absolutise(cluster.item.cluster, cluster.file, ['certificate-authority'])}]
+					: [],
+				users: user
+					? [{name: user.item.name, user: absolutise(user.item.user, user.file, ['client-certificate', 'client-key', 'tokenFile'])}]
+					: [],
 			};
 			writePrivateAtomic(spec.kubeconfigPath, stringify(doc, {lineWidth: 0}));
 			return spec.kubeconfigPath;

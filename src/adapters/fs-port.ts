@@ -1,4 +1,17 @@
-import {closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	fsyncSync,
+	lstatSync,
+	openSync,
+	readdirSync,
+	readFileSync,
+	realpathSync,
+	renameSync,
+	statSync,
+	unlinkSync,
+	writeSync,
+} from 'node:fs';
 import {basename, dirname, join, relative, sep} from 'node:path';
 import {globToRegExp} from '../core/glob.js';
 import {NotTextError, type FsPort} from '../core/ports.js';
@@ -6,7 +19,6 @@ import {NotTextError, type FsPort} from '../core/ports.js';
 const SKIP = new Set(['node_modules', '.git', 'dist', 'vendor', '.cache', 'coverdata']);
 const MAX_FILES = 20_000;
 const MAX_SIZE = 1024 * 1024;
-
 
 /** Writes a temp file beside the target (same folder, so the rename is atomic); returns its path. */
 function writeTemp(path: string, text: string | Uint8Array, mode?: number): string {

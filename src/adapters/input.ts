@@ -93,7 +93,9 @@ export function describeFsError(path: string, error: unknown, what: 'log' | 'fil
 	const code = (error as NodeJS.ErrnoException).code;
 	switch (code) {
 		case 'ENOENT':
-			return what === 'log' ? `${path}: no such file (check the path, or pipe the log with '-')` : `${path}: no such file or folder (check the path)`;
+			return what === 'log'
+				? `${path}: no such file (check the path, or pipe the log with '-')`
+				: `${path}: no such file or folder (check the path)`;
 		case 'EACCES':
 		case 'EPERM':
 			return `${path}: permission denied (run as a user who can read it, or copy it somewhere readable)`;

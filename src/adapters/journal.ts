@@ -19,7 +19,8 @@ export function entryProblem(v: unknown): string | undefined {
 	if (typeof e.title !== 'string' || typeof e.finding !== 'string') return 'no title or finding';
 	if (!Array.isArray(e.files)) return 'no files list';
 	for (const f of e.files) {
-		if (!f || typeof f !== 'object' || typeof f.path !== 'string' || typeof f.before !== 'string' || typeof f.after !== 'string') return 'a file change without path, before and after';
+		if (!f || typeof f !== 'object' || typeof f.path !== 'string' || typeof f.before !== 'string' || typeof f.after !== 'string')
+			return 'a file change without path, before and after';
 		if (!isAbsolute(f.path)) return `a file change with a relative path (${f.path})`;
 	}
 	return undefined;

@@ -35,7 +35,13 @@ export function readCachedKb(key: string): {kb: Kb; parts?: PrefilterParts} | un
 	} catch {
 		return undefined;
 	}
-	const kb: Kb = {entries: c.entries, contexts: c.contexts ?? [], settings: c.settings, files: c.files, byId: new Map(c.entries.map((e) => [e.id, e]))};
+	const kb: Kb = {
+		entries: c.entries,
+		contexts: c.contexts ?? [],
+		settings: c.settings,
+		files: c.files,
+		byId: new Map(c.entries.map((e) => [e.id, e])),
+	};
 	let parts: PrefilterParts | undefined;
 	try {
 		if (c.itemLiterals && c.literals && c.outputs) {
@@ -59,7 +65,15 @@ export function writeCachedKb(key: string, kb: Kb, parts: PrefilterParts): void 
 		privateStateDir('kb-cache');
 		const a = parts.automaton;
 		writeFileAtomic(join(dir(), `${key}.ac`), Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength));
-		const c: Cached = {entries: kb.entries, contexts: kb.contexts, settings: kb.settings, files: kb.files, itemLiterals: parts.itemLiterals, literals: a.literals, outputs: a.outputs};
+		const c: Cached = {
+			entries: kb.entries,
+			contexts: kb.contexts,
+			settings: kb.settings,
+			files: kb.files,
+			itemLiterals: parts.itemLiterals,
+			literals: a.literals,
+			outputs: a.outputs,
+		};
 		writeFileAtomic(join(dir(), `${key}.json`), JSON.stringify(c));
 		// Only the current KB is worth keeping: drop caches of earlier versions.
 		for (const name of readdirSync(dir())) if (!name.startsWith(key)) unlinkSync(join(dir(), name));

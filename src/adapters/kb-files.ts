@@ -8,7 +8,9 @@ export const defaultKbDir = fileURLToPath(new URL('../../knowledge/', import.met
 
 /** Reads every *.yaml of a KB folder, in name order so load order is stable. */
 export function readKbSources(dir: string = defaultKbDir): KbSource[] {
-	const names = readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
+	const names = readdirSync(dir)
+		.filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'))
+		.sort();
 	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')}));
 }
 

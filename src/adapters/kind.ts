@@ -1,4 +1,16 @@
-import {chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync} from 'node:fs';
+import {
+	chmodSync,
+	closeSync,
+	existsSync,
+	fsyncSync,
+	mkdirSync,
+	openSync,
+	readdirSync,
+	renameSync,
+	rmSync,
+	statSync,
+	writeSync,
+} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {stringify} from 'yaml';
 import {reasonLine} from './exec.js';
@@ -24,7 +36,10 @@ export function checkKindVersion(output: string, min: string = MIN_KIND_VERSION)
 	const minText = `v${need.join('.')}`;
 	for (let i = 0; i < 3; i++) {
 		if (have[i] > need[i]) break;
-		if (have[i] < need[i]) throw new Error(`kind version too old: required >= ${minText}, got: ${got}; install a newer one with \`go install sigs.k8s.io/kind@${minText}\``);
+		if (have[i] < need[i])
+			throw new Error(
+				`kind version too old: required >= ${minText}, got: ${got}; install a newer one with \`go install sigs.k8s.io/kind@${minText}\``,
+			);
 	}
 	return {version: `v${have.join('.')}`};
 }
@@ -94,7 +109,8 @@ export function kindConfigYaml(input: KindConfigInput): string {
 	const hostPath = input.coverdataHostPath ?? (input.coverdata ? './coverdata' : undefined);
 	if (hostPath) node.extraMounts = [{hostPath, containerPath: '/coverdata', readOnly: false}];
 	const config: Record<string, unknown> = {kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4'};
-	if (input.kubeadmConfigPatches.length > 0) node.kubeadmConfigPatches = input.kubeadmConfigPatches.map((p) => (p.endsWith('\n') ? p : `${p}\n`));
+	if (input.kubeadmConfigPatches.length > 0)
+		node.kubeadmConfigPatches = input.kubeadmConfigPatches.map((p) => (p.endsWith('\n') ? p : `${p}\n`));
 	config.nodes = [node];
 	return stringify(config, {lineWidth: 0});
 }
@@ -143,7 +159,8 @@ export function createKindProvider(exec: ExecPort, engine: EngineName, opts: Kin
 	const min = opts.minVersion ?? MIN_KIND_VERSION;
 	let checked: Promise<string> | undefined;
 
-	const run = (args: string[], extra: {cwd?: string; onLine?: LineSink; signal?: AbortSignal; timeoutMs?: number} = {}) => exec.run({argv: [kind, ...args], env, ...extra});
+	const run = (args: string[], extra: {cwd?: string; onLine?: LineSink; signal?: AbortSignal; timeoutMs?: number} = {}) =>
+		exec.run({argv: [kind, ...args], env, ...extra});
 
 	const version = async (): Promise<string> => {
 		const r = await run(['version']);
@@ -184,7 +201,11 @@ export function createKindProvider(exec: ExecPort, engine: EngineName, opts: Kin
 					// kind removes its nodes when it fails, not when it is killed: a half-made node would block the next create (F-04).
 					await run(['delete', 'cluster', '--name', spec.name], {timeoutMs: 120_000}).catch(() => undefined);
 					if (r.cancelled) throw new Error('kind create cluster was cancelled');
-					const last = r.stderr.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean).pop();
+					const last = r.stderr
+						.split(/\r?\n|\r/)
+						.map((l) => l.trim())
+						.filter(Boolean)
+						.pop();
 					throw new Error(`kind create cluster timed out after ${Math.round(timeoutMs / 1000)}s${last ? `: last said ${last}` : ''}`);
 				}
 				if (r.exitCode === 0) return;
@@ -194,7 +215,10 @@ export function createKindProvider(exec: ExecPort, engine: EngineName, opts: Kin
 					throw new Error(`kind create cluster failed${tries}: ${kindReason(r)}`);
 				}
 				const wait = CREATE_BACKOFF_MS * attempt;
-				onLine?.(`kind create cluster hit a transient container-runtime error (attempt ${attempt}/${CREATE_ATTEMPTS}), retrying in ${wait / 1000}s`, 'stderr');
+				onLine?.(
+					`kind create cluster hit a transient container-runtime error (attempt ${attempt}/${CREATE_ATTEMPTS}), retrying in ${wait / 1000}s`,
+					'stderr',
+				);
 				await sleep(wait);
 				if (signal?.aborted) throw new Error('kind create cluster was cancelled');
 			}

@@ -34,7 +34,12 @@ export function podFacts(pod: K8s.V1Pod, rs: RsOwners): PodFacts {
 	const containers = specContainers.map((c): ContainerFacts => {
 		if (c.imagePullPolicy) imagePullPolicy[c.name] = c.imagePullPolicy;
 		const s = statuses.get(c.name);
-		const facts: ContainerFacts = {name: c.name, image: c.image ?? s?.image ?? '', ready: s?.ready ?? false, restartCount: s?.restartCount ?? 0};
+		const facts: ContainerFacts = {
+			name: c.name,
+			image: c.image ?? s?.image ?? '',
+			ready: s?.ready ?? false,
+			restartCount: s?.restartCount ?? 0,
+		};
 		if (s?.state?.waiting) {
 			facts.waitingReason = s.state.waiting.reason;
 			facts.waitingMessage = s.state.waiting.message;
@@ -87,7 +92,9 @@ export function deploymentFacts(d: K8s.V1Deployment): DeploymentFacts {
 				env: (c.env ?? []).map((e) => dropUndefined({name: e.name, value: e.value, fromSource: e.valueFrom ? true : undefined})),
 				memoryLimit: c.resources?.limits?.memory,
 				memoryRequest: c.resources?.requests?.memory,
-				readinessProbe: c.readinessProbe?.httpGet ? {path: c.readinessProbe.httpGet.path, port: c.readinessProbe.httpGet.port as string | number} : undefined,
+				readinessProbe: c.readinessProbe?.httpGet
+					? {path: c.readinessProbe.httpGet.path, port: c.readinessProbe.httpGet.port as string | number}
+					: undefined,
 			}),
 		),
 	};
@@ -103,4 +110,3 @@ export function iso(d: Date | string | undefined): string {
 	const t = d instanceof Date ? d : new Date(d);
 	return Number.isNaN(t.getTime()) ? String(d) : t.toISOString();
 }
-

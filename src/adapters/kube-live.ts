@@ -1,4 +1,5 @@
 /** The live triage's port on @kubernetes/client-node: reflectors for the watched kinds, logs with timestamps. */
+import {setMaxListeners} from 'node:events';
 import type * as K8s from '@kubernetes/client-node';
 import type {Condition, LiveKind, LiveObject, LivePort, LiveSink, TemplateRefs} from '../core/cluster/ports.js';
 import {createExec} from './exec.js';
@@ -11,7 +12,12 @@ import {KubeError, createKube, loadKubeConfig, type KubeOptions} from './kube.js
 const noOwners = {owners: new Map<string, string>(), stale: new Set<string>()};
 
 const conditions = (cs: {type?: string; status?: string; reason?: string; message?: string}[] | undefined): Condition[] =>
-	(cs ?? []).map((c) => ({type: c.type ?? '', status: c.status ?? '', ...(c.reason ? {reason: c.reason} : {}), ...(c.message ? {message: c.message} : {})}));
+	(cs ?? []).map((c) => ({
+		type: c.type ?? '',
+		status: c.status ?? '',
+		...(c.reason ? {reason: c.reason} : {}),
+		...(c.message ? {message: c.message} : {}),
+	}));
 
 /** What a pod template refers to by name: the objects that must exist before its pods can be made or started. */
 export function templateRefs(spec: K8s.V1PodSpec | undefined): TemplateRefs {
@@ -51,7 +57,11 @@ export function templateRefs(spec: K8s.V1PodSpec | undefined): TemplateRefs {
 	};
 }
 
-const named = (o: {metadata?: K8s.V1ObjectMeta}) => ({uid: o.metadata?.uid ?? '', namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? ''});
+const named = (o: {metadata?: K8s.V1ObjectMeta}) => ({
+	uid: o.metadata?.uid ?? '',
+	namespace: o.metadata?.namespace ?? '',
+	name: o.metadata?.name ?? '',
+});
 
 /** The API object as kdoctor's live facts, keyed by uid. */
 export function toLive(kind: LiveKind, o: unknown): LiveObject {
@@ -75,24 +85,60 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 		}
 		case 'deployments': {
 			const d = o as K8s.V1Deployment;
-			return {...deploymentFacts(d), uid: d.metadata?.uid ?? '', conditions: conditions(d.status?.conditions), refs: templateRefs(d.spec?.template?.spec), createdAt: iso(d.metadata?.creationTimestamp)};
+			return {
+				...deploymentFacts(d),
+				uid: d.metadata?.uid ?? '',
+				conditions: conditions(d.status?.conditions),
+				refs: templateRefs(d.spec?.template?.spec),
+				createdAt: iso(d.metadata?.creationTimestamp),
+			};
 		}
 		case 'statefulsets': {
 			const s = o as K8s.V1StatefulSet;
-			return {...named(s), kind: 'StatefulSet', desired: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0, conditions: conditions(s.status?.conditions), refs: templateRefs(s.spec?.template?.spec), createdAt: iso(s.metadata?.creationTimestamp)};
+			return {
+				...named(s),
+				kind: 'StatefulSet',
+				desired: s.spec?.replicas ?? 1,
+				ready: s.status?.readyReplicas ?? 0,
+				conditions: conditions(s.status?.conditions),
+				refs: templateRefs(s.spec?.template?.spec),
+				createdAt: iso(s.metadata?.creationTimestamp),
+			};
 		}
 		case 'daemonsets': {
 			const s = o as K8s.V1DaemonSet;
-			return {...named(s), kind: 'DaemonSet', desired: s.status?.desiredNumberScheduled ?? 0, ready: s.status?.numberReady ?? 0, conditions: conditions(s.status?.conditions), refs: templateRefs(s.spec?.template?.spec), createdAt: iso(s.metadata?.creationTimestamp)};
+			return {
+				...named(s),
+				kind: 'DaemonSet',
+				desired: s.status?.desiredNumberScheduled ?? 0,
+				ready: s.status?.numberReady ?? 0,
+				conditions: conditions(s.status?.conditions),
+				refs: templateRefs(s.spec?.template?.spec),
+				createdAt: iso(s.metadata?.creationTimestamp),
+			};
 		}
 		case 'jobs': {
 			const j = o as K8s.V1Job;
 			const done = (j.status?.succeeded ?? 0) >= (j.spec?.completions ?? 1);
-			return {...named(j), kind: 'Job', desired: done ? 0 : (j.spec?.parallelism ?? 1), ready: (j.status?.active ?? 0) + (j.status?.succeeded ?? 0), failed: j.status?.failed ?? 0, conditions: conditions(j.status?.conditions), refs: templateRefs(j.spec?.template?.spec), createdAt: iso(j.metadata?.creationTimestamp)};
+			return {
+				...named(j),
+				kind: 'Job',
+				desired: done ? 0 : (j.spec?.parallelism ?? 1),
+				ready: (j.status?.active ?? 0) + (j.status?.succeeded ?? 0),
+				failed: j.status?.failed ?? 0,
+				conditions: conditions(j.status?.conditions),
+				refs: templateRefs(j.spec?.template?.spec),
+				createdAt: iso(j.metadata?.creationTimestamp),
+			};
 		}
 		case 'persistentvolumeclaims': {
 			const c = o as K8s.V1PersistentVolumeClaim;
-			return {...named(c), phase: c.status?.phase ?? 'Pending', ...(c.spec?.storageClassName ? {storageClass: c.spec.storageClassName} : {}), createdAt: iso(c.metadata?.creationTimestamp)};
+			return {
+				...named(c),
+				phase: c.status?.phase ?? 'Pending',
+				...(c.spec?.storageClassName ? {storageClass: c.spec.storageClassName} : {}),
+				createdAt: iso(c.metadata?.creationTimestamp),
+			};
 		}
 		case 'serviceaccounts':
 		case 'configmaps':
@@ -102,7 +148,12 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 		case 'ingresses': {
 			const i = o as K8s.V1Ingress;
 			const backends: {service: string; port?: string | number}[] = [];
-			const add = (b: K8s.V1IngressBackend | undefined) => b?.service?.name && backends.push({service: b.service.name, ...(b.service.port?.number ?? b.service.port?.name ? {port: b.service.port?.number ?? b.service.port?.name} : {})});
+			const add = (b: K8s.V1IngressBackend | undefined) =>
+				b?.service?.name &&
+				backends.push({
+					service: b.service.name,
+					...((b.service.port?.number ?? b.service.port?.name) ? {port: b.service.port?.number ?? b.service.port?.name} : {}),
+				});
 			add(i.spec?.defaultBackend);
 			for (const r of i.spec?.rules ?? []) for (const p of r.http?.paths ?? []) add(p.backend);
 			return {...named(i), backends, createdAt: iso(i.metadata?.creationTimestamp)};
@@ -114,7 +165,11 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 				uid: w.metadata?.uid ?? '',
 				name: w.metadata?.name ?? '',
 				kind: kind === 'validatingwebhookconfigurations' ? 'ValidatingWebhookConfiguration' : 'MutatingWebhookConfiguration',
-				services: (w.webhooks ?? []).flatMap((h) => (h.clientConfig?.service ? [{namespace: h.clientConfig.service.namespace, name: h.clientConfig.service.name, webhook: h.name}] : [])),
+				services: (w.webhooks ?? []).flatMap((h) =>
+					h.clientConfig?.service
+						? [{namespace: h.clientConfig.service.namespace, name: h.clientConfig.service.name, webhook: h.name}]
+						: [],
+				),
 				createdAt: iso(w.metadata?.creationTimestamp),
 			};
 		}
@@ -131,13 +186,22 @@ export function toLive(kind: LiveKind, o: unknown): LiveObject {
 				type: v.spec?.type ?? 'ClusterIP',
 				selector: v.spec?.selector,
 				createdAt: iso(v.metadata?.creationTimestamp),
-				ports: (v.spec?.ports ?? []).map((p) => ({port: p.port, ...(p.targetPort !== undefined ? {targetPort: p.targetPort as string | number} : {})})),
+				ports: (v.spec?.ports ?? []).map((p) => ({
+					port: p.port,
+					...(p.targetPort !== undefined ? {targetPort: p.targetPort as string | number} : {}),
+				})),
 			};
 		}
 		case 'endpoints': {
 			const e = o as K8s.V1Endpoints;
 			const subsets = e.subsets ?? [];
-			return {uid: e.metadata?.uid ?? '', namespace: e.metadata?.namespace ?? '', name: e.metadata?.name ?? '', ready: subsets.reduce((n, x) => n + (x.addresses?.length ?? 0), 0), notReady: subsets.reduce((n, x) => n + (x.notReadyAddresses?.length ?? 0), 0)};
+			return {
+				uid: e.metadata?.uid ?? '',
+				namespace: e.metadata?.namespace ?? '',
+				name: e.metadata?.name ?? '',
+				ready: subsets.reduce((n, x) => n + (x.addresses?.length ?? 0), 0),
+				notReady: subsets.reduce((n, x) => n + (x.notReadyAddresses?.length ?? 0), 0),
+			};
 		}
 		case 'nodes': {
 			const n = o as K8s.V1Node;
@@ -158,14 +222,23 @@ export type LiveOptions = KubeOptions & {containerdSocket?: string; kindCluster?
 
 /** Where the node's own image list is read: a Kind node through `crictl images`, a host containerd, else node status. */
 export async function nodeImageSource(opts: LiveOptions): Promise<(() => Promise<string[]>) | undefined> {
-	const spec = {name: opts.kindCluster ?? opts.context ?? 'current-context', kubeconfigPath: opts.kubeconfig ?? '', cwd: process.cwd(), waitSeconds: 0};
+	const spec = {
+		name: opts.kindCluster ?? opts.context ?? 'current-context',
+		kubeconfigPath: opts.kubeconfig ?? '',
+		cwd: process.cwd(),
+		waitSeconds: 0,
+	};
 	if (opts.kindCluster) {
 		const {createKindProvider} = await import('./kind.js');
 		const kind = createKindProvider(createExec(), opts.engine ?? 'podman');
 		return () => kind.nodeImages(spec);
 	}
 	if (opts.containerdSocket) {
-		const provider = createExistingProvider(createExec(), {containerdSocket: opts.containerdSocket, kubeconfig: opts.kubeconfig, context: opts.context});
+		const provider = createExistingProvider(createExec(), {
+			containerdSocket: opts.containerdSocket,
+			kubeconfig: opts.kubeconfig,
+			context: opts.context,
+		});
 		return () => provider.nodeImages(spec);
 	}
 	return undefined;
@@ -180,6 +253,8 @@ export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
 	return {
 		subscribe(namespace: string | undefined, sink: LiveSink, signal: AbortSignal) {
 			const kinds: WatchResource[] = [...LIVE_KINDS];
+			// One reflector per kind listens on the same signal (each watch and each pause adds a listener for a while).
+			setMaxListeners(kinds.length * 4 + 10, signal);
 			for (const kind of kinds) {
 				void reflect(
 					k8s,
@@ -187,7 +262,11 @@ export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
 					kind,
 					CLUSTER_SCOPED.has(kind) ? undefined : namespace,
 					{
-						reset: (r, items) => sink.reset(r, items.map((i) => toLive(r, i))),
+						reset: (r, items) =>
+							sink.reset(
+								r,
+								items.map((i) => toLive(r, i)),
+							),
 						upsert: (r, item) => sink.upsert(r, toLive(r, item)),
 						remove: (r, item) => sink.remove(r, toLive(r, item).uid),
 						status: (s) => sink.status(s),

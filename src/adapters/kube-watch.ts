@@ -13,7 +13,6 @@ export const CLUSTER_SCOPED = new Set<WatchResource>(['nodes', 'validatingwebhoo
 export type WatchState = 'listing' | 'watching' | 'retrying' | 'forbidden';
 export type ResourceStatus = {resource: WatchResource; state: WatchState; message?: string; at: number; relists: number};
 
-
 type Obj = {metadata?: {name?: string; namespace?: string; uid?: string; resourceVersion?: string}};
 
 /** Where a reflector reports: the whole state after a list, then each change, and how the connection is doing. */
@@ -64,7 +63,13 @@ function paths(resource: WatchResource, ns: string | undefined): string {
 	}
 }
 
-function lister(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, ns: string | undefined, timeoutMs: number): () => Promise<ListResult> {
+function lister(
+	k8s: typeof K8s,
+	kc: K8s.KubeConfig,
+	resource: WatchResource,
+	ns: string | undefined,
+	timeoutMs: number,
+): () => Promise<ListResult> {
 	const core = kc.makeApiClient(k8s.CoreV1Api);
 	const apps = kc.makeApiClient(k8s.AppsV1Api);
 	const batch = kc.makeApiClient(k8s.BatchV1Api);
@@ -77,27 +82,40 @@ function lister(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, ns
 		case 'events':
 			return () => (ns ? core.listNamespacedEvent({namespace: ns, ...opt}) : core.listEventForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'deployments':
-			return () => (ns ? apps.listNamespacedDeployment({namespace: ns, ...opt}) : apps.listDeploymentForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? apps.listNamespacedDeployment({namespace: ns, ...opt}) : apps.listDeploymentForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'replicasets':
-			return () => (ns ? apps.listNamespacedReplicaSet({namespace: ns, ...opt}) : apps.listReplicaSetForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? apps.listNamespacedReplicaSet({namespace: ns, ...opt}) : apps.listReplicaSetForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'nodes':
 			return () => core.listNode(opt) as Promise<ListResult>;
 		case 'services':
-			return () => (ns ? core.listNamespacedService({namespace: ns, ...opt}) : core.listServiceForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? core.listNamespacedService({namespace: ns, ...opt}) : core.listServiceForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'endpoints':
-			return () => (ns ? core.listNamespacedEndpoints({namespace: ns, ...opt}) : core.listEndpointsForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? core.listNamespacedEndpoints({namespace: ns, ...opt}) : core.listEndpointsForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'statefulsets':
-			return () => (ns ? apps.listNamespacedStatefulSet({namespace: ns, ...opt}) : apps.listStatefulSetForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? apps.listNamespacedStatefulSet({namespace: ns, ...opt}) : apps.listStatefulSetForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'daemonsets':
-			return () => (ns ? apps.listNamespacedDaemonSet({namespace: ns, ...opt}) : apps.listDaemonSetForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? apps.listNamespacedDaemonSet({namespace: ns, ...opt}) : apps.listDaemonSetForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'jobs':
 			return () => (ns ? batch.listNamespacedJob({namespace: ns, ...opt}) : batch.listJobForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'persistentvolumeclaims':
-			return () => (ns ? core.listNamespacedPersistentVolumeClaim({namespace: ns, ...opt}) : core.listPersistentVolumeClaimForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns
+					? core.listNamespacedPersistentVolumeClaim({namespace: ns, ...opt})
+					: core.listPersistentVolumeClaimForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'serviceaccounts':
-			return () => (ns ? core.listNamespacedServiceAccount({namespace: ns, ...opt}) : core.listServiceAccountForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns
+					? core.listNamespacedServiceAccount({namespace: ns, ...opt})
+					: core.listServiceAccountForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'configmaps':
-			return () => (ns ? core.listNamespacedConfigMap({namespace: ns, ...opt}) : core.listConfigMapForAllNamespaces(opt)) as Promise<ListResult>;
+			return () =>
+				(ns ? core.listNamespacedConfigMap({namespace: ns, ...opt}) : core.listConfigMapForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'secrets':
 			return () => (ns ? core.listNamespacedSecret({namespace: ns, ...opt}) : core.listSecretForAllNamespaces(opt)) as Promise<ListResult>;
 		case 'ingresses':
@@ -128,15 +146,31 @@ function reason(error: unknown, server?: string): string {
 	if (typeof message === 'string' && message) return message.slice(0, 300);
 	const code = statusCode(error);
 	const net = (error as {code?: unknown; errno?: unknown})?.code ?? (error as {errno?: unknown})?.errno;
-	const plainNet: Record<string, string> = {ECONNREFUSED: 'connection refused', ENOTFOUND: 'host name not found', EAI_AGAIN: 'host name not found', ECONNRESET: 'connection reset', ETIMEDOUT: 'connection timed out', EHOSTUNREACH: 'no route to host'};
-	if (typeof net === 'string' && plainNet[net]) return `cannot reach the Kubernetes API server${server ? ` at ${server}` : ''}: ${plainNet[net]}`;
+	const plainNet: Record<string, string> = {
+		ECONNREFUSED: 'connection refused',
+		ENOTFOUND: 'host name not found',
+		EAI_AGAIN: 'host name not found',
+		ECONNRESET: 'connection reset',
+		ETIMEDOUT: 'connection timed out',
+		EHOSTUNREACH: 'no route to host',
+	};
+	if (typeof net === 'string' && plainNet[net])
+		return `cannot reach the Kubernetes API server${server ? ` at ${server}` : ''}: ${plainNet[net]}`;
 	const m = error instanceof Error ? error.message : String(error);
 	const first = (m.split('\n')[0] ?? m).slice(0, 200);
 	return code === 403 ? `forbidden (${first})` : first;
 }
 
 /** Keeps one resource of one namespace (or all) mirrored into the sink until the signal aborts. */
-export function reflect(k8s: typeof K8s, kc: K8s.KubeConfig, resource: WatchResource, namespace: string | undefined, sink: ReflectorSink, signal: AbortSignal, opts: ReflectorOptions = {}): Promise<void> {
+export function reflect(
+	k8s: typeof K8s,
+	kc: K8s.KubeConfig,
+	resource: WatchResource,
+	namespace: string | undefined,
+	sink: ReflectorSink,
+	signal: AbortSignal,
+	opts: ReflectorOptions = {},
+): Promise<void> {
 	const list = lister(k8s, kc, resource, namespace, 30_000);
 	const path = paths(resource, namespace);
 	const watch = new k8s.Watch(kc);

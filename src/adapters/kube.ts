@@ -24,16 +24,7 @@ export type KubeOptions = {
 };
 
 export type KubeErrorKind =
-	| 'config'
-	| 'unreachable'
-	| 'tls'
-	| 'timeout'
-	| 'cancelled'
-	| 'unauthorized'
-	| 'forbidden'
-	| 'not-found'
-	| 'invalid'
-	| 'api';
+	'config' | 'unreachable' | 'tls' | 'timeout' | 'cancelled' | 'unauthorized' | 'forbidden' | 'not-found' | 'invalid' | 'api';
 
 /** A Kubernetes failure told in one line (what kdoctor tried, and what the server or network said). */
 export class KubeError extends Error {
@@ -266,9 +257,7 @@ class ClientKube implements KubePort {
 		const owners = new Map<string, string>();
 		const stale = new Set<string>();
 		try {
-			const rs = await this.call(`list replicasets in namespace ${namespace}`, () =>
-				this.api.apps.listNamespacedReplicaSet({namespace}),
-			);
+			const rs = await this.call(`list replicasets in namespace ${namespace}`, () => this.api.apps.listNamespacedReplicaSet({namespace}));
 			const newest = new Map<string, {name: string; revision: number}>();
 			for (const r of rs.items) {
 				const owner = controllerOf(r.metadata);
@@ -293,16 +282,32 @@ class ClientKube implements KubePort {
 		return list.items.map((e) => eventFacts(e, namespace)).sort((a, b) => a.lastSeen.localeCompare(b.lastSeen));
 	}
 
-	async logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number; timestamps?: boolean}): Promise<string> {
+	async logs(
+		namespace: string,
+		pod: string,
+		container: string,
+		opts: {previous?: boolean; tailLines?: number; timestamps?: boolean},
+	): Promise<string> {
 		const what = `read ${opts.previous ? 'previous ' : ''}logs of ${namespace}/${pod} container ${container}`;
 		try {
 			const text = await this.call(what, () =>
-				this.api.core.readNamespacedPodLog({name: pod, namespace, container, previous: opts.previous, tailLines: opts.tailLines, timestamps: opts.timestamps}),
+				this.api.core.readNamespacedPodLog({
+					name: pod,
+					namespace,
+					container,
+					previous: opts.previous,
+					tailLines: opts.tailLines,
+					timestamps: opts.timestamps,
+				}),
 			);
 			return typeof text === 'string' ? text : String(text ?? '');
 		} catch (error) {
 			// No previous instance (it never restarted) or not started yet: there is simply no log to show.
-			if (error instanceof KubeError && error.status === 400 && /previous terminated container .* not found|is waiting to start/.test(error.message)) {
+			if (
+				error instanceof KubeError &&
+				error.status === 400 &&
+				/previous terminated container .* not found|is waiting to start/.test(error.message)
+			) {
 				return '';
 			}
 			throw error;
@@ -342,7 +347,11 @@ class ClientKube implements KubePort {
 
 	async deleteJob(namespace: string, name: string, signal?: AbortSignal): Promise<void> {
 		try {
-			await this.call(`delete job ${namespace}/${name}`, () => this.api.batch.deleteNamespacedJob({name, namespace, propagationPolicy: 'Background'}), signal);
+			await this.call(
+				`delete job ${namespace}/${name}`,
+				() => this.api.batch.deleteNamespacedJob({name, namespace, propagationPolicy: 'Background'}),
+				signal,
+			);
 		} catch (error) {
 			if (error instanceof KubeError && error.status === 404) return;
 			throw error;
@@ -384,9 +393,7 @@ class ClientKube implements KubePort {
 			],
 			['events', async () => (await core.listNamespacedEvent(ns)).items],
 		];
-		const results = await Promise.allSettled(
-			sections.map(([what, fn]) => this.call(`list ${what} in namespace ${namespace}`, fn)),
-		);
+		const results = await Promise.allSettled(sections.map(([what, fn]) => this.call(`list ${what} in namespace ${namespace}`, fn)));
 		if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
 		const docs = results.map((r, i) => {
 			const what = sections[i]![0];
@@ -481,19 +488,31 @@ function explain(error: unknown, what: string, server: string, timeoutMs: number
 	const e = error as {name?: string; code?: unknown; type?: string; message?: string; body?: unknown};
 	if (e?.name === 'AbortError' || e?.type === 'aborted') {
 		if (signal?.aborted) return new KubeError('cancelled', `cancelled while trying to ${what}`);
-		return new KubeError('timeout', `the Kubernetes API server at ${server} did not answer within ${Math.round(timeoutMs / 100) / 10}s (trying to ${what})`);
+		return new KubeError(
+			'timeout',
+			`the Kubernetes API server at ${server} did not answer within ${Math.round(timeoutMs / 100) / 10}s (trying to ${what})`,
+		);
 	}
 	const status = statusOf(error);
 	if (status !== undefined) {
 		const message = serverMessage(e.body) ?? `HTTP ${status}`;
 		if (status === 401) {
-			return new KubeError('unauthorized', `the API server at ${server} rejected the kubeconfig's credentials (401 Unauthorized): could not ${what}`, 401);
+			return new KubeError(
+				'unauthorized',
+				`the API server at ${server} rejected the kubeconfig's credentials (401 Unauthorized): could not ${what}`,
+				401,
+			);
 		}
 		if (status === 403) return withServer(new KubeError('forbidden', `not allowed to ${what}: ${message}`, 403), message);
 		const kind: KubeErrorKind = status === 404 ? 'not-found' : status === 400 || status === 409 || status === 422 ? 'invalid' : 'api';
 		return withServer(new KubeError(kind, `could not ${what}: ${message}`, status), message);
 	}
-	const code = typeof e?.code === 'string' ? e.code : typeof (e as {errno?: unknown})?.errno === 'string' ? String((e as {errno?: unknown}).errno) : '';
+	const code =
+		typeof e?.code === 'string'
+			? e.code
+			: typeof (e as {errno?: unknown})?.errno === 'string'
+				? String((e as {errno?: unknown}).errno)
+				: '';
 	if (e?.name === 'FetchError' || code) {
 		const reason = networkReason(code, firstLine(error));
 		if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(code)) {
@@ -559,4 +578,3 @@ function plain(item: unknown): unknown {
 	if (o?.metadata) delete o.metadata.managedFields;
 	return o;
 }
-

@@ -79,7 +79,8 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 		if (!memo.has(key)) memo.set(key, fn());
 		return memo.get(key) as Promise<T>;
 	};
-	const run = (argv: string[], extraEnv?: Record<string, string>) => exec.run({argv, timeoutMs: 20_000, ...(extraEnv ? {env: extraEnv} : {})});
+	const run = (argv: string[], extraEnv?: Record<string, string>) =>
+		exec.run({argv, timeoutMs: 20_000, ...(extraEnv ? {env: extraEnv} : {})});
 
 	const tool = (name: keyof typeof VERSION_ARGV) =>
 		once(`tool:${name}`, async (): Promise<ToolFacts> => {
@@ -91,7 +92,10 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 				throw error;
 			}
 			const path = platform === process.platform ? (onPath(name, env) ?? name) : name;
-			const line = (r.stdout || r.stderr).split('\n').map((l) => l.trim()).find(Boolean);
+			const line = (r.stdout || r.stderr)
+				.split('\n')
+				.map((l) => l.trim())
+				.find(Boolean);
 			if (r.exitCode !== 0) return {path, ...(line ? {versionLine: line} : {}), error: reasonLine(r)};
 			const version = line?.match(/v?(\d+\.\d+(?:\.\d+)?)/)?.[1];
 			return {path, ...(line ? {versionLine: line} : {}), ...(version ? {version} : {})};
@@ -129,7 +133,10 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 		podmanInfo: () =>
 			once('podman-info', async () => {
 				const r = await run(['podman', 'info', '--format', 'json']);
-				if (r.exitCode !== 0) throw new Error(`podman is installed but not answering: ${reasonLine(r)}${platform === 'darwin' ? '; start it with `podman machine start`' : ''}`);
+				if (r.exitCode !== 0)
+					throw new Error(
+						`podman is installed but not answering: ${reasonLine(r)}${platform === 'darwin' ? '; start it with `podman machine start`' : ''}`,
+					);
 				return parseJson<PodmanInfo>(r.stdout, 'podman info');
 			}),
 		podmanMachines: () =>
@@ -193,14 +200,20 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 					throw error;
 				}
 				if (r.exitCode !== 0) throw new Error(reasonLine(r));
-				return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+				return r.stdout
+					.split('\n')
+					.map((l) => l.trim())
+					.filter(Boolean);
 			}),
 		kindNodeContainers: (engine) =>
 			once(`kind-nodes:${engine}`, async (): Promise<KindNodeContainer[]> => {
 				if (engine === 'podman') {
 					const r = await run(['podman', 'ps', '-a', '--filter', `label=${KIND_LABEL}`, '--format', 'json']);
 					if (r.exitCode !== 0) throw new Error(reasonLine(r));
-					const list = parseJson<{Names?: string[]; Labels?: Record<string, string>; State?: string}[] | null>(r.stdout || '[]', 'podman ps');
+					const list = parseJson<{Names?: string[]; Labels?: Record<string, string>; State?: string}[] | null>(
+						r.stdout || '[]',
+						'podman ps',
+					);
 					return (list ?? []).map((c) => ({name: c.Names?.[0] ?? '?', cluster: c.Labels?.[KIND_LABEL] ?? '?', state: c.State ?? '?'}));
 				}
 				const r = await run(['docker', 'ps', '-a', '--filter', `label=${KIND_LABEL}`, '--format', '{{json .}}']);
@@ -209,7 +222,11 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 					.split('\n')
 					.filter((l) => l.trim())
 					.map((l) => parseJson<{Names?: string; Labels?: string; State?: string}>(l, 'docker ps'))
-					.map((c) => ({name: c.Names ?? '?', cluster: /(?:^|,)io\.x-k8s\.kind\.cluster=([^,]*)/.exec(c.Labels ?? '')?.[1] ?? '?', state: c.State ?? '?'}));
+					.map((c) => ({
+						name: c.Names ?? '?',
+						cluster: /(?:^|,)io\.x-k8s\.kind\.cluster=([^,]*)/.exec(c.Labels ?? '')?.[1] ?? '?',
+						state: c.State ?? '?',
+					}));
 			}),
 		async imageArch(engine, ref) {
 			const r = await run([engine, 'image', 'inspect', '--format', '{{.Architecture}}', ref]);

@@ -14,7 +14,8 @@ export function ownerOnly(dir: string): void {
 	mkdirSync(dir, {recursive: true, mode: 0o700});
 	const st = lstatSync(dir);
 	// Only a folder this user owns is tightened: a shared KDOCTOR_STATE_DIR of someone else's is left as it is.
-	if (st.isDirectory() && (st.mode & 0o077) !== 0 && (typeof process.getuid !== 'function' || st.uid === process.getuid())) chmodSync(dir, 0o700);
+	if (st.isDirectory() && (st.mode & 0o077) !== 0 && (typeof process.getuid !== 'function' || st.uid === process.getuid()))
+		chmodSync(dir, 0o700);
 }
 
 /**

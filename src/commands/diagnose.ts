@@ -36,9 +36,13 @@ export function exitCodeFor(results: DiagnosedInput[]): number {
 }
 
 export function renderJson(results: DiagnosedInput[]): string {
-	return results
-		.map((r) => JSON.stringify(r.diagnosis ? diagnosisJson(r.file, r.diagnosis) : {file: r.file, status: 'error', error: r.error, findings: []}))
-		.join('\n') + '\n';
+	return (
+		results
+			.map((r) =>
+				JSON.stringify(r.diagnosis ? diagnosisJson(r.file, r.diagnosis) : {file: r.file, status: 'error', error: r.error, findings: []}),
+			)
+			.join('\n') + '\n'
+	);
 }
 
 export function renderPlain(results: DiagnosedInput[], color: boolean, verbose: boolean): {out: string; err: string} {

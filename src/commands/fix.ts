@@ -28,20 +28,34 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 		out.write(`${id} was not found in ${opts.from.join(', ')}: nothing to fix\n`);
 		return 1;
 	}
-	const rem = opts.key ? entry.remediations.find((r) => r.key === opts.key) : (entry.remediations.find((r) => r.kind === 'edit-file') ?? entry.remediations[0]);
+	const rem = opts.key
+		? entry.remediations.find((r) => r.key === opts.key)
+		: (entry.remediations.find((r) => r.kind === 'edit-file') ?? entry.remediations[0]);
 	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no remediation`);
 	const fs = createFsPort();
-	const plan = planRemediation(entry, rem, hit.f, {fs, cwd: process.cwd(), evidenceFile: hit.file, evidenceFiles: opts.from, protectedRoots: [installDir, stateDir()], readRun: runOfLog});
+	const plan = planRemediation(entry, rem, hit.f, {
+		fs,
+		cwd: process.cwd(),
+		evidenceFile: hit.file,
+		evidenceFiles: opts.from,
+		protectedRoots: [installDir, stateDir()],
+		readRun: runOfLog,
+	});
 	if (opts.json) out.write(JSON.stringify(planJson(plan)) + '\n');
 	else out.write(describePlan(plan));
 	if (plan.status !== 'ready') return plan.status === 'nothing-to-change' ? 0 : 1;
 	if (opts.yes && !opts.dryRun && hit.f.confidence < REPORT_CONFIDENCE && !opts.force)
-		throw new Error(`${id} is only a possible finding here (${Math.round(hit.f.confidence * 100)}%): check the preview, then add --force to apply it anyway`);
+		throw new Error(
+			`${id} is only a possible finding here (${Math.round(hit.f.confidence * 100)}%): check the preview, then add --force to apply it anyway`,
+		);
 	if (opts.dryRun || !opts.yes) {
 		if (!opts.json) out.write(opts.dryRun ? 'dry run: nothing written\n' : 'preview only: add --yes to apply\n');
 		return 0;
 	}
-	const journal = evidenceJournal(createJournal(), opts.from.map((f) => resolve(f)));
+	const journal = evidenceJournal(
+		createJournal(),
+		opts.from.map((f) => resolve(f)),
+	);
 	if (plan.kind === 'command' || plan.kind === 'rerun') return runCommandPlan(plan, journal, out, opts.json === true);
 	const record = applyEditPlan(plan, {fs, journal, clock: {now: () => new Date()}});
 	if (!opts.json) out.write(`applied (${record.files.length} file${record.files.length === 1 ? '' : 's'}); kdoctor undo reverts it\n`);
@@ -56,9 +70,20 @@ async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, o
 	const {createExec} = await import('../adapters/exec.js');
 	const exec = createExec();
 	const at = new Date();
-	journal.record({id: journalId(at, plan.finding, plan.key), at: at.toISOString(), finding: plan.finding, remediation: plan.key, title: plan.title, kind: 'command', files: []});
+	journal.record({
+		id: journalId(at, plan.finding, plan.key),
+		at: at.toISOString(),
+		finding: plan.finding,
+		remediation: plan.key,
+		title: plan.title,
+		kind: 'command',
+		files: [],
+	});
 	// `kdoctor …` is this very program, whatever PATH holds.
-	const argv = plan.argv![0] === 'kdoctor' ? [process.execPath, fileURLToPath(new URL('../cli.js', import.meta.url)), ...plan.argv!.slice(1)] : plan.argv!;
+	const argv =
+		plan.argv![0] === 'kdoctor'
+			? [process.execPath, fileURLToPath(new URL('../cli.js', import.meta.url)), ...plan.argv!.slice(1)]
+			: plan.argv!;
 	if (plan.kind === 'rerun' && !json) out.write(`re-running: ${plan.argv!.map(quoteArg).join(' ')}\n`);
 	const r = await exec.run({argv, cwd: plan.cwd, timeoutMs: plan.kind === 'rerun' ? 3_600_000 : 300_000});
 	const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' / ');
@@ -72,10 +97,17 @@ async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, o
 	if (plan.check) {
 		const c = await exec.run({argv: plan.check.command, timeoutMs: 60_000});
 		verified = c.exitCode === 0 && !c.stdout.split('\n').some((l) => l.trim() === plan.check!.lacksLine);
-		journal.verified({ok: verified, message: `${shellLine(plan.check.command)} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`, ms: Date.now() - at.getTime()});
+		journal.verified({
+			ok: verified,
+			message: `${shellLine(plan.check.command)} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`,
+			ms: Date.now() - at.getTime(),
+		});
 	} else if (plan.kind === 'rerun') journal.verified({ok: true, message: 'the re-run ended with exit 0', ms: Date.now() - at.getTime()});
 	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
-	else out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${shellLine(plan.check!.command)} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${shellLine(plan.check!.command)} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`);
+	else
+		out.write(
+			`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${shellLine(plan.check!.command)} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${shellLine(plan.check!.command)} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`,
+		);
 	return verified === false ? 1 : 0;
 }
 
@@ -148,13 +180,17 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 	const entries = journal.list().sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
 	if (opts.list) {
 		if (opts.json) {
-			out.write(`${JSON.stringify({entries: entries.map((e) => ({id: e.id, at: e.at, kind: e.kind, finding: e.finding, title: e.title, where: where(e), undone: e.undone ?? null, undoable: undoable(e) === undefined, why: undoable(e) ?? null})), problems})}\n`);
+			out.write(
+				`${JSON.stringify({entries: entries.map((e) => ({id: e.id, at: e.at, kind: e.kind, finding: e.finding, title: e.title, where: where(e), undone: e.undone ?? null, undoable: undoable(e) === undefined, why: undoable(e) ?? null})), problems})}\n`,
+			);
 			return 0;
 		}
 		if (entries.length === 0 && problems.length === 0) out.write('the journal is empty: kdoctor has changed nothing here\n');
 		for (const e of entries) {
 			const why = undoable(e);
-			out.write(`${e.id}\n  ${e.at}  ${e.kind}  ${e.title}\n  ${where(e)}\n  ${why === undefined ? 'undoable: kdoctor undo ' + e.id : why.startsWith('undone') ? why : `not undoable: ${why}`}\n`);
+			out.write(
+				`${e.id}\n  ${e.at}  ${e.kind}  ${e.title}\n  ${where(e)}\n  ${why === undefined ? 'undoable: kdoctor undo ' + e.id : why.startsWith('undone') ? why : `not undoable: ${why}`}\n`,
+			);
 		}
 		for (const p of problems) out.write(`${p.file}\n  ${p.why}\n`);
 		return 0;
@@ -175,7 +211,9 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 		return 0;
 	} catch (error) {
 		const older = entries.filter((e) => e !== target && !e.undone && undoable(e) === undefined);
-		throw new InputError(`${(error as Error).message}${older.length > 0 ? `; older changes can still be undone by id (kdoctor undo ${older[0]!.id})` : ''}`);
+		throw new InputError(
+			`${(error as Error).message}${older.length > 0 ? `; older changes can still be undone by id (kdoctor undo ${older[0]!.id})` : ''}`,
+		);
 	}
 }
 
@@ -187,7 +225,18 @@ function where(e: JournalEntry): string {
 }
 
 function planJson(p: RemediationPlan) {
-	return {finding: p.finding, key: p.key, title: p.title, kind: p.kind, status: p.status, reason: p.reason, destructive: p.destructive, argv: p.argv, check: p.check, edits: p.edits?.map((e) => ({path: e.path, count: e.count, diff: e.diff}))};
+	return {
+		finding: p.finding,
+		key: p.key,
+		title: p.title,
+		kind: p.kind,
+		status: p.status,
+		reason: p.reason,
+		destructive: p.destructive,
+		argv: p.argv,
+		check: p.check,
+		edits: p.edits?.map((e) => ({path: e.path, count: e.count, diff: e.diff})),
+	};
 }
 
 export function describePlan(p: RemediationPlan): string {

@@ -5,7 +5,19 @@ import {isRunId, stepLogPath} from '../core/run-folder.js';
 import {loadProfiles} from './profiles.js';
 
 /** The newest `kdoctor up` run as its run.json tells it. */
-export type LastRun = {runId: string; runDir: string; profile: string; ok: boolean; cancelled: boolean; failedStep?: string; finding?: {id: string; title: string; confidence: number}; startedAt?: string; durationMs?: number; namespace?: string; kubeconfig?: string};
+export type LastRun = {
+	runId: string;
+	runDir: string;
+	profile: string;
+	ok: boolean;
+	cancelled: boolean;
+	failedStep?: string;
+	finding?: {id: string; title: string; confidence: number};
+	startedAt?: string;
+	durationMs?: number;
+	namespace?: string;
+	kubeconfig?: string;
+};
 
 export type HomeState = {
 	/** No run and nothing learned yet: a first day on this machine. */
@@ -31,9 +43,32 @@ export function lastRun(dir = stateDir()): LastRun | undefined {
 		const id = readFileSync(join(dir, 'runs', 'latest'), 'utf8').trim();
 		if (!isRunId(id)) return undefined;
 		const runDir = join(dir, 'runs', id);
-		const j = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {runId?: string; profile?: string; ok?: boolean; cancelled?: boolean; failedStep?: string; findings?: {id: string; title: string; confidence: number}[]; startedAt?: string; durationMs?: number; namespace?: string; kubeconfig?: string};
+		const j = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {
+			runId?: string;
+			profile?: string;
+			ok?: boolean;
+			cancelled?: boolean;
+			failedStep?: string;
+			findings?: {id: string; title: string; confidence: number}[];
+			startedAt?: string;
+			durationMs?: number;
+			namespace?: string;
+			kubeconfig?: string;
+		};
 		const f = j.findings?.[0];
-		return {runId: j.runId ?? id, runDir, profile: j.profile ?? '?', ok: j.ok === true, cancelled: j.cancelled === true, ...(j.failedStep ? {failedStep: j.failedStep} : {}), ...(f ? {finding: {id: f.id, title: f.title, confidence: f.confidence}} : {}), ...(j.startedAt ? {startedAt: j.startedAt} : {}), ...(j.durationMs !== undefined ? {durationMs: j.durationMs} : {}), ...(j.namespace ? {namespace: j.namespace} : {}), ...(j.kubeconfig ? {kubeconfig: j.kubeconfig} : {})};
+		return {
+			runId: j.runId ?? id,
+			runDir,
+			profile: j.profile ?? '?',
+			ok: j.ok === true,
+			cancelled: j.cancelled === true,
+			...(j.failedStep ? {failedStep: j.failedStep} : {}),
+			...(f ? {finding: {id: f.id, title: f.title, confidence: f.confidence}} : {}),
+			...(j.startedAt ? {startedAt: j.startedAt} : {}),
+			...(j.durationMs !== undefined ? {durationMs: j.durationMs} : {}),
+			...(j.namespace ? {namespace: j.namespace} : {}),
+			...(j.kubeconfig ? {kubeconfig: j.kubeconfig} : {}),
+		};
 	} catch {
 		return undefined;
 	}
@@ -45,7 +80,10 @@ async function clusterHealth(kubeconfig: string): Promise<{healthy: boolean; det
 	try {
 		const {createKube} = await import('../adapters/kube.js');
 		const kube = await createKube({kubeconfig});
-		await Promise.race([kube.nodeImages(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3s')), 3000).unref())]);
+		await Promise.race([
+			kube.nodeImages(),
+			new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3s')), 3000).unref()),
+		]);
 		return {healthy: true, detail: 'the API server answers'};
 	} catch (error) {
 		return {healthy: false, detail: (error as Error).message.split('\n')[0]!};
@@ -58,7 +96,11 @@ export async function homeState(configPath?: string): Promise<HomeState> {
 	const firstRun = !last && !existsSync(join(stateDir(), 'history.json'));
 	let profiles: HomeState['profiles'] = [];
 	try {
-		profiles = [...loadProfiles(configPath).values()].map((p) => ({name: p.name, description: p.profile.description.trim().split('\n')[0]!.slice(0, 100), origin: p.origin}));
+		profiles = [...loadProfiles(configPath).values()].map((p) => ({
+			name: p.name,
+			description: p.profile.description.trim().split('\n')[0]!.slice(0, 100),
+			origin: p.origin,
+		}));
 	} catch {
 		profiles = [];
 	}
@@ -73,11 +115,23 @@ export function homeActions(s: HomeState, profile: string): HomeAction[] {
 	if (last && !last.ok) {
 		const step = stepLogPath(last.failedStep);
 		const log = step ? join(last.runDir, step) : join(last.runDir, 'run.log');
-		out.push({key: 'd', label: `diagnose the failed run (${last.failedStep ?? 'run'}${last.finding ? `: ${last.finding.id}` : ''})`, argv: ['diagnose', existsSync(log) ? log : join(last.runDir, 'run.log')], primary: true});
+		out.push({
+			key: 'd',
+			label: `diagnose the failed run (${last.failedStep ?? 'run'}${last.finding ? `: ${last.finding.id}` : ''})`,
+			argv: ['diagnose', existsSync(log) ? log : join(last.runDir, 'run.log')],
+			primary: true,
+		});
 		out.push({key: 'r', label: 'write the hand-off report of that run', argv: ['report', last.runDir]});
 	}
-	if (s.firstRun) out.push({key: 's', label: 'check this machine first (kdoctor setup)', argv: ['setup', '--profile', profile], primary: true});
-	if (s.cluster?.healthy && last?.namespace) out.push({key: 't', label: `triage the live cluster (namespace ${last.namespace})`, argv: ['triage', '-n', last.namespace, '--kubeconfig', last.kubeconfig!], primary: !out.some((a) => a.primary)});
+	if (s.firstRun)
+		out.push({key: 's', label: 'check this machine first (kdoctor setup)', argv: ['setup', '--profile', profile], primary: true});
+	if (s.cluster?.healthy && last?.namespace)
+		out.push({
+			key: 't',
+			label: `triage the live cluster (namespace ${last.namespace})`,
+			argv: ['triage', '-n', last.namespace, '--kubeconfig', last.kubeconfig!],
+			primary: !out.some((a) => a.primary),
+		});
 	if (!s.firstRun) out.push({key: 's', label: 'check this machine (kdoctor setup)', argv: ['setup', '--profile', profile]});
 	if (last?.ok) out.push({key: 'r', label: 'write the report of the last run', argv: ['report', last.runDir]});
 	out.push({

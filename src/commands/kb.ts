@@ -31,11 +31,17 @@ export function kbShow(c: CompiledKb, id: string, out: Out, json: boolean): numb
 		return 0;
 	}
 	out.write(`${e.id} — ${e.title}\nlayer: ${e.layer}\n\n${e.summary.trim()}\n\nsignals:\n`);
-	for (const s of e.signals) out.write(`  ${s.role.padEnd(9)} ${s.weight.toFixed(2)}  ${s.pattern ? `/${s.pattern}/` : `${s.when!.fact}`}\n             ${s.means}\n`);
+	for (const s of e.signals)
+		out.write(
+			`  ${s.role.padEnd(9)} ${s.weight.toFixed(2)}  ${s.pattern ? `/${s.pattern}/` : `${s.when!.fact}`}\n             ${s.means}\n`,
+		);
 	if (e.explains.length) out.write(`\nexplains: ${e.explains.join(', ')}\n`);
 	for (const cw of e.confusedWith) out.write(`\nconfused with ${cw.id}: ${cw.tellApart}\n`);
 	if (e.remediations.length) out.write('\nremediations:\n');
-	for (const r of e.remediations) out.write(`  [${r.key}] ${r.title} (${r.kind}${r.destructive ? ', destructive' : ''})\n      change: ${r.change}\n      verify: ${r.verify}\n      undo:   ${r.undo}\n`);
+	for (const r of e.remediations)
+		out.write(
+			`  [${r.key}] ${r.title} (${r.kind}${r.destructive ? ', destructive' : ''})\n      change: ${r.change}\n      verify: ${r.verify}\n      undo:   ${r.undo}\n`,
+		);
 	if (e.references.length) out.write(`\nreferences:\n${e.references.map((r) => `  ${r}\n`).join('')}`);
 	return 0;
 }
@@ -56,7 +62,8 @@ export function kbTest(c: CompiledKb, out: Out, color: boolean, only?: string, v
 	const paint = makePaint(color);
 	const results = testKb(c, only);
 	const failed = results.filter((r) => !r.ok);
-	for (const r of verbose ? results : failed) out.write(`${r.ok ? paint.green('ok  ') : paint.red('FAIL')} ${r.id} ${r.kind} ${r.name}: ${r.message}\n`);
+	for (const r of verbose ? results : failed)
+		out.write(`${r.ok ? paint.green('ok  ') : paint.red('FAIL')} ${r.id} ${r.kind} ${r.name}: ${r.message}\n`);
 	out.write(`${results.length - failed.length} passed, ${failed.length} failed\n`);
 	return failed.length > 0 ? 1 : 0;
 }
@@ -70,15 +77,34 @@ export function kbEval(c: CompiledKb, casesText: string, expected: Record<string
 	}
 	const right = (o: (typeof r.outcomes)[number]) => [o.expected, ...(o.accept ?? [])].filter(Boolean).join('|');
 	for (const o of r.outcomes) {
-		if (o.negative) out.write(`${o.falseAlarm ? 'FALSE ALARM' : 'ok         '} ${o.id} (negative) ${o.ranked[0] ? `top: ${o.ranked[0].id} ${o.ranked[0].confidence}` : ''}\n`);
-		else out.write(`${o.rank === 1 ? 'top-1      ' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}      ` : 'MISS       '} ${o.id} expected ${right(o) || '?'}; got ${o.ranked.slice(0, 3).map((x) => `${x.id} ${x.confidence}`).join(', ') || 'nothing'}\n`);
+		if (o.negative)
+			out.write(
+				`${o.falseAlarm ? 'FALSE ALARM' : 'ok         '} ${o.id} (negative) ${o.ranked[0] ? `top: ${o.ranked[0].id} ${o.ranked[0].confidence}` : ''}\n`,
+			);
+		else
+			out.write(
+				`${o.rank === 1 ? 'top-1      ' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}      ` : 'MISS       '} ${o.id} expected ${right(o) || '?'}; got ${
+					o.ranked
+						.slice(0, 3)
+						.map((x) => `${x.id} ${x.confidence}`)
+						.join(', ') || 'nothing'
+				}\n`,
+			);
 	}
 	const missed = r.confusions.filter((cf) => cf.top1 < cf.cases);
 	if (missed.length > 0) {
 		out.write('\nconfusions (expected id: first right / cases; what came first instead)\n');
-		for (const cf of missed) out.write(`  ${cf.id.padEnd(28)} ${cf.top1}/${cf.cases}  ${Object.entries(cf.instead).sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} ×${n}`).join(', ')}\n`);
+		for (const cf of missed)
+			out.write(
+				`  ${cf.id.padEnd(28)} ${cf.top1}/${cf.cases}  ${Object.entries(cf.instead)
+					.sort((a, b) => b[1] - a[1])
+					.map(([id, n]) => `${id} ×${n}`)
+					.join(', ')}\n`,
+			);
 	}
 	const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
-	out.write(`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ${r.top1Confident}/${r.positives}, confident and wrong ${r.confidentWrong}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`);
+	out.write(
+		`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ${r.top1Confident}/${r.positives}, confident and wrong ${r.confidentWrong}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`,
+	);
 	return 0;
 }

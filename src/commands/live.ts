@@ -31,23 +31,63 @@ async function snapshotRows(c: CompiledKb, opts: LiveOptions): Promise<{snap: Tr
 }
 
 /** `kdoctor diagnose --namespace NS`: every unhealthy workload of the namespace, diagnosed from the live cluster. */
-export async function diagnoseLiveCommand(c: CompiledKb, opts: LiveOptions & {json?: boolean; verbose?: boolean; color?: boolean}, out: Out): Promise<number> {
+export async function diagnoseLiveCommand(
+	c: CompiledKb,
+	opts: LiveOptions & {json?: boolean; verbose?: boolean; color?: boolean},
+	out: Out,
+): Promise<number> {
 	const {snap, rows} = await snapshotRows(c, opts);
 	const diagnosis = (w: TriageWorkload): Diagnosis => ({status: 'ok', findings: w.findings, stats: {bytes: 0, lines: 0}});
 	if (opts.json) {
-		for (const r of rows) out.write(JSON.stringify({...diagnosisJson(`${opts.namespace}/${r.workload}`, diagnosis(r.w)), workload: r.workload, kind: r.kind, pods: r.w.troubled.map((p) => p.name)}) + '\n');
-		if (rows.length === 0) out.write(JSON.stringify({file: opts.namespace, status: snap.pods === 0 ? 'no-pods' : 'ok', workload: null, pods: snap.pods, findings: []}) + '\n');
+		for (const r of rows)
+			out.write(
+				JSON.stringify({
+					...diagnosisJson(`${opts.namespace}/${r.workload}`, diagnosis(r.w)),
+					workload: r.workload,
+					kind: r.kind,
+					pods: r.w.troubled.map((p) => p.name),
+				}) + '\n',
+			);
+		if (rows.length === 0)
+			out.write(
+				JSON.stringify({file: opts.namespace, status: snap.pods === 0 ? 'no-pods' : 'ok', workload: null, pods: snap.pods, findings: []}) +
+					'\n',
+			);
 	} else if (rows.length === 0) {
-		out.write(snap.pods === 0 ? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ${opts.context ? `context ${opts.context}` : 'the current context'})\n` : `namespace ${opts.namespace}: all ${snap.pods} pods are ready\n`);
+		out.write(
+			snap.pods === 0
+				? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ${opts.context ? `context ${opts.context}` : 'the current context'})\n`
+				: `namespace ${opts.namespace}: all ${snap.pods} pods are ready\n`,
+		);
 	} else {
 		const paint = makePaint(opts.color ?? false);
-		out.write(rows.map((r) => diagnosisText(`${opts.namespace}/${r.kind.toLowerCase()}/${r.workload}${r.w.troubled.length ? ` (${r.w.troubled.length} pod${r.w.troubled.length === 1 ? '' : 's'} not ready)` : ''}`, diagnosis(r.w), paint, opts.verbose)).join('\n'));
+		out.write(
+			rows
+				.map((r) =>
+					diagnosisText(
+						`${opts.namespace}/${r.kind.toLowerCase()}/${r.workload}${r.w.troubled.length ? ` (${r.w.troubled.length} pod${r.w.troubled.length === 1 ? '' : 's'} not ready)` : ''}`,
+						diagnosis(r.w),
+						paint,
+						opts.verbose,
+					),
+				)
+				.join('\n'),
+		);
 	}
 	if (snap.couldNotLook.length > 0 && !opts.json) out.write(`could not look: ${snap.couldNotLook.join('; ')}\n`);
 	return rows.some((r) => (r.w.findings[0]?.confidence ?? 0) >= REPORT_CONFIDENCE) ? 1 : 0;
 }
 
-export type LiveFixOptions = LiveOptions & {workload?: string; key?: string; value?: string; yes?: boolean; dryRun?: boolean; json?: boolean; timeoutSeconds?: number; signal?: AbortSignal};
+export type LiveFixOptions = LiveOptions & {
+	workload?: string;
+	key?: string;
+	value?: string;
+	yes?: boolean;
+	dryRun?: boolean;
+	json?: boolean;
+	timeoutSeconds?: number;
+	signal?: AbortSignal;
+};
 
 /** `kdoctor fix ID --namespace NS`: finds ID live, previews the patch, and with --yes applies, verifies and journals it. */
 export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOptions, out: Out): Promise<number> {
@@ -57,14 +97,25 @@ export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOpt
 	const hit = pickWorkload(rows, id, opts.workload);
 	if (!hit) {
 		const where = opts.workload ? `workload ${opts.workload} of namespace ${opts.namespace}` : `namespace ${opts.namespace}`;
-		const seen = rows.length ? ` (found: ${rows.map((r) => `${r.workload}: ${r.w.findings[0]?.id ?? 'nothing known'}`).join(', ')})` : snap.pods === 0 ? ': it has no pods' : ': every pod is ready';
+		const seen = rows.length
+			? ` (found: ${rows.map((r) => `${r.workload}: ${r.w.findings[0]?.id ?? 'nothing known'}`).join(', ')})`
+			: snap.pods === 0
+				? ': it has no pods'
+				: ': every pod is ready';
 		out.write(`${id} was not found in ${where}${seen}: nothing to fix\n`);
 		return 1;
 	}
 	const {row, finding} = hit;
 	const kube = await createKube({kubeconfig: opts.kubeconfig, context: opts.context});
 	const images = await nodeImagesFor(opts, kube);
-	const plan = await planLiveFix(c, kube, images, {namespace: opts.namespace, workload: row.workload, pods: row.w.troubled, finding, key: opts.key, value: opts.value});
+	const plan = await planLiveFix(c, kube, images, {
+		namespace: opts.namespace,
+		workload: row.workload,
+		pods: row.w.troubled,
+		finding,
+		key: opts.key,
+		value: opts.value,
+	});
 	const json: Record<string, unknown> = {finding: id, confidence: finding.confidence, workload: row.workload, plan: planJson(plan)};
 	if (!opts.json) out.write(describeKubePlan(plan, finding.confidence));
 	if (plan.status !== 'ready') {
@@ -76,9 +127,13 @@ export async function fixLiveCommand(c: CompiledKb, id: string, opts: LiveFixOpt
 		else out.write(opts.dryRun ? 'dry run: nothing changed\n' : 'preview only: add --yes to apply\n');
 		return 0;
 	}
-	if (finding.confidence < REPORT_CONFIDENCE) throw new Error(`${id} is only a possible finding here (${Math.round(finding.confidence * 100)}%): nothing was changed`);
+	if (finding.confidence < REPORT_CONFIDENCE)
+		throw new Error(`${id} is only a possible finding here (${Math.round(finding.confidence * 100)}%): nothing was changed`);
 	if (!opts.json) out.write(`applying; then watching the rollout of deployment/${plan.deployment}…\n`);
-	const {record, verify: v} = await applyLiveFix(kube, plan, opts, {timeoutMs: (opts.timeoutSeconds ?? 120) * 1000, signal: opts.signal ?? new AbortController().signal});
+	const {record, verify: v} = await applyLiveFix(kube, plan, opts, {
+		timeoutMs: (opts.timeoutSeconds ?? 120) * 1000,
+		signal: opts.signal ?? new AbortController().signal,
+	});
 	json.applied = record.id;
 	json.verify = v;
 	if (opts.json) out.write(JSON.stringify(json) + '\n');
@@ -103,22 +158,40 @@ export async function planLiveFix(
 	if (!entry) throw new Error(`no entry "${t.finding.id}"`);
 	const patchable = entry.remediations.filter((r) => r.kind === 'kube-patch' && r.patch);
 	const rem = t.key ? entry.remediations.find((r) => r.key === t.key) : patchable[0];
-	if (!rem) throw new Error(t.key ? `${entry.id} has no fix on key "${t.key}" (kdoctor kb show ${entry.id})` : `${entry.id} has no fix kdoctor applies to a live cluster (kdoctor kb show ${entry.id} lists what to do)`);
+	if (!rem)
+		throw new Error(
+			t.key
+				? `${entry.id} has no fix on key "${t.key}" (kdoctor kb show ${entry.id})`
+				: `${entry.id} has no fix kdoctor applies to a live cluster (kdoctor kb show ${entry.id} lists what to do)`,
+		);
 	const deployment = await kube.deployment(t.namespace, t.workload);
 	if (!deployment) throw new Error(`${t.workload} is not a Deployment in ${t.namespace}: kdoctor patches Deployments only`);
 	const vars = templateVars(rem, t.finding.captures);
-	return planKubeFix(entry, {...rem, title: displayTemplate(rem.title, vars), patch: rem.patch && {...rem.patch, ask: rem.patch.ask && displayTemplate(rem.patch.ask, vars)}}, {
-		namespace: t.namespace,
-		deployment,
-		pods: t.pods,
-		nodeImages: await nodeImages().catch(() => undefined),
-		value: t.value,
-		captures: t.finding.captures,
-	});
+	return planKubeFix(
+		entry,
+		{
+			...rem,
+			title: displayTemplate(rem.title, vars),
+			patch: rem.patch && {...rem.patch, ask: rem.patch.ask && displayTemplate(rem.patch.ask, vars)},
+		},
+		{
+			namespace: t.namespace,
+			deployment,
+			pods: t.pods,
+			nodeImages: await nodeImages().catch(() => undefined),
+			value: t.value,
+			captures: t.finding.captures,
+		},
+	);
 }
 
 /** Applies a ready plan: journaled first (so there is always a way back), patched, then the rollout watched until it is healthy or not. */
-export async function applyLiveFix(kube: KubePort, plan: KubeFixPlan, where: {kubeconfig?: string; context?: string}, o: {timeoutMs: number; signal: AbortSignal}): Promise<{record: JournalEntry; verify: VerifyResult}> {
+export async function applyLiveFix(
+	kube: KubePort,
+	plan: KubeFixPlan,
+	where: {kubeconfig?: string; context?: string},
+	o: {timeoutMs: number; signal: AbortSignal},
+): Promise<{record: JournalEntry; verify: VerifyResult}> {
 	if (plan.status !== 'ready') throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
 	const record = journalEntry(plan, where);
 	const journal = createJournal();
@@ -129,7 +202,12 @@ export async function applyLiveFix(kube: KubePort, plan: KubeFixPlan, where: {ku
 		journal.markUndone(record.id, new Date().toISOString());
 		throw new Error(`nothing was changed: ${(error as Error).message}`);
 	}
-	const verify = await verifyRollout(kube, plan.namespace, plan.deployment, {timeoutMs: o.timeoutMs, now: () => Date.now(), sleep, signal: o.signal});
+	const verify = await verifyRollout(kube, plan.namespace, plan.deployment, {
+		timeoutMs: o.timeoutMs,
+		now: () => Date.now(),
+		sleep,
+		signal: o.signal,
+	});
 	// The journal says whether the fix worked, so a report written later can tell.
 	const verified = {...record, verify: {ok: verify.ok, message: verify.message, ms: verify.ms}};
 	journal.record(verified);
@@ -171,7 +249,19 @@ function journalEntry(plan: KubeFixPlan, opts: {kubeconfig?: string; context?: s
 }
 
 function planJson(p: KubeFixPlan) {
-	return {key: p.key, title: p.title, status: p.status, reason: p.reason, namespace: p.namespace, deployment: p.deployment, container: p.container, field: p.field, before: p.before, after: p.after, patch: p.patch};
+	return {
+		key: p.key,
+		title: p.title,
+		status: p.status,
+		reason: p.reason,
+		namespace: p.namespace,
+		deployment: p.deployment,
+		container: p.container,
+		field: p.field,
+		before: p.before,
+		after: p.after,
+		patch: p.patch,
+	};
 }
 
 export function describeKubePlan(p: KubeFixPlan, confidence: number): string {
@@ -182,7 +272,10 @@ export function describeKubePlan(p: KubeFixPlan, confidence: number): string {
 }
 
 /** Reverts a journaled live patch, refusing when the field was changed since (someone else's change is kept). */
-export async function undoKubePatch(entry: JournalEntry, kubeFor: (k: NonNullable<JournalEntry['kube']>) => Promise<KubePort>): Promise<string> {
+export async function undoKubePatch(
+	entry: JournalEntry,
+	kubeFor: (k: NonNullable<JournalEntry['kube']>) => Promise<KubePort>,
+): Promise<string> {
 	const k = entry.kube!;
 	// A restart has no previous state to go back to: it is recorded, and undo passes over it with that said.
 	if (k.field === 'restart') return `deployment/${k.deployment}: a rollout restart is not reverted (nothing to restore)`;
@@ -191,12 +284,18 @@ export async function undoKubePatch(entry: JournalEntry, kubeFor: (k: NonNullabl
 	if (!d) throw new Error(`deployment ${k.namespace}/${k.deployment} no longer exists; nothing to undo (${entry.id})`);
 	const c = d.containers.find((x) => x.name === k.container);
 	const now = c && currentValue(c, k.field);
-	if (now !== k.after) throw new Error(`${k.field} of deployment/${k.deployment} is now ${now ?? 'unset'}, not the ${k.after} kdoctor set: changed since, not undoing (${entry.id})`);
+	if (now !== k.after)
+		throw new Error(
+			`${k.field} of deployment/${k.deployment} is now ${now ?? 'unset'}, not the ${k.after} kdoctor set: changed since, not undoing (${entry.id})`,
+		);
 	await kube.patchDeployment(k.namespace, k.deployment, k.undoPatch);
 	return `deployment/${k.deployment} container ${k.container}: ${k.field} back to ${k.before ?? 'unset'}`;
 }
 
-function currentValue(c: Awaited<ReturnType<KubePort['deployment']>> extends infer D ? (D extends {containers: (infer C)[]} ? C : never) : never, field: string): string | undefined {
+function currentValue(
+	c: Awaited<ReturnType<KubePort['deployment']>> extends infer D ? (D extends {containers: (infer C)[]} ? C : never) : never,
+	field: string,
+): string | undefined {
 	if (field === 'image') return c.image;
 	if (field === 'resources.limits.memory') return c.memoryLimit;
 	if (field === 'readinessProbe.httpGet.path') return c.readinessProbe?.path;
@@ -214,4 +313,3 @@ export async function contextNamespace(opts: {kubeconfig?: string; context?: str
 export function kubeForEntry(k: NonNullable<JournalEntry['kube']>): Promise<KubePort> {
 	return createKube({kubeconfig: k.kubeconfig, context: k.context});
 }
-

@@ -57,7 +57,10 @@ export function profileSourceDir(loaded: LoadedProfile, o: {configPath?: string;
 		if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--source ${o.source}: not a folder`);
 		return dir;
 	}
-	return resolve(loaded.origin === 'built-in' ? packageDir : dirname(resolve(o.cwd, o.configPath ?? 'kdoctor.yaml')), o.source ?? loaded.profile.source);
+	return resolve(
+		loaded.origin === 'built-in' ? packageDir : dirname(resolve(o.cwd, o.configPath ?? 'kdoctor.yaml')),
+		o.source ?? loaded.profile.source,
+	);
 }
 
 /** A profile's paths as files: `kdoctor:` ones in kdoctor's folder, others in the source folder; one-level globs expanded. */
@@ -77,5 +80,9 @@ export function profilePaths(sourceDir: string) {
 /** Names of the files in dir that match a one-level glob, sorted; none when dir does not exist. */
 export function filesMatching(dir: string, glob: string): string[] {
 	const re = globToRegExp(glob);
-	return existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort() : [];
+	return existsSync(dir)
+		? readdirSync(dir)
+				.filter((f) => re.test(f))
+				.sort()
+		: [];
 }

@@ -29,7 +29,17 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 				if (!entry || !rem) return;
 				store.getState().say(undefined);
 				undoing = undefined;
-				store.getState().showPlan(planRemediation(entry, rem, row.finding, {fs: ports.fs, cwd: ports.cwd, evidenceFile: row.file, evidenceFiles: store.getState().inputs.map((i) => i.file), protectedRoots: ports.protectedRoots}));
+				store
+					.getState()
+					.showPlan(
+						planRemediation(entry, rem, row.finding, {
+							fs: ports.fs,
+							cwd: ports.cwd,
+							evidenceFile: row.file,
+							evidenceFiles: store.getState().inputs.map((i) => i.file),
+							protectedRoots: ports.protectedRoots,
+						}),
+					);
 			} catch (error) {
 				fail(error);
 			}
@@ -56,7 +66,10 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 				s.showPlan(undefined);
 				s.say(
 					verified
-						? {kind: 'ok', text: `Applied: ${entry.files.length} file${entry.files.length === 1 ? '' : 's'} changed (${entry.files.map((f) => f.path).join(', ')}). Next: ${plan.verify}. Press u to undo.`}
+						? {
+								kind: 'ok',
+								text: `Applied: ${entry.files.length} file${entry.files.length === 1 ? '' : 's'} changed (${entry.files.map((f) => f.path).join(', ')}). Next: ${plan.verify}. Press u to undo.`,
+							}
 						: {kind: 'error', text: 'Applied, but a file does not read back as written; press u to undo'},
 				);
 			} catch (error) {
@@ -71,7 +84,12 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 				const id = applied.at(-1);
 				const entry = id ? ports.journal.list().find((e) => e.id === id && !e.undone) : undefined;
 				if (!entry) {
-					store.getState().say({kind: 'info', text: 'Nothing to undo: this screen has changed nothing. kdoctor undo --list shows the journal; kdoctor undo ID takes one back.'});
+					store
+						.getState()
+						.say({
+							kind: 'info',
+							text: 'Nothing to undo: this screen has changed nothing. kdoctor undo --list shows the journal; kdoctor undo ID takes one back.',
+						});
 					return;
 				}
 				undoing = entry.id;

@@ -52,7 +52,10 @@ export function locateRun(arg: string | undefined): string {
 		} catch {
 			throw new InputError(`no run yet: ${join(runs, 'latest')} does not exist (kdoctor up makes one; or give a run id or a run folder)`);
 		}
-		if (!id || !existsSync(join(runs, id))) throw new InputError(`${join(runs, 'latest')} names run ${id || '(nothing)'}, which is not in ${runs}: give a run id or a run folder`);
+		if (!id || !existsSync(join(runs, id)))
+			throw new InputError(
+				`${join(runs, 'latest')} names run ${id || '(nothing)'}, which is not in ${runs}: give a run id or a run folder`,
+			);
 		return join(runs, id);
 	}
 	if (existsSync(arg)) {
@@ -64,7 +67,13 @@ export function locateRun(arg: string | undefined): string {
 	if (/^[\w.-]+$/.test(arg)) {
 		const dir = join(runs, arg);
 		if (existsSync(dir)) return dir;
-		const known = existsSync(runs) ? readdirSync(runs).filter((n) => n !== 'latest').sort().slice(-3).reverse() : [];
+		const known = existsSync(runs)
+			? readdirSync(runs)
+					.filter((n) => n !== 'latest')
+					.sort()
+					.slice(-3)
+					.reverse()
+			: [];
 		throw new InputError(`no run ${arg} in ${runs}${known.length ? ` (newest: ${known.join(', ')})` : ' (no runs there yet)'}`);
 	}
 	throw new InputError(describeFsError(arg, Object.assign(new Error('missing'), {code: 'ENOENT'}), 'file'));
@@ -83,7 +92,8 @@ function textOf(bytes: Buffer): string | undefined {
 /** run.json, checked: every way it can be wrong is one line that says so. */
 export function readRunRecord(runDir: string, reader: ConfinedReader = confinedReader(runDir)): RunRecord {
 	const path = join(runDir, 'run.json');
-	if (!existsSync(path)) throw new InputError(`${runDir}: no run.json here: not a run folder kdoctor up wrote (its runs are in ${join(stateDir(), 'runs')})`);
+	if (!existsSync(path))
+		throw new InputError(`${runDir}: no run.json here: not a run folder kdoctor up wrote (its runs are in ${join(stateDir(), 'runs')})`);
 	const bytes = reader.read('run.json');
 	if (!bytes) throw new InputError(`${path}: ${reader.refused[0]?.replace(/^run\.json: /, '') ?? 'cannot be read'}`);
 	const text = textOf(bytes);
@@ -177,7 +187,8 @@ function nextRunStart(runDir: string, run: RunRecord): string | undefined {
 	for (const n of later) {
 		try {
 			const other = JSON.parse(runs.read(`${n}/run.json`, {max: 1024 * 1024})?.toString('utf8') ?? 'null') as Partial<RunRecord> | null;
-			if (other && other.namespace === run.namespace && typeof other.startedAt === 'string' && other.startedAt > run.startedAt) return other.startedAt;
+			if (other && other.namespace === run.namespace && typeof other.startedAt === 'string' && other.startedAt > run.startedAt)
+				return other.startedAt;
 		} catch {
 			/* a run still going, or not a run */
 		}
@@ -224,17 +235,23 @@ export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltR
 			for (const v of secretValuesInDocuments(text)) redactor.add(v);
 		}
 		secretSources.push(`the Secrets and secret-named values of the profile's ${manifests.files.length} manifest files`);
-	} else notes.push(`The manifests of profile ${run.profile} were not found here (${manifests.missing}): their Secrets' values could only be redacted where a key names them.`);
+	} else
+		notes.push(
+			`The manifests of profile ${run.profile} were not found here (${manifests.missing}): their Secrets' values could only be redacted where a key names them.`,
+		);
 	// … and secret-named variables of this environment (a token exported in the shell that ran the steps).
 	for (const v of secretValuesInEnv(process.env)) redactor.add(v);
 	secretSources.push('secret-named environment variables');
 
 	// The bundle is the run folder's own bundle/; a run.json naming another folder is said, not followed.
 	if (run.bundle !== undefined && !(typeof run.bundle === 'string' && isInside(resolve(run.bundle), reader.root)))
-		notes.push(`run.json names ${JSON.stringify(run.bundle)} as its bundle, outside the run folder: not read (the bundle is the folder's own bundle/).`);
+		notes.push(
+			`run.json names ${JSON.stringify(run.bundle)} as its bundle, outside the run folder: not read (the bundle is the folder's own bundle/).`,
+		);
 	const bundle = reader.exists('bundle') ? {dir: join(runDir, 'bundle'), ...reader.walk('bundle', MAX_BUNDLE_FILES)} : undefined;
 	const stepLog = stepLogPath(run.failedStep);
-	if (run.failedStep !== undefined && stepLog === undefined) notes.push(`run.json names the failed step ${JSON.stringify(run.failedStep)}, which is not a step id: its log was not read.`);
+	if (run.failedStep !== undefined && stepLog === undefined)
+		notes.push(`run.json names the failed step ${JSON.stringify(run.failedStep)}, which is not a step id: its log was not read.`);
 	const failedLog = stepLog ? tail(reader, stepLog, TAIL_LINES) : undefined;
 	for (const r of reader.refused) notes.push(`Refused: ${r}.`);
 	const inputs: ReportInputs = {

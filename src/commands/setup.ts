@@ -44,7 +44,10 @@ export function setupInput(c: CompiledKb, opts: SetupOptions, facts?: SetupFacts
 	const engine = (opts.engine ?? 'podman') as 'podman' | 'docker';
 	if (engine !== 'podman' && engine !== 'docker') throw new InputError(`--engine ${opts.engine}: expected podman or docker`);
 	// A checkout profile without --source can still be checked, all but its Dockerfiles.
-	const paths = profile.source === '$source' && !opts.source ? undefined : profilePaths(profileSourceDir(loaded, {configPath: opts.config, source: opts.source, cwd: process.cwd()}));
+	const paths =
+		profile.source === '$source' && !opts.source
+			? undefined
+			: profilePaths(profileSourceDir(loaded, {configPath: opts.config, source: opts.source, cwd: process.cwd()}));
 	const buildArgs: Record<string, string> = {};
 	for (const a of opts.buildArg ?? []) {
 		const i = a.indexOf('=');
@@ -76,7 +79,12 @@ function planEditFix(c: CompiledKb, r: CheckResult): RemediationPlan {
 	const rem = entry?.remediations.find((x) => x.key === e.key);
 	if (!entry || !rem?.edit) throw new Error(`the knowledge base has no edit ${e.finding} [${e.key}]`);
 	const finding = {id: e.finding, lines: e.lines, captures: e.captures, evidence: [], confidence: 1} as unknown as Finding;
-	return planRemediation(entry, {...rem, edit: {...rem.edit, in: 'evidence'}}, finding, {fs: createFsPort(), cwd: dirname(e.file), evidenceFile: e.file, protectedRoots: [installDir, stateDir()]});
+	return planRemediation(entry, {...rem, edit: {...rem.edit, in: 'evidence'}}, finding, {
+		fs: createFsPort(),
+		cwd: dirname(e.file),
+		evidenceFile: e.file,
+		protectedRoots: [installDir, stateDir()],
+	});
 }
 
 /** The preview of a fix: the exact commands or the diff, and how it is undone. */
@@ -84,16 +92,34 @@ export function previewSetupFix(c: CompiledKb, r: CheckResult): {lines: string[]
 	if (!r.fix) return {lines: r.hint ? [`nothing kdoctor applies; do it yourself: ${r.hint}`] : ['no fix'], ready: false};
 	if (r.fix.edit) {
 		const plan = planEditFix(c, r);
-		const lines = [`fix [${r.fix.key}] ${plan.title}`, ...(plan.edits ?? []).flatMap((e) => e.diff.trimEnd().split('\n')), `undo: ${plan.undo}`];
-		return plan.status === 'ready' ? {lines, ready: true} : {lines: [...lines, `${plan.status}: ${plan.reason ?? ''}`], ready: false, reason: plan.reason};
+		const lines = [
+			`fix [${r.fix.key}] ${plan.title}`,
+			...(plan.edits ?? []).flatMap((e) => e.diff.trimEnd().split('\n')),
+			`undo: ${plan.undo}`,
+		];
+		return plan.status === 'ready'
+			? {lines, ready: true}
+			: {lines: [...lines, `${plan.status}: ${plan.reason ?? ''}`], ready: false, reason: plan.reason};
 	}
 	return {lines: fixLines({...r, hint: undefined}), ready: true};
 }
 
-export type AppliedFix = {ok: boolean; ran: {argv: string[]; exitCode: number | null; output: string}[]; message: string; journal?: string; recheck: CheckResult[]};
+export type AppliedFix = {
+	ok: boolean;
+	ran: {argv: string[]; exitCode: number | null; output: string}[];
+	message: string;
+	journal?: string;
+	recheck: CheckResult[];
+};
 
 /** Applies a previewed fix: journaled before anything runs, commands as argv one after another, then the check again. */
-export async function applySetupFix(c: CompiledKb, input: SetupInput, r: CheckResult, exec: ExecPort = createExec(), signal?: AbortSignal): Promise<AppliedFix> {
+export async function applySetupFix(
+	c: CompiledKb,
+	input: SetupInput,
+	r: CheckResult,
+	exec: ExecPort = createExec(),
+	signal?: AbortSignal,
+): Promise<AppliedFix> {
 	const fix = r.fix;
 	if (!fix) throw new Error(`${r.id} has no fix kdoctor applies${r.hint ? `: ${r.hint}` : ''}`);
 	const journal = createJournal();
@@ -109,7 +135,16 @@ export async function applySetupFix(c: CompiledKb, input: SetupInput, r: CheckRe
 	} else {
 		const at = new Date();
 		entryId = journalId(at, r.finding ?? r.id, fix.key);
-		journal.record({id: entryId, at: at.toISOString(), finding: r.finding ?? r.id, remediation: fix.key, title: fix.title, kind: 'command', files: [], host: {commands: fix.commands ?? [], ...(fix.undo ? {undo: fix.undo} : {}), ...(fix.noUndo ? {noUndo: fix.noUndo} : {})}});
+		journal.record({
+			id: entryId,
+			at: at.toISOString(),
+			finding: r.finding ?? r.id,
+			remediation: fix.key,
+			title: fix.title,
+			kind: 'command',
+			files: [],
+			host: {commands: fix.commands ?? [], ...(fix.undo ? {undo: fix.undo} : {}), ...(fix.noUndo ? {noUndo: fix.noUndo} : {})},
+		});
 		message = 'ran it';
 		for (const argv of fix.commands ?? []) {
 			const res = await exec.run({argv, timeoutMs: 600_000, signal});
@@ -120,7 +155,8 @@ export async function applySetupFix(c: CompiledKb, input: SetupInput, r: CheckRe
 				break;
 			}
 		}
-		if (ok) message = fix.undo ? 'ran it; kdoctor undo takes it back' : `ran it${fix.noUndo ? `; it cannot be undone (${fix.noUndo})` : ''}`;
+		if (ok)
+			message = fix.undo ? 'ran it; kdoctor undo takes it back' : `ran it${fix.noUndo ? `; it cannot be undone (${fix.noUndo})` : ''}`;
 	}
 	const id = checkIdOf(r.id);
 	const recheck = id ? await runChecks({...input, facts: input.facts.fresh()}, undefined, {only: [id]}) : [];
@@ -149,13 +185,20 @@ export function pickFix(results: CheckResult[], wanted: string): CheckResult {
 	if (byId) return byId;
 	const byKey = results.filter((r) => r.fix?.key === wanted && r.status !== 'ok');
 	if (byKey.length === 1) return byKey[0]!;
-	if (byKey.length > 1) throw new InputError(`several checks offer fix ${wanted}: name one with --fix ${byKey.map((r) => r.id).join(' | ')}`);
+	if (byKey.length > 1)
+		throw new InputError(`several checks offer fix ${wanted}: name one with --fix ${byKey.map((r) => r.id).join(' | ')}`);
 	const offered = results.filter((r) => r.fix && r.status !== 'ok').map((r) => `${r.fix!.key} (${r.id})`);
 	throw new InputError(`no check offers fix ${wanted}${offered.length > 0 ? `; offered: ${offered.join(', ')}` : ': nothing to fix'}`);
 }
 
 /** `kdoctor setup` without a screen: the report (text or JSON), or one fix previewed and, with --yes, applied. Returns the exit code. */
-export async function setupCommand(c: CompiledKb, opts: SetupOptions, out: Out, facts?: SetupFactsPort, onEvent?: (e: CheckEvent) => void): Promise<number> {
+export async function setupCommand(
+	c: CompiledKb,
+	opts: SetupOptions,
+	out: Out,
+	facts?: SetupFactsPort,
+	onEvent?: (e: CheckEvent) => void,
+): Promise<number> {
 	const input = setupInput(c, opts, facts);
 	const started = Date.now();
 	const results = await runChecks(input, onEvent, {sequential: opts.sequential});
@@ -165,8 +208,12 @@ export async function setupCommand(c: CompiledKb, opts: SetupOptions, out: Out, 
 		const r = pickFix(results, opts.fix);
 		const preview = previewSetupFix(c, r);
 		if (!opts.yes || !preview.ready) {
-			if (opts.json) out.write(`${JSON.stringify({check: r.id, fix: r.fix, preview: preview.lines, applied: false, ready: preview.ready})}\n`);
-			else out.write(`${preview.lines.join('\n')}\n${preview.ready ? 'preview only: add --yes to apply (journaled; kdoctor undo reverts what can be reverted)' : `cannot apply: ${preview.reason ?? ''}`}\n`);
+			if (opts.json)
+				out.write(`${JSON.stringify({check: r.id, fix: r.fix, preview: preview.lines, applied: false, ready: preview.ready})}\n`);
+			else
+				out.write(
+					`${preview.lines.join('\n')}\n${preview.ready ? 'preview only: add --yes to apply (journaled; kdoctor undo reverts what can be reverted)' : `cannot apply: ${preview.reason ?? ''}`}\n`,
+				);
 			return preview.ready ? 0 : 1;
 		}
 		const applied = await applySetupFix(c, input, r);
@@ -179,9 +226,18 @@ export async function setupCommand(c: CompiledKb, opts: SetupOptions, out: Out, 
 		return applied.ok ? 0 : 1;
 	}
 	if (opts.json) {
-		out.write(`${JSON.stringify({profile: input.profileName, engine: input.engine, platform: input.facts.platform, ready: v.ready, exitCode: v.exitCode, failed: v.failed, warnings: v.warnings, unknown: v.unknown, durationMs: ms, checks: results})}\n`);
+		out.write(
+			`${JSON.stringify({profile: input.profileName, engine: input.engine, platform: input.facts.platform, ready: v.ready, exitCode: v.exitCode, failed: v.failed, warnings: v.warnings, unknown: v.unknown, durationMs: ms, checks: results})}\n`,
+		);
 	} else {
-		out.write(setupText(results, `kdoctor setup: is this machine ready for profile ${input.profileName} (${input.engine})?`, makePaint(opts.color === true), opts.verbose === true));
+		out.write(
+			setupText(
+				results,
+				`kdoctor setup: is this machine ready for profile ${input.profileName} (${input.engine})?`,
+				makePaint(opts.color === true),
+				opts.verbose === true,
+			),
+		);
 	}
 	return v.exitCode;
 }

@@ -11,7 +11,14 @@ type Out = {write(s: string): void};
 export type TriageOptions = LiveOptions & {namespace?: string; allNamespaces?: boolean};
 
 /** Starts the live engine on a cluster: watches in, snapshots out (to the screen, or once for --json). */
-export async function startTriage(c: CompiledKb, opts: TriageOptions, onUpdate: (s: TriageSnapshot) => void, signal: AbortSignal, port?: LivePort, engine: {settle?: boolean} = {}) {
+export async function startTriage(
+	c: CompiledKb,
+	opts: TriageOptions,
+	onUpdate: (s: TriageSnapshot) => void,
+	signal: AbortSignal,
+	port?: LivePort,
+	engine: {settle?: boolean} = {},
+) {
 	const live = port ?? (await createLivePort(opts));
 	const triage = createTriage(
 		{
@@ -33,12 +40,18 @@ export async function startTriage(c: CompiledKb, opts: TriageOptions, onUpdate: 
  * The first complete snapshot of the one live engine (every kind listed once, every troubled workload diagnosed), or
  * what it has at the timeout: what triage --json prints and what diagnose -n and fix -n act on.
  */
-export async function clusterSnapshot(c: CompiledKb, opts: TriageOptions, o: {settle?: boolean; timeoutSeconds?: number} = {}, port?: LivePort): Promise<TriageSnapshot> {
+export async function clusterSnapshot(
+	c: CompiledKb,
+	opts: TriageOptions,
+	o: {settle?: boolean; timeoutSeconds?: number} = {},
+	port?: LivePort,
+): Promise<TriageSnapshot> {
 	const ac = new AbortController();
 	let resolveDone: (s: TriageSnapshot) => void = () => undefined;
 	const done = new Promise<TriageSnapshot>((r) => (resolveDone = r));
 	// Every resource failed its first list: nothing will be complete soon, say so now rather than at the timeout.
-	const unreachable = (s: TriageSnapshot) => s.resources.length === LIVE_KINDS.length && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
+	const unreachable = (s: TriageSnapshot) =>
+		s.resources.length === LIVE_KINDS.length && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
 	const triage = await startTriage(c, opts, (s) => (s.complete || unreachable(s)) && resolveDone(s), ac.signal, port, {settle: o.settle});
 	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (o.timeoutSeconds ?? 30) * 1000);
 	const snap = await done;
@@ -46,13 +59,19 @@ export async function clusterSnapshot(c: CompiledKb, opts: TriageOptions, o: {se
 	ac.abort();
 	if (unreachable(snap)) {
 		const why = [...new Set(snap.resources.map((r) => r.message ?? r.state))];
-		throw new Error(`${why.length === 1 ? why[0] : why.join('; ')}: nothing could be read (is the cluster running? kubectl cluster-info checks the same)`);
+		throw new Error(
+			`${why.length === 1 ? why[0] : why.join('; ')}: nothing could be read (is the cluster running? kubectl cluster-info checks the same)`,
+		);
 	}
 	return snap;
 }
 
 /** `kdoctor triage --json` (or plain, off a terminal): the first complete triage, printed once. */
-export async function triageOnce(c: CompiledKb, opts: TriageOptions & {json?: boolean; timeoutSeconds?: number; color?: boolean}, out: Out): Promise<number> {
+export async function triageOnce(
+	c: CompiledKb,
+	opts: TriageOptions & {json?: boolean; timeoutSeconds?: number; color?: boolean},
+	out: Out,
+): Promise<number> {
 	const snap = await clusterSnapshot(c, opts, {timeoutSeconds: opts.timeoutSeconds});
 	out.write(opts.json ? JSON.stringify(triageJson(snap)) + '\n' : triageText(snap, opts.color ?? false));
 	if (!snap.complete || snap.couldNotLook.length > 0) return 2;
@@ -88,16 +107,22 @@ export function triageJson(s: TriageSnapshot) {
 export function triageText(s: TriageSnapshot, color: boolean): string {
 	const paint = makePaint(color);
 	const where = s.namespace ? `namespace ${s.namespace}` : 'all namespaces';
-	const lines = [`${where}: ${s.pods} pods in ${s.workloads} workloads; ${s.healthy} healthy, ${s.failing.length} failing, ${s.settling.length} settling${s.complete ? '' : ' (incomplete: not everything could be read in time)'}`];
+	const lines = [
+		`${where}: ${s.pods} pods in ${s.workloads} workloads; ${s.healthy} healthy, ${s.failing.length} failing, ${s.settling.length} settling${s.complete ? '' : ' (incomplete: not everything could be read in time)'}`,
+	];
 	for (const c of s.couldNotLook) lines.push(paint.yellow(`could not look: ${c}`));
 	for (const w of s.failing) {
 		const f = w.findings[0];
-		lines.push('', `${paint.red('✗')} ${paint.bold(`${w.kind.toLowerCase()}/${w.name}`)}${f ? `  ${f.title}  ${paint.dim(`[${f.id} · ${Math.round(f.confidence * 100)}%]`)}` : '  no known cause'}`);
+		lines.push(
+			'',
+			`${paint.red('✗')} ${paint.bold(`${w.kind.toLowerCase()}/${w.name}`)}${f ? `  ${f.title}  ${paint.dim(`[${f.id} · ${Math.round(f.confidence * 100)}%]`)}` : '  no known cause'}`,
+		);
 		if (w.final) lines.push(`    ${w.final}`);
 		for (const e of f?.evidence.slice(0, 4) ?? []) lines.push(`    ${paint.cyan('cluster')}  ${e.text.trim()}`);
 		if (f?.remediations.length) lines.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title}`).join('  ')}`);
 		for (const c of w.couldNotRead) lines.push(paint.yellow(`    could not read: ${c}`));
 	}
-	for (const w of s.settling) lines.push('', `${paint.yellow('…')} ${w.kind.toLowerCase()}/${w.name}: not ready yet, within its grace period`);
+	for (const w of s.settling)
+		lines.push('', `${paint.yellow('…')} ${w.kind.toLowerCase()}/${w.name}: not ready yet, within its grace period`);
 	return lines.join('\n') + '\n';
 }

@@ -94,7 +94,8 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	const profile = loaded.profile;
 	const sourceDir = profileSourceDir(loaded, {configPath, source: opts.source, cwd: process.cwd()});
 
-	if (opts.provider !== 'kind' && opts.provider !== 'existing') throw new InputError(`--provider ${opts.provider}: expected kind or existing`);
+	if (opts.provider !== 'kind' && opts.provider !== 'existing')
+		throw new InputError(`--provider ${opts.provider}: expected kind or existing`);
 	// Every flag is checked before anything is asked of the engine or kind (validate, then run).
 	const overrides = parseBuildArgs(opts.buildArg);
 	if (opts.reuse && opts.recreate) throw new InputError('--reuse and --recreate exclude each other');
@@ -109,11 +110,23 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		// A plan is still worth showing when the engine is down (a stopped podman machine); a run is not.
 		if (!opts.plan) throw new InputError((error as Error).message);
 		const why = (error as Error).message.split('\n')[0];
-		info = {engine: engineName, version: '?', arch: process.arch === 'x64' ? 'amd64' : process.arch, os: process.platform, cpus: 0, memTotalMiB: 0, budgetMiB: 4096, budgetSource: `assumed: ${why}`, rootless: false, measuresPeak: false};
+		info = {
+			engine: engineName,
+			version: '?',
+			arch: process.arch === 'x64' ? 'amd64' : process.arch,
+			os: process.platform,
+			cpus: 0,
+			memTotalMiB: 0,
+			budgetMiB: 4096,
+			budgetSource: `assumed: ${why}`,
+			rootless: false,
+			measuresPeak: false,
+		};
 	}
 	if (opts.buildJobs !== undefined) {
 		const n = Number(opts.buildJobs);
-		if (!Number.isInteger(n) || n <= 0) throw new InputError(`--build-jobs ${opts.buildJobs}: expected a whole number of builds, 1 or more`);
+		if (!Number.isInteger(n) || n <= 0)
+			throw new InputError(`--build-jobs ${opts.buildJobs}: expected a whole number of builds, 1 or more`);
 		opts = {...opts, buildJobs: n};
 	}
 	if (opts.memory) {
@@ -128,14 +141,22 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	const cluster: ClusterSpec = {
 		name: profile.cluster.name,
 		configPath: join(runDir, 'kind-config.yaml'),
-		kubeconfigPath: opts.provider === 'existing' ? (opts.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config')) : join(clusterDir, 'kubeconfig'),
+		kubeconfigPath:
+			opts.provider === 'existing'
+				? (opts.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config'))
+				: join(clusterDir, 'kubeconfig'),
 		cwd: sourceDir,
 		waitSeconds: profile.cluster.waitSeconds,
 	};
 	const provider: ClusterProvider =
 		opts.provider === 'kind'
 			? createKindProvider(exec, engineName)
-			: createExistingProvider(exec, {kubeconfig: opts.kubeconfig, context: opts.context, containerdSocket: opts.containerdSocket, registry: opts.registry});
+			: createExistingProvider(exec, {
+					kubeconfig: opts.kubeconfig,
+					context: opts.context,
+					containerdSocket: opts.containerdSocket,
+					registry: opts.registry,
+				});
 
 	let reuse = opts.provider === 'existing';
 	let recreate = false;
@@ -152,8 +173,17 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			io.note(`note: could not ask kind about existing clusters (${(error as Error).message.split('\n')[0]})\n`);
 		}
 		if (exists) {
-			const choice = opts.reuse ? 'reuse' : opts.recreate ? 'recreate' : io.ask ? await io.ask(`cluster ${cluster.name} already exists`) : undefined;
-			if (!choice) throw new InputError(`cluster ${cluster.name} already exists: run again with --reuse to use it or --recreate to delete and create it`);
+			const choice = opts.reuse
+				? 'reuse'
+				: opts.recreate
+					? 'recreate'
+					: io.ask
+						? await io.ask(`cluster ${cluster.name} already exists`)
+						: undefined;
+			if (!choice)
+				throw new InputError(
+					`cluster ${cluster.name} already exists: run again with --reuse to use it or --recreate to delete and create it`,
+				);
 			if (choice === 'abort') {
 				io.write(`kdoctor: left cluster ${cluster.name} as it is\n`);
 				return 2;
@@ -162,7 +192,9 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			recreate = choice === 'recreate';
 		}
 	} else if (!(await provider.exists(cluster).catch((e: Error) => Promise.reject(new InputError(e.message))))) {
-		throw new InputError(`no context ${opts.context ?? '(current)'} in ${cluster.kubeconfigPath}: the existing provider needs a reachable cluster`);
+		throw new InputError(
+			`no context ${opts.context ?? '(current)'} in ${cluster.kubeconfigPath}: the existing provider needs a reachable cluster`,
+		);
 	}
 
 	const {resolvePath, expandFiles} = profilePaths(sourceDir);
@@ -175,22 +207,46 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		const dockerfile = resolvePath(img.dockerfile!);
 		const context = resolvePath(img.context!);
 		if (!existsSync(dockerfile)) throw new InputError(`image ${img.name}: Dockerfile not found: ${dockerfile}`);
-		if (!existsSync(context) || !statSync(context).isDirectory()) throw new InputError(`image ${img.name}: build context is not a folder: ${context}`);
+		if (!existsSync(context) || !statSync(context).isDirectory())
+			throw new InputError(`image ${img.name}: build context is not a folder: ${context}`);
 		hashes.set(img.name, contextHash({dockerfile, context, buildArgs: args, platform: img.platform}));
 	}
-	const manifestText = new Map(profile.deploy.map((d) => [d.id, d.files.flatMap(expandFiles).map((f) => readOrFail(f, `deploy step ${d.id}: manifest`)).join('\n---\n')]));
+	const manifestText = new Map(
+		profile.deploy.map((d) => [
+			d.id,
+			d.files
+				.flatMap(expandFiles)
+				.map((f) => readOrFail(f, `deploy step ${d.id}: manifest`))
+				.join('\n---\n'),
+		]),
+	);
 	let history: History = parseHistory(existsSync(historyPath()) ? readFileSync(historyPath(), 'utf8') : undefined);
 
 	let plan: RunPlan;
 	try {
-		plan = buildPlan({profileName: loaded.name, profile, runId, hashes, buildArgs, manifestText, budgetMiB: info.budgetMiB, history, coverage: opts.coverage === true, reuseCluster: reuse, imagesOnly: opts.imagesOnly === true});
+		plan = buildPlan({
+			profileName: loaded.name,
+			profile,
+			runId,
+			hashes,
+			buildArgs,
+			manifestText,
+			budgetMiB: info.budgetMiB,
+			history,
+			coverage: opts.coverage === true,
+			reuseCluster: reuse,
+			imagesOnly: opts.imagesOnly === true,
+		});
 	} catch (error) {
 		if (error instanceof PlanError || error instanceof ScheduleError) throw new InputError(error.message);
 		throw error;
 	}
 	if (opts.plan) {
 		if (info.budgetSource.startsWith('assumed')) io.note(`note: budget ${info.budgetSource}\n`);
-		if (opts.json) io.write(`${JSON.stringify({profile: loaded.name, budgetMiB: plan.budgetMiB, budgetSource: info.budgetSource, images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])), steps: plan.steps, schedule: plan.schedule})}\n`);
+		if (opts.json)
+			io.write(
+				`${JSON.stringify({profile: loaded.name, budgetMiB: plan.budgetMiB, budgetSource: info.budgetSource, images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])), steps: plan.steps, schedule: plan.schedule})}\n`,
+			);
 		else io.write(`${formatPlan(plan)}\n`);
 		return 0;
 	}
@@ -207,7 +263,15 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		chmodSync(coverdataDir, 0o777);
 	}
 	if (opts.provider === 'kind')
-		writeFileAtomic(cluster.configPath!, kindConfigYaml({nodeImage: profile.cluster.nodeImage, ports: profile.cluster.ports, kubeadmConfigPatches: profile.cluster.kubeadmConfigPatches, coverdataHostPath: opts.coverage ? coverdataDir : undefined}));
+		writeFileAtomic(
+			cluster.configPath!,
+			kindConfigYaml({
+				nodeImage: profile.cluster.nodeImage,
+				ports: profile.cluster.ports,
+				kubeadmConfigPatches: profile.cluster.kubeadmConfigPatches,
+				coverdataHostPath: opts.coverage ? coverdataDir : undefined,
+			}),
+		);
 
 	const started = Date.now();
 	const events: RunEvent[] = [];
@@ -250,7 +314,17 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			diagnose,
 			snapshot: async (namespace) => {
 				const {clusterSnapshot} = await import('./triage.js');
-				return clusterSnapshot(kb, {namespace, kubeconfig: cluster.kubeconfigPath, context: opts.provider === 'existing' ? opts.context : undefined, containerdSocket: opts.containerdSocket, kindCluster: opts.provider === 'kind' ? cluster.name : undefined}, {settle: false, timeoutSeconds: 20});
+				return clusterSnapshot(
+					kb,
+					{
+						namespace,
+						kubeconfig: cluster.kubeconfigPath,
+						context: opts.provider === 'existing' ? opts.context : undefined,
+						containerdSocket: opts.containerdSocket,
+						kindCluster: opts.provider === 'kind' ? cluster.name : undefined,
+					},
+					{settle: false, timeoutSeconds: 20},
+				);
 			},
 			httpStatus,
 			sleep,
@@ -287,7 +361,18 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		},
 	);
 
-	emit({type: 'run-start', at: started, runId, runDir, profile: loaded.name, provider: opts.provider, engine: `${info.engine} ${info.version}`, budgetMiB: plan.budgetMiB, budgetSource: info.budgetSource, steps: plan.steps});
+	emit({
+		type: 'run-start',
+		at: started,
+		runId,
+		runDir,
+		profile: loaded.name,
+		provider: opts.provider,
+		engine: `${info.engine} ${info.version}`,
+		budgetMiB: plan.budgetMiB,
+		budgetSource: info.budgetSource,
+		steps: plan.steps,
+	});
 	const saveHistory = () => writeFileAtomic(historyPath(), `${JSON.stringify(history, null, 2)}\n`);
 	const result: RunGraphResult = await runGraph({
 		maxBuilds: opts.buildJobs,
@@ -307,7 +392,14 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		now: Date.now,
 		signal: ac.signal,
 		onOom: (step, failure) => {
-			const r = recordOom(history, `${loaded.name}/${step.id}`, step.memoryMiB, failure.details.peakMiB, plan.budgetMiB, new Date().toISOString());
+			const r = recordOom(
+				history,
+				`${loaded.name}/${step.id}`,
+				step.memoryMiB,
+				failure.details.peakMiB,
+				plan.budgetMiB,
+				new Date().toISOString(),
+			);
 			history = r.history;
 			saveHistory();
 			return r.miB;
@@ -322,20 +414,31 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		emit({type: 'diagnosis', at: Date.now(), step: result.failed.id, findings});
 		if (clusterUp || result.failed.id === 'cluster') {
 			const kubeNow = clusterUp ? await getKube().catch(() => undefined) : undefined;
-			const b = await collectBundle({kube: kubeNow, provider, cluster, engineInfo: info, write: writeFileAtomic, mkdirp: (p) => mkdirSync(p, {recursive: true}), join}, join(runDir, 'bundle'), profile.namespace).catch(() => undefined);
+			const b = await collectBundle(
+				{kube: kubeNow, provider, cluster, engineInfo: info, write: writeFileAtomic, mkdirp: (p) => mkdirSync(p, {recursive: true}), join},
+				join(runDir, 'bundle'),
+				profile.namespace,
+			).catch(() => undefined);
 			bundle = b?.dir;
 		}
 		if (opts.cleanup && opts.provider === 'kind' && clusterUp && !reuse) await provider.delete(cluster).catch(() => undefined);
 	}
 	const took = Date.now() - started;
-	const resumeFlags = [`--profile ${loaded.name}`, ...(opts.source ? [`--source ${opts.source}`] : []), ...(opts.provider !== 'kind' ? [`--provider ${opts.provider}`] : []), ...(opts.imagesOnly ? ['--images-only'] : []), ...(clusterUp && opts.provider === 'kind' && !opts.cleanup ? ['--reuse'] : [])].join(' ');
-	const message = result.ok && opts.imagesOnly
-		? `images of ${loaded.name} ready in ${Math.round(took / 1000)}s: ${[...plan.images.values()].map((i) => i.ref).join(', ')}`
-		: result.ok
-		? `${loaded.name} is up in ${Math.round(took / 1000)}s: namespace ${profile.namespace}, kubeconfig ${cluster.kubeconfigPath}`
-		: result.cancelled
-			? `stopped: every child process ended; built images are kept (the next run skips them)`
-			: `${result.failed!.id} failed: ${result.failed!.note ?? 'see the step output'}${clusterUp && !opts.cleanup && opts.provider === 'kind' ? `; cluster ${cluster.name} kept for inspection` : ''}`;
+	const resumeFlags = [
+		`--profile ${loaded.name}`,
+		...(opts.source ? [`--source ${opts.source}`] : []),
+		...(opts.provider !== 'kind' ? [`--provider ${opts.provider}`] : []),
+		...(opts.imagesOnly ? ['--images-only'] : []),
+		...(clusterUp && opts.provider === 'kind' && !opts.cleanup ? ['--reuse'] : []),
+	].join(' ');
+	const message =
+		result.ok && opts.imagesOnly
+			? `images of ${loaded.name} ready in ${Math.round(took / 1000)}s: ${[...plan.images.values()].map((i) => i.ref).join(', ')}`
+			: result.ok
+				? `${loaded.name} is up in ${Math.round(took / 1000)}s: namespace ${profile.namespace}, kubeconfig ${cluster.kubeconfigPath}`
+				: result.cancelled
+					? `stopped: every child process ended; built images are kept (the next run skips them)`
+					: `${result.failed!.id} failed: ${result.failed!.note ?? 'see the step output'}${clusterUp && !opts.cleanup && opts.provider === 'kind' ? `; cluster ${cluster.name} kept for inspection` : ''}`;
 	const resume = result.ok ? undefined : `kdoctor up ${resumeFlags}`;
 	emit({type: 'run-end', at: Date.now(), ok: result.ok, durationMs: took, runDir, message, resume, bundle});
 	writeFileAtomic(
@@ -388,4 +491,3 @@ async function httpStatus(url: string, timeoutMs: number, signal: AbortSignal): 
 		return (error as Error).message;
 	}
 }
-

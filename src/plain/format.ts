@@ -15,10 +15,22 @@ export function findingJson(f: Finding) {
 }
 
 export function diagnosisJson(file: string, d: Diagnosis) {
-	return {file, status: d.status, findings: d.findings.map(findingJson), ...(d.unmatched ? {unmatched: d.unmatched.map((u) => ({line: u.line, text: u.text, why: u.why}))} : {})};
+	return {
+		file,
+		status: d.status,
+		findings: d.findings.map(findingJson),
+		...(d.unmatched ? {unmatched: d.unmatched.map((u) => ({line: u.line, text: u.text, why: u.why}))} : {}),
+	};
 }
 
-export type Paint = {bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string; cyan(s: string): string};
+export type Paint = {
+	bold(s: string): string;
+	dim(s: string): string;
+	red(s: string): string;
+	yellow(s: string): string;
+	green(s: string): string;
+	cyan(s: string): string;
+};
 
 const ESC = '\u001B[';
 export function makePaint(color: boolean): Paint {
@@ -34,17 +46,27 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 	const causes = d.findings.filter((f) => f.confidence >= REPORT_CONFIDENCE);
 	const possible = d.findings.filter((f) => f.confidence < REPORT_CONFIDENCE);
 	if (d.findings.length === 0) {
-		out.push(d.status === 'binary' ? `${head}: the input looks binary, not a text log (could not look): give kdoctor the text output` : d.unmatched?.length ? `${head}: ${paint.yellow('no known cause matched')}` : `${head}: ${paint.green('no known failure found')}`);
+		out.push(
+			d.status === 'binary'
+				? `${head}: the input looks binary, not a text log (could not look): give kdoctor the text output`
+				: d.unmatched?.length
+					? `${head}: ${paint.yellow('no known cause matched')}`
+					: `${head}: ${paint.green('no known failure found')}`,
+		);
 		out.push(...unmatchedText(d, paint));
 		return out.join('\n') + '\n';
 	}
-	out.push(`${head}: ${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}${possible.length > 0 ? `, ${possible.length} possible` : ''}`);
+	out.push(
+		`${head}: ${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}${possible.length > 0 ? `, ${possible.length} possible` : ''}`,
+	);
 	d.findings.forEach((f, i) => {
 		if (!verbose && i >= 5) return;
 		const pct = `${Math.round(f.confidence * 100)}%`.padStart(4);
 		const mark = f.confidence >= REPORT_CONFIDENCE ? paint.red('✗') : paint.yellow('?');
 		out.push('');
-		out.push(`${mark} ${paint.bold(f.title)}  ${paint.dim(`[${f.id} · ${f.layer} · ${pct}]`)}${f.explainedBy ? paint.dim(` (explained by ${f.explainedBy})`) : ''}`);
+		out.push(
+			`${mark} ${paint.bold(f.title)}  ${paint.dim(`[${f.id} · ${f.layer} · ${pct}]`)}${f.explainedBy ? paint.dim(` (explained by ${f.explainedBy})`) : ''}`,
+		);
 		if (i === 0 || verbose) out.push(indent(wrapText(f.summary, 96), '    '));
 		for (const e of f.evidence.slice(0, i === 0 || verbose ? 6 : 2)) {
 			const where = e.line === null ? e.source : `line ${e.line}`;
@@ -64,7 +86,11 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 /** No known cause matched: say so plainly, and show the lines that look most like the failure. */
 function unmatchedText(d: Diagnosis, paint: Paint): string[] {
 	if (!d.unmatched?.length) return [];
-	return ['', `No known cause matched. The lines that look most like the failure:`, ...d.unmatched.map((u) => `    ${paint.cyan(`line ${u.line}`.padStart(9))}  ${u.text.trim()}  ${paint.dim(`(${u.why})`)}`)];
+	return [
+		'',
+		`No known cause matched. The lines that look most like the failure:`,
+		...d.unmatched.map((u) => `    ${paint.cyan(`line ${u.line}`.padStart(9))}  ${u.text.trim()}  ${paint.dim(`(${u.why})`)}`),
+	];
 }
 
 function wrapText(s: string, width: number): string {

@@ -17,7 +17,10 @@ export function fixLines(r: CheckResult): string[] {
 	if (!f) return r.hint ? [`how: ${r.hint}`] : [];
 	const lines = [`fix [${f.key}] ${f.title}${f.destructive ? ' (asks first: it cannot be taken back lightly)' : ''}`];
 	for (const c of f.commands ?? []) lines.push(`  $ ${commandText(c)}`);
-	if (f.edit) lines.push(`  edits ${f.edit.file} line ${f.edit.lines.join(', ')} (the KB's ${f.edit.finding} [${f.edit.key}] fix; kdoctor undo restores it)`);
+	if (f.edit)
+		lines.push(
+			`  edits ${f.edit.file} line ${f.edit.lines.join(', ')} (the KB's ${f.edit.finding} [${f.edit.key}] fix; kdoctor undo restores it)`,
+		);
 	if (f.warning) lines.push(`  note: ${f.warning}`);
 	if (f.undo) lines.push(`  undo: kdoctor undo runs ${f.undo.map(commandText).join('; ')}`);
 	else if (f.noUndo) lines.push(`  undo: none (${f.noUndo})`);
@@ -27,7 +30,12 @@ export function fixLines(r: CheckResult): string[] {
 
 /** The plain report: one line per check under its group, the fix or the way to do it by hand, and the verdict. */
 export function setupText(results: CheckResult[], head: string, paint: Paint, verbose = false): string {
-	const colour: Record<CheckStatus, (s: string) => string> = {ok: paint.green, warning: paint.yellow, failed: paint.red, unknown: paint.yellow};
+	const colour: Record<CheckStatus, (s: string) => string> = {
+		ok: paint.green,
+		warning: paint.yellow,
+		failed: paint.red,
+		unknown: paint.yellow,
+	};
 	let out = `${paint.bold(head)}\n`;
 	let group: CheckGroup | undefined;
 	for (const r of results) {

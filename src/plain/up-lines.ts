@@ -60,7 +60,11 @@ export function createPlainUpRenderer(write: (s: string) => void, opts: {color: 
 				tails.clear();
 				for (const s of ev.steps) steps.set(s.id, s);
 				idWidth = Math.max(3, ...ev.steps.map((s) => s.id.length));
-				line(ev.at, 'run', `${paint.bold('kdoctor up')} ${ev.profile} · ${ev.provider} · ${ev.engine} · run ${ev.runId} · budget ${ev.budgetMiB} MiB (${ev.budgetSource}) · ${ev.steps.length} steps`);
+				line(
+					ev.at,
+					'run',
+					`${paint.bold('kdoctor up')} ${ev.profile} · ${ev.provider} · ${ev.engine} · run ${ev.runId} · budget ${ev.budgetMiB} MiB (${ev.budgetSource}) · ${ev.steps.length} steps`,
+				);
 				line(ev.at, 'run', `logs ${ev.runDir}`);
 				return;
 			}
@@ -86,20 +90,33 @@ export function createPlainUpRenderer(write: (s: string) => void, opts: {color: 
 				// The next attempt's start line shows the memory it now assumes.
 				const st = steps.get(ev.id);
 				if (st) steps.set(ev.id, {...st, memoryMiB: ev.memoryMiB});
-				line(ev.at, ev.id, paint.yellow(`↻ retry as attempt ${ev.attempt} with ${ev.memoryMiB} MiB: ${ev.reason}${ev.finding ? ` [${ev.finding.id}]` : ''}`));
+				line(
+					ev.at,
+					ev.id,
+					paint.yellow(`↻ retry as attempt ${ev.attempt} with ${ev.memoryMiB} MiB: ${ev.reason}${ev.finding ? ` [${ev.finding.id}]` : ''}`),
+				);
 				return;
 			}
 			case 'step-end': {
 				const note = ev.note ? `: ${ev.note}` : '';
 				const peak = ev.peakMiB !== undefined ? ` · peak ${ev.peakMiB} MiB` : '';
-				if (ev.state === 'done') line(ev.at, ev.id, `${paint.green('✓')} done in ${formatDuration(ev.durationMs)}${peak}${ev.note ? ` · ${ev.note}` : ''}`);
+				if (ev.state === 'done')
+					line(ev.at, ev.id, `${paint.green('✓')} done in ${formatDuration(ev.durationMs)}${peak}${ev.note ? ` · ${ev.note}` : ''}`);
 				else if (ev.state === 'skipped') line(ev.at, ev.id, paint.dim(`↷ skipped${note}`));
 				else if (ev.state === 'cancelled') line(ev.at, ev.id, paint.yellow(`⊘ cancelled after ${formatDuration(ev.durationMs)}${note}`));
 				else {
 					line(ev.at, ev.id, `${paint.red('✗')} ${paint.red(`failed after ${formatDuration(ev.durationMs)}`)}${note}${peak}`);
 					const t = tails.get(ev.id);
 					if (t && t.lines.length > 0) {
-						line(ev.at, ev.id, paint.dim(t.total > t.lines.length ? `last ${t.lines.length} of ${t.total} output lines:` : `output (${t.total} line${t.total === 1 ? '' : 's'}):`));
+						line(
+							ev.at,
+							ev.id,
+							paint.dim(
+								t.total > t.lines.length
+									? `last ${t.lines.length} of ${t.total} output lines:`
+									: `output (${t.total} line${t.total === 1 ? '' : 's'}):`,
+							),
+						);
 						for (const l of t.lines) line(l.at, ev.id, `${paint.dim('│')} ${cleanLine(l.line)}`);
 					}
 				}
@@ -109,7 +126,12 @@ export function createPlainUpRenderer(write: (s: string) => void, opts: {color: 
 				diagnosisLines(ev, paint, (msg) => line(ev.at, ev.step ?? 'run', msg));
 				return;
 			case 'run-end':
-				if (ev.ok) line(ev.at, 'run', `${paint.green('✓')} ${paint.bold(`ready in ${formatDuration(ev.durationMs)}`)}${ev.message ? ` · ${ev.message}` : ''}`);
+				if (ev.ok)
+					line(
+						ev.at,
+						'run',
+						`${paint.green('✓')} ${paint.bold(`ready in ${formatDuration(ev.durationMs)}`)}${ev.message ? ` · ${ev.message}` : ''}`,
+					);
 				else line(ev.at, 'run', `${paint.red('✗')} ${paint.bold(ev.message)}${paint.dim(` (after ${formatDuration(ev.durationMs)})`)}`);
 				if (ev.bundle) line(ev.at, 'run', `bundle ${ev.bundle}`);
 				if (ev.resume) line(ev.at, 'run', `resume ${paint.cyan(ev.resume)}`);
@@ -125,7 +147,9 @@ function diagnosisLines(ev: Extract<RunEvent, {type: 'diagnosis'}>, paint: Paint
 		return;
 	}
 	const confident = top.confidence >= REPORT_CONFIDENCE;
-	out(`${confident ? paint.red('✗') : paint.yellow('?')} diagnosis ${Math.round(top.confidence * 100)}% ${paint.bold(top.id)}: ${top.title}`);
+	out(
+		`${confident ? paint.red('✗') : paint.yellow('?')} diagnosis ${Math.round(top.confidence * 100)}% ${paint.bold(top.id)}: ${top.title}`,
+	);
 	const e = top.evidence[0];
 	if (e) out(`  evidence ${paint.cyan(e.line === null ? e.source : `line ${e.line}`)}: ${cleanLine(e.text.trim(), 300)}`);
 	for (const r of top.remediations) out(`  fix ${paint.green(`[${r.key}]`)} ${r.title}`);

@@ -3,7 +3,16 @@ import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {RunEvent} from '../core/provision/events.js';
 import {emptyTimeline, reduceTimeline, type RunTimeline} from '../core/provision/timeline.js';
-export {UP_TAIL_KEEP, type UpDiagnosis, type UpEnd, type UpLine, type UpRun, type UpSpan, type UpStep, type UpTail} from '../core/provision/timeline.js';
+export {
+	UP_TAIL_KEEP,
+	type UpDiagnosis,
+	type UpEnd,
+	type UpLine,
+	type UpRun,
+	type UpSpan,
+	type UpStep,
+	type UpTail,
+} from '../core/provision/timeline.js';
 import type {TriageSnapshot} from '../core/cluster/engine.js';
 import type {KubeFixPlan, VerifyResult} from '../core/remediate/kube-fix.js';
 import type {RemediationPlan} from '../core/remediate/plan.js';
@@ -72,7 +81,13 @@ export type TriageSlice = {
 };
 
 /** A setup fix from the key press to the re-check. */
-export type SetupFixState = {resultId: string; state: 'preview' | 'applying' | 'done' | 'failed'; lines: string[]; ready: boolean; message?: string};
+export type SetupFixState = {
+	resultId: string;
+	state: 'preview' | 'applying' | 'done' | 'failed';
+	lines: string[];
+	ready: boolean;
+	message?: string;
+};
 
 /** What `kdoctor setup` shows: each check as it starts and ends, in the checks' order. */
 export type SetupSlice = {
@@ -133,7 +148,10 @@ function rowsOf(inputs: InputResult[]): Row[] {
 }
 
 /** One store per session; engines report into it through these actions, screens only read it. */
-export function createDoctorStore(initial: Partial<Pick<DoctorState, 'inputs' | 'view'>> = {}, opts: {coalesceMs?: number} = {}): DoctorStore {
+export function createDoctorStore(
+	initial: Partial<Pick<DoctorState, 'inputs' | 'view'>> = {},
+	opts: {coalesceMs?: number} = {},
+): DoctorStore {
 	const coalesceMs = opts.coalesceMs ?? UP_COALESCE_MS;
 	let pending: RunEvent[] = [];
 	let timer: ReturnType<typeof setTimeout> | undefined;
@@ -186,7 +204,9 @@ export function createDoctorStore(initial: Partial<Pick<DoctorState, 'inputs' | 
 			setupEvent: (e, at = Date.now()) =>
 				set((s) => {
 					if (e.type === 'start') {
-						const checks = s.setup.checks.some((c) => c.id === e.id) ? s.setup.checks : [...s.setup.checks, {id: e.id, group: e.group, title: e.title}];
+						const checks = s.setup.checks.some((c) => c.id === e.id)
+							? s.setup.checks
+							: [...s.setup.checks, {id: e.id, group: e.group, title: e.title}];
 						const results = {...s.setup.results};
 						delete results[e.id];
 						return {setup: {...s.setup, checks, results, startedAt: s.setup.startedAt ?? at}};

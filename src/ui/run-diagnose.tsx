@@ -10,11 +10,16 @@ import {DiagnoseScreen} from './screens/diagnose-screen.js';
 import {keyboard} from './keyboard.js';
 import {StoreProvider} from './store-context.js';
 
-
 /** Renders the diagnose screen until the user quits; the only place diagnose calls render(). */
 export async function runDiagnoseTui(compiled: CompiledKb, results: DiagnosedInput[]): Promise<void> {
 	const store = createDoctorStore({inputs: results});
-	const intents = createRemediationIntents(compiled, store, {fs: createFsPort(), journal: createJournal(), clock: {now: () => new Date()}, cwd: process.cwd(), protectedRoots: [installDir, stateDir()]});
+	const intents = createRemediationIntents(compiled, store, {
+		fs: createFsPort(),
+		journal: createJournal(),
+		clock: {now: () => new Date()},
+		cwd: process.cwd(),
+		protectedRoots: [installDir, stateDir()],
+	});
 	const stdin = keyboard();
 	const app = render(
 		<StoreProvider store={store}>

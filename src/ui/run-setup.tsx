@@ -13,7 +13,10 @@ import {StoreProvider} from './store-context.js';
 export function setupIntents(c: CompiledKb, store: DoctorStore, opts: SetupOptions, facts?: SetupFactsPort) {
 	let input = setupInput(c, opts, facts);
 	const state = () => store.getState();
-	const find = (id: string) => Object.values(state().setup.results).flat().find((r) => r.id === id);
+	const find = (id: string) =>
+		Object.values(state().setup.results)
+			.flat()
+			.find((r) => r.id === id);
 	const run = () => runChecks(input, (e) => state().setupEvent(e));
 	return {
 		run,
@@ -25,7 +28,9 @@ export function setupIntents(c: CompiledKb, store: DoctorStore, opts: SetupOptio
 					if (!r) return;
 					try {
 						const p = previewSetupFix(c, r);
-						state().setupSet({fix: {resultId: r.id, state: 'preview', lines: p.lines, ready: p.ready, ...(p.reason ? {message: p.reason} : {})}});
+						state().setupSet({
+							fix: {resultId: r.id, state: 'preview', lines: p.lines, ready: p.ready, ...(p.reason ? {message: p.reason} : {})},
+						});
 					} catch (error) {
 						state().setupSet({fix: {resultId: r.id, state: 'failed', lines: [], ready: false, message: (error as Error).message}});
 					}
@@ -40,7 +45,14 @@ export function setupIntents(c: CompiledKb, store: DoctorStore, opts: SetupOptio
 							const id = checkIdOf(r.id);
 							if (id && a.recheck.length > 0) state().setupEvent({type: 'done', id, results: a.recheck});
 							const ran = a.ran.map((x) => `$ ${shellLine(x.argv)} → exit ${x.exitCode}`);
-							state().setupSet({fix: {...fix, state: a.ok ? 'done' : 'failed', lines: [...fix.lines, ...ran], message: a.ok ? `done: ${a.message}` : `NOT done: ${a.message}`}});
+							state().setupSet({
+								fix: {
+									...fix,
+									state: a.ok ? 'done' : 'failed',
+									lines: [...fix.lines, ...ran],
+									message: a.ok ? `done: ${a.message}` : `NOT done: ${a.message}`,
+								},
+							});
 						})
 						.catch((error: Error) => state().setupSet({fix: {...fix, state: 'failed', message: error.message}}));
 					return;

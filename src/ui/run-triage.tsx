@@ -28,12 +28,27 @@ export function triageIntents(c: CompiledKb, store: DoctorStore, opts: TriageOpt
 			const ask = rem?.patch?.ask ? displayTemplate(rem.patch.ask, templateVars(rem, finding.captures)) : (p.reason ?? 'a value');
 			return state().triageFix({workload: workloadKey, key, state: 'asking', ask, input: '', plan: p});
 		}
-		if (p.status !== 'ready') return state().triageFix({workload: workloadKey, key, state: 'failed', input: value ?? '', plan: p, message: `${p.status}: ${p.reason ?? ''}`});
+		if (p.status !== 'ready')
+			return state().triageFix({
+				workload: workloadKey,
+				key,
+				state: 'failed',
+				input: value ?? '',
+				plan: p,
+				message: `${p.status}: ${p.reason ?? ''}`,
+			});
 		state().triageFix({workload: workloadKey, key, state: 'preview', input: value ?? '', plan: p});
 	};
 	const fail = (error: unknown) => {
 		const fix = state().triage.fix;
-		state().triageFix({workload: fix?.workload ?? '', key: fix?.key ?? '?', input: '', ...fix, state: 'failed', message: (error as Error).message});
+		state().triageFix({
+			workload: fix?.workload ?? '',
+			key: fix?.key ?? '?',
+			input: '',
+			...fix,
+			state: 'failed',
+			message: (error as Error).message,
+		});
 	};
 	return {
 		onIntent(i: TriageIntent) {
@@ -53,7 +68,12 @@ export function triageIntents(c: CompiledKb, store: DoctorStore, opts: TriageOpt
 					void (async () => {
 						const {applyLiveFix} = await import('../commands/live.js');
 						const {verify} = await applyLiveFix(await api(), fix.plan!, opts, {timeoutMs: 120_000, signal: ac.signal});
-						state().triageFix({...state().triage.fix!, state: verify.ok ? 'verified' : 'failed', verify, message: verify.ok ? undefined : `NOT verified: ${verify.message}`});
+						state().triageFix({
+							...state().triage.fix!,
+							state: verify.ok ? 'verified' : 'failed',
+							verify,
+							message: verify.ok ? undefined : `NOT verified: ${verify.message}`,
+						});
 					})().catch(fail);
 					return;
 				}
@@ -71,7 +91,12 @@ export async function runTriageTui(c: CompiledKb, opts: TriageOptions & {readOnl
 	const {startTriage} = await import('../commands/triage.js');
 	const {createLivePort} = await import('../adapters/kube-live.js');
 	const store = createDoctorStore();
-	store.getState().triageSet({readOnly: opts.readOnly, where: opts.allNamespaces ? 'all namespaces' : `namespace ${opts.namespace}${opts.context ? ` (${opts.context})` : ''}`});
+	store
+		.getState()
+		.triageSet({
+			readOnly: opts.readOnly,
+			where: opts.allNamespaces ? 'all namespaces' : `namespace ${opts.namespace}${opts.context ? ` (${opts.context})` : ''}`,
+		});
 	const live = await createLivePort(opts);
 	const ac = new AbortController();
 	await startTriage(c, opts, (s) => store.getState().triageSnapshot(s), ac.signal, live);

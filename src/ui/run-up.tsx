@@ -10,7 +10,6 @@ export type RunUpScreenOptions = {
 	onIntent(intent: UpIntent): void;
 };
 
-
 /**
  * Shows the run the store is fed (store.getState().upEvent is the RunListener) until the user quits with q
  * after run-end; Ctrl-C is a key here, not a signal, so the screen can show "stopping…" while the run stops.

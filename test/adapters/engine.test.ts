@@ -3,24 +3,54 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {buildArgv, createEngine, DOCKER_INFO_ARGV, engineOptionsFromEnv, memoryReserveMiB, PODMAN_INFO_ARGV, PODMAN_MACHINE_INSPECT_ARGV} from '../../src/adapters/engine.js';
+import {
+	buildArgv,
+	createEngine,
+	DOCKER_INFO_ARGV,
+	engineOptionsFromEnv,
+	memoryReserveMiB,
+	PODMAN_INFO_ARGV,
+	PODMAN_MACHINE_INSPECT_ARGV,
+} from '../../src/adapters/engine.js';
 import {createExec} from '../../src/adapters/exec.js';
 import {importBusyboxImage, needsWorld, rand, recordExec, removeImages, sh} from '../helpers/world.js';
 
 const GiB = 1024 ** 3;
 
 const PODMAN_INFO_LINUX = JSON.stringify({
-	host: {arch: 'amd64', os: 'linux', cpus: 2, memTotal: 24 * GiB, cgroupManager: 'cgroupfs', cgroupVersion: 'v1', security: {rootless: false}},
+	host: {
+		arch: 'amd64',
+		os: 'linux',
+		cpus: 2,
+		memTotal: 24 * GiB,
+		cgroupManager: 'cgroupfs',
+		cgroupVersion: 'v1',
+		security: {rootless: false},
+	},
 	version: {Version: '4.3.1'},
 });
 
 /** Recorded on an M2 Mac with the default machine at 8 GiB: `podman info` answers from inside the VM. */
 const PODMAN_INFO_MAC = JSON.stringify({
-	host: {arch: 'arm64', os: 'linux', cpus: 8, memTotal: 8_301_817_856, cgroupManager: 'systemd', cgroupVersion: 'v2', security: {rootless: true}},
+	host: {
+		arch: 'arm64',
+		os: 'linux',
+		cpus: 8,
+		memTotal: 8_301_817_856,
+		cgroupManager: 'systemd',
+		cgroupVersion: 'v2',
+		security: {rootless: true},
+	},
 	version: {Version: '5.2.2'},
 });
 const MACHINE_INSPECT_MAC = JSON.stringify([
-	{Name: 'podman-machine-default', Resources: {CPUs: 8, DiskSize: 100, Memory: 8192, USBs: []}, Rootful: false, State: 'running', UserModeNetworking: true},
+	{
+		Name: 'podman-machine-default',
+		Resources: {CPUs: 8, DiskSize: 100, Memory: 8192, USBs: []},
+		Rootful: false,
+		State: 'running',
+		UserModeNetworking: true,
+	},
 ]);
 
 function fakeCgroupRoot(version: 1 | 2, budget?: {rel: string; bytes: number | 'max'}): string {
@@ -60,7 +90,14 @@ describe('engine adapter (recorded)', () => {
 		const {exec, calls} = recordExec((req) => ({stdout: req.argv.includes('machine') ? MACHINE_INSPECT_MAC : PODMAN_INFO_MAC}));
 		const info = await createEngine(exec, 'podman', {hostFacts: {platform: 'darwin', isRoot: false}}).info();
 		expect(calls.map((c) => c.argv)).toEqual([PODMAN_INFO_ARGV, PODMAN_MACHINE_INSPECT_ARGV]);
-		expect(info.machine).toEqual({name: 'podman-machine-default', cpus: 8, memoryMiB: 8192, diskGiB: 100, rootful: false, state: 'running'});
+		expect(info.machine).toEqual({
+			name: 'podman-machine-default',
+			cpus: 8,
+			memoryMiB: 8192,
+			diskGiB: 100,
+			rootful: false,
+			state: 'running',
+		});
 		expect(info.arch).toBe('arm64');
 		expect(info.budgetMiB).toBe(8192 - 1229);
 		expect(info.budgetSource).toBe("podman machine podman-machine-default memory 8192 MiB minus 1229 MiB for the VM's own OS");
@@ -74,19 +111,46 @@ describe('engine adapter (recorded)', () => {
 	});
 
 	it('an engine that does not answer is one line with a way out', async () => {
-		const {exec} = recordExec(() => ({exitCode: 125, stderr: 'Cannot connect to Podman. Please verify your connection to the Linux system using `podman system connection list`\nError: unable to connect to Podman socket: dial tcp 127.0.0.1:50005: connect: connection refused\n'}));
-		const err = await createEngine(exec, 'podman', {hostFacts: {platform: 'darwin'}}).info().catch((e: Error) => e);
-		expect((err as Error).message).toBe('podman is installed but not answering: Cannot connect to Podman. Please verify your connection to the Linux system using `podman system connection list`; start it with `podman machine start`');
-		const docker = recordExec(() => ({exitCode: 1, stdout: '{"ServerVersion":"","MemTotal":0}', stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n'}));
-		const derr = await createEngine(docker.exec, 'docker', {hostFacts: {platform: 'linux'}}).info().catch((e: Error) => e);
-		expect((derr as Error).message).toBe('docker is installed but not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?; start it with `sudo systemctl start docker`');
+		const {exec} = recordExec(() => ({
+			exitCode: 125,
+			stderr:
+				'Cannot connect to Podman. Please verify your connection to the Linux system using `podman system connection list`\nError: unable to connect to Podman socket: dial tcp 127.0.0.1:50005: connect: connection refused\n',
+		}));
+		const err = await createEngine(exec, 'podman', {hostFacts: {platform: 'darwin'}})
+			.info()
+			.catch((e: Error) => e);
+		expect((err as Error).message).toBe(
+			'podman is installed but not answering: Cannot connect to Podman. Please verify your connection to the Linux system using `podman system connection list`; start it with `podman machine start`',
+		);
+		const docker = recordExec(() => ({
+			exitCode: 1,
+			stdout: '{"ServerVersion":"","MemTotal":0}',
+			stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n',
+		}));
+		const derr = await createEngine(docker.exec, 'docker', {hostFacts: {platform: 'linux'}})
+			.info()
+			.catch((e: Error) => e);
+		expect((derr as Error).message).toBe(
+			'docker is installed but not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?; start it with `sudo systemctl start docker`',
+		);
 		expect(docker.calls[0].argv).toEqual(DOCKER_INFO_ARGV);
 	});
 
 	it('docker info: MemTotal, NCPU, Architecture, OSType, ServerVersion', async () => {
-		const {exec} = recordExec(() => ({stdout: JSON.stringify({MemTotal: 8 * GiB, NCPU: 4, Architecture: 'aarch64', OSType: 'linux', ServerVersion: '28.2.2'})}));
+		const {exec} = recordExec(() => ({
+			stdout: JSON.stringify({MemTotal: 8 * GiB, NCPU: 4, Architecture: 'aarch64', OSType: 'linux', ServerVersion: '28.2.2'}),
+		}));
 		const info = await createEngine(exec, 'docker', {hostFacts: {platform: 'darwin'}}).info();
-		expect(info).toMatchObject({engine: 'docker', version: '28.2.2', arch: 'arm64', os: 'linux', cpus: 4, memTotalMiB: 8192, budgetMiB: 8192 - 1229, measuresPeak: false});
+		expect(info).toMatchObject({
+			engine: 'docker',
+			version: '28.2.2',
+			arch: 'arm64',
+			os: 'linux',
+			cpus: 4,
+			memTotalMiB: 8192,
+			budgetMiB: 8192 - 1229,
+			measuresPeak: false,
+		});
 	});
 
 	it('a budget cgroup sets the budget (v1 memory.limit_in_bytes, v2 memory.max)', async () => {
@@ -94,21 +158,34 @@ describe('engine adapter (recorded)', () => {
 			const root = fakeCgroupRoot(version, {rel: 'kdoctor-budget', bytes: 150 * 1024 * 1024});
 			try {
 				const {exec} = recordExec(() => ({stdout: PODMAN_INFO_LINUX}));
-				const info = await createEngine(exec, 'podman', {cgroupParent: '/kdoctor-budget', hostFacts: {platform: 'linux', isRoot: false, cgroupRoot: root}}).info();
+				const info = await createEngine(exec, 'podman', {
+					cgroupParent: '/kdoctor-budget',
+					hostFacts: {platform: 'linux', isRoot: false, cgroupRoot: root},
+				}).info();
 				expect(info.budgetMiB).toBe(150);
-				expect(info.budgetSource).toBe(`memory limit of cgroup /kdoctor-budget (${version === 2 ? 'memory.max' : 'memory.limit_in_bytes'})`);
+				expect(info.budgetSource).toBe(
+					`memory limit of cgroup /kdoctor-budget (${version === 2 ? 'memory.max' : 'memory.limit_in_bytes'})`,
+				);
 			} finally {
 				rmSync(root, {recursive: true, force: true});
 			}
 		}
 		const unlimited = fakeCgroupRoot(2, {rel: 'open', bytes: 'max'});
 		const {exec} = recordExec(() => ({stdout: PODMAN_INFO_LINUX}));
-		const info = await createEngine(exec, 'podman', {cgroupParent: '/open', hostFacts: {platform: 'linux', isRoot: false, cgroupRoot: unlimited}}).info();
+		const info = await createEngine(exec, 'podman', {
+			cgroupParent: '/open',
+			hostFacts: {platform: 'linux', isRoot: false, cgroupRoot: unlimited},
+		}).info();
 		expect(info.budgetSource).toContain('(cgroup /open has no memory limit)');
-		const missing = await createEngine(exec, 'podman', {cgroupParent: '/nope', hostFacts: {platform: 'linux', isRoot: false, cgroupRoot: unlimited}})
+		const missing = await createEngine(exec, 'podman', {
+			cgroupParent: '/nope',
+			hostFacts: {platform: 'linux', isRoot: false, cgroupRoot: unlimited},
+		})
 			.info()
 			.catch((e: Error) => e);
-		expect((missing as Error).message).toMatch(/^budget cgroup \/nope does not exist \(looked for .*\/nope\); create it or unset KDOCTOR_ENGINE_CGROUP$/);
+		expect((missing as Error).message).toMatch(
+			/^budget cgroup \/nope does not exist \(looked for .*\/nope\); create it or unset KDOCTOR_ENGINE_CGROUP$/,
+		);
 		rmSync(unlimited, {recursive: true, force: true});
 		expect(engineOptionsFromEnv({KDOCTOR_ENGINE_CGROUP: '/kdoctor-budget'})).toEqual({cgroupParent: '/kdoctor-budget'});
 		expect(engineOptionsFromEnv({})).toEqual({});
@@ -117,17 +194,66 @@ describe('engine adapter (recorded)', () => {
 	it('build argv: -t, -f, sorted build args, platform, volumes, context; --no-cache only for a forced rebuild', async () => {
 		const {exec, calls} = recordExec(() => ({stdout: 'STEP 1/2: FROM x\nCOMMIT\n'}));
 		const engine = createEngine(exec, 'podman', {measurePeak: false});
-		const r = await engine.build({image: 'localhost/gateway:abc', dockerfile: '/src/docker/gateway.Dockerfile', context: '/src', buildArgs: {GOFLAGS: '-cover', GOARCH: 'arm64'}, platform: 'linux/arm64', volumes: ['/root/go/pkg/mod:/go/pkg/mod:ro'], key: 'build:gateway'});
-		expect(calls[0].argv).toEqual(['podman', 'build', '-t', 'localhost/gateway:abc', '-f', '/src/docker/gateway.Dockerfile', '--build-arg', 'GOARCH=arm64', '--build-arg', 'GOFLAGS=-cover', '--platform', 'linux/arm64', '-v', '/root/go/pkg/mod:/go/pkg/mod:ro', '/src']);
+		const r = await engine.build({
+			image: 'localhost/gateway:abc',
+			dockerfile: '/src/docker/gateway.Dockerfile',
+			context: '/src',
+			buildArgs: {GOFLAGS: '-cover', GOARCH: 'arm64'},
+			platform: 'linux/arm64',
+			volumes: ['/root/go/pkg/mod:/go/pkg/mod:ro'],
+			key: 'build:gateway',
+		});
+		expect(calls[0].argv).toEqual([
+			'podman',
+			'build',
+			'-t',
+			'localhost/gateway:abc',
+			'-f',
+			'/src/docker/gateway.Dockerfile',
+			'--build-arg',
+			'GOARCH=arm64',
+			'--build-arg',
+			'GOFLAGS=-cover',
+			'--platform',
+			'linux/arm64',
+			'-v',
+			'/root/go/pkg/mod:/go/pkg/mod:ro',
+			'/src',
+		]);
 		expect(calls[0].argv).not.toContain('--no-cache');
 		expect(r).toMatchObject({ok: true, exitCode: 0, tail: ['STEP 1/2: FROM x', 'COMMIT']});
 		expect(r.peakMiB).toBeUndefined();
-		expect(buildArgv('docker', {image: 'i', dockerfile: 'D', context: '.', buildArgs: {}})).toEqual(['docker', 'build', '-t', 'i', '-f', 'D', '.']);
-		expect(buildArgv('podman', {image: 'i', dockerfile: 'D', context: '.', buildArgs: {}, noCache: true})).toEqual(['podman', 'build', '-t', 'i', '-f', 'D', '--no-cache', '.']);
+		expect(buildArgv('docker', {image: 'i', dockerfile: 'D', context: '.', buildArgs: {}})).toEqual([
+			'docker',
+			'build',
+			'-t',
+			'i',
+			'-f',
+			'D',
+			'.',
+		]);
+		expect(buildArgv('podman', {image: 'i', dockerfile: 'D', context: '.', buildArgs: {}, noCache: true})).toEqual([
+			'podman',
+			'build',
+			'-t',
+			'i',
+			'-f',
+			'D',
+			'--no-cache',
+			'.',
+		]);
 		// Without peak accounting a budget cgroup still applies, through a child podman may remove, never the budget itself.
 		const budget = recordExec();
-		await createEngine(budget.exec, 'podman', {measurePeak: false, cgroupParent: '/kdoctor-budget', hostFacts: {platform: 'linux'}}).build({image: 'i', dockerfile: 'D', context: '.', buildArgs: {}, key: 'build:gateway'});
-		expect(budget.calls[0].argv.find((a) => a.startsWith('--cgroup-parent='))).toMatch(/^--cgroup-parent=\/kdoctor-budget\/build-gateway-[0-9a-f]{6}$/);
+		await createEngine(budget.exec, 'podman', {measurePeak: false, cgroupParent: '/kdoctor-budget', hostFacts: {platform: 'linux'}}).build({
+			image: 'i',
+			dockerfile: 'D',
+			context: '.',
+			buildArgs: {},
+			key: 'build:gateway',
+		});
+		expect(budget.calls[0].argv.find((a) => a.startsWith('--cgroup-parent='))).toMatch(
+			/^--cgroup-parent=\/kdoctor-budget\/build-gateway-[0-9a-f]{6}$/,
+		);
 	});
 
 	it('build with peak accounting: a per-build cgroup under the parent, --cgroup-parent=<it>/run, peak read after', async () => {
@@ -166,7 +292,9 @@ describe('engine adapter (recorded)', () => {
 		expect(await createEngine(absent.exec, 'podman', {sleep}).imageExists('localhost/b:1')).toBe(false);
 		expect(absent.calls).toHaveLength(2);
 		const broken = recordExec(() => ({exitCode: 125, stderr: 'Error: database is locked\n'}));
-		await expect(createEngine(broken.exec, 'podman', {sleep}).imageExists('localhost/c:1')).rejects.toThrow('podman could not check image localhost/c:1: database is locked');
+		await expect(createEngine(broken.exec, 'podman', {sleep}).imageExists('localhost/c:1')).rejects.toThrow(
+			'podman could not check image localhost/c:1: database is locked',
+		);
 	});
 
 	it('save removes a stale tar (F-16), writes .part and renames it', async () => {
@@ -186,7 +314,9 @@ describe('engine adapter (recorded)', () => {
 			expect(calls[0].argv).toEqual(['podman', 'save', '-o', `${tar}.part`, 'localhost/gateway:abc']);
 			expect(readdirSync(join(dir, 'sub'))).toEqual(['gateway.tar']);
 			const failing = recordExec(() => ({exitCode: 125, stderr: 'Error: localhost/x:1: image not known\n'}));
-			await expect(createEngine(failing.exec, 'podman').save('localhost/x:1', tar)).rejects.toThrow('podman save of localhost/x:1 failed: localhost/x:1: image not known');
+			await expect(createEngine(failing.exec, 'podman').save('localhost/x:1', tar)).rejects.toThrow(
+				'podman save of localhost/x:1 failed: localhost/x:1: image not known',
+			);
 			expect(readdirSync(join(dir, 'sub'))).toEqual([]);
 		} finally {
 			rmSync(dir, {recursive: true, force: true});
@@ -195,7 +325,14 @@ describe('engine adapter (recorded)', () => {
 
 	it('images() lists names with their localhost/ prefix; containerState reads one state or undefined', async () => {
 		const {exec} = recordExec((req) => {
-			if (req.argv[1] === 'images') return {stdout: JSON.stringify([{Names: ['localhost/gateway:abc', 'localhost/gateway:latest']}, {Names: null}, {Names: ['docker.io/library/postgres:16-alpine']}])};
+			if (req.argv[1] === 'images')
+				return {
+					stdout: JSON.stringify([
+						{Names: ['localhost/gateway:abc', 'localhost/gateway:latest']},
+						{Names: null},
+						{Names: ['docker.io/library/postgres:16-alpine']},
+					]),
+				};
 			if (req.argv.includes('gateway-e2e-control-plane')) return {stdout: 'running\n'};
 			return {exitCode: 125, stderr: 'Error: inspecting object: no such container nope\n'};
 		});
@@ -274,7 +411,14 @@ needsWorld(['podman', 'busybox', 'root', 'cgroupfs']).describe('engine adapter (
 		const image = `localhost/kd-test/built:${id}`;
 		made.push(image);
 		const lines: string[] = [];
-		const r = await engine.build({image, dockerfile: dockerfile('Dockerfile.peak', 'RUN dd if=/dev/zero of=/dev/null bs=200M count=1 && echo ran-it'), context: dir, buildArgs: {}, key: 'build:peak', onLine: (l) => lines.push(l)});
+		const r = await engine.build({
+			image,
+			dockerfile: dockerfile('Dockerfile.peak', 'RUN dd if=/dev/zero of=/dev/null bs=200M count=1 && echo ran-it'),
+			context: dir,
+			buildArgs: {},
+			key: 'build:peak',
+			onLine: (l) => lines.push(l),
+		});
 		expect(r.ok, r.tail.join('\n')).toBe(true);
 		expect(lines).toContain('ran-it');
 		expect(r.peakMiB).toBeGreaterThan(190);
@@ -290,14 +434,21 @@ needsWorld(['podman', 'busybox', 'root', 'cgroupfs']).describe('engine adapter (
 		const mem = join('/sys/fs/cgroup/memory', budgetCg);
 		mkdirSync(mem);
 		writeFileSync(join(mem, 'memory.limit_in_bytes'), String(150 * 1024 * 1024));
-		if (existsSync(join(mem, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(mem, 'memory.memsw.limit_in_bytes'), String(150 * 1024 * 1024));
+		if (existsSync(join(mem, 'memory.memsw.limit_in_bytes')))
+			writeFileSync(join(mem, 'memory.memsw.limit_in_bytes'), String(150 * 1024 * 1024));
 		const budgeted = createEngine(exec, 'podman', {cgroupParent: budgetCg});
 		const info = await budgeted.info();
 		expect(info.budgetMiB).toBe(150);
 		expect(info.budgetSource).toBe(`memory limit of cgroup ${budgetCg} (memory.limit_in_bytes)`);
 		const image = `localhost/kd-test/oom:${id}`;
 		made.push(image);
-		const r = await budgeted.build({image, dockerfile: dockerfile('Dockerfile.oom', 'RUN dd if=/dev/zero of=/dev/null bs=300M count=1'), context: dir, buildArgs: {}, key: 'build:oom'});
+		const r = await budgeted.build({
+			image,
+			dockerfile: dockerfile('Dockerfile.oom', 'RUN dd if=/dev/zero of=/dev/null bs=300M count=1'),
+			context: dir,
+			buildArgs: {},
+			key: 'build:oom',
+		});
 		console.log(`[engine] OOM build output tail:\n${r.tail.join('\n')}`);
 		expect(r.ok).toBe(false);
 		expect(r.exitCode).not.toBe(0);
@@ -351,12 +502,18 @@ needsWorld(['podman', 'busybox', 'root', 'cgroupfs']).describe('engine adapter (
 		expect(pgrep(`podman build -t ${image}`)).toEqual([]);
 		// Other sessions may be building at the same time: only a buildah runtime of this build, or an orphaned one, counts.
 		const strays = pgrep('buildah-oci-runtime').filter((l) => {
-			const ppid = readFileSync(`/proc/${l.split(' ')[0]}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+			const ppid = readFileSync(`/proc/${l.split(' ')[0]}/stat`, 'utf8')
+				.split(') ')[1]
+				?.split(' ')[1];
 			if (!ppid || ppid === '1') return true;
 			return readFileSync(`/proc/${ppid}/cmdline`, 'utf8').includes(image);
 		});
 		expect(strays).toEqual([]);
 		expect(readdirSync('/sys/fs/cgroup/memory/kdoctor').filter((n) => n.startsWith('build-abort-'))).toEqual([]);
-		expect(sh(['podman', 'ps', '-a', '--external', '--format', '{{.ID}} {{.Image}}']).split('\n').filter((l) => l.includes(`kd-test/busybox:${id}`))).toEqual([]);
+		expect(
+			sh(['podman', 'ps', '-a', '--external', '--format', '{{.ID}} {{.Image}}'])
+				.split('\n')
+				.filter((l) => l.includes(`kd-test/busybox:${id}`)),
+		).toEqual([]);
 	}, 120_000);
 });

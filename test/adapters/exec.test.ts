@@ -65,7 +65,12 @@ describe('createExec', () => {
 	it('returns a non-zero exit as a result, with env, cwd and stdin', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'kd-exec-'));
 		try {
-			const r = await exec.run({argv: ['sh', '-c', 'pwd; echo "$KD_X"; cat; echo oops >&2; exit 7'], env: {KD_X: 'value'}, cwd: dir, input: 'from-stdin\n'});
+			const r = await exec.run({
+				argv: ['sh', '-c', 'pwd; echo "$KD_X"; cat; echo oops >&2; exit 7'],
+				env: {KD_X: 'value'},
+				cwd: dir,
+				input: 'from-stdin\n',
+			});
 			expect(r.exitCode).toBe(7);
 			expect(r.stdout).toBe(`${dir}\nvalue\nfrom-stdin\n`);
 			expect(r.stderr).toBe('oops\n');
@@ -77,7 +82,10 @@ describe('createExec', () => {
 
 	it('feeds onLine from both streams, including \\r progress and a partial last line', async () => {
 		const seen: [string, Stream][] = [];
-		const r = await exec.run({argv: ['sh', '-c', 'printf "a\\rb\\r\\nc\\n"; printf "e1\\ne2" >&2; printf "tail"'], onLine: (l, s) => seen.push([l, s])});
+		const r = await exec.run({
+			argv: ['sh', '-c', 'printf "a\\rb\\r\\nc\\n"; printf "e1\\ne2" >&2; printf "tail"'],
+			onLine: (l, s) => seen.push([l, s]),
+		});
 		expect(r.exitCode).toBe(0);
 		expect(seen.filter(([, s]) => s === 'stdout').map(([l]) => l)).toEqual(['a', 'b', 'c', 'tail']);
 		expect(seen.filter(([, s]) => s === 'stderr').map(([l]) => l)).toEqual(['e1', 'e2']);
@@ -143,7 +151,9 @@ describe('createExec', () => {
 		expect(err).toBeInstanceOf(ToolMissingError);
 		expect((err as ToolMissingError).tool).toBe('kdoctor-no-such-tool');
 		expect((err as Error).message.split('\n')).toHaveLength(1);
-		const pm = await createExec({platform: 'linux'}).run({argv: ['/nonexistent/bin/podman', 'info']}).catch((e: unknown) => e);
+		const pm = await createExec({platform: 'linux'})
+			.run({argv: ['/nonexistent/bin/podman', 'info']})
+			.catch((e: unknown) => e);
 		expect((pm as Error).message).toBe('/nonexistent/bin/podman is not installed or not on PATH: `sudo apt-get install podman runc`');
 	});
 

@@ -10,7 +10,12 @@ import {archiveRef, createExistingProvider, kubeconfigFiles, mergeKubeconfigs} f
 import type {ClusterSpec} from '../../src/core/provision/ports.js';
 import {importBusyboxImage, needsWorld, rand, recordExec, removeImages} from '../helpers/world.js';
 
-function kubeconfig(current: string | undefined, contexts: [string, string, string][], clusters: [string, Record<string, unknown>][] = [], users: [string, Record<string, unknown>][] = []): string {
+function kubeconfig(
+	current: string | undefined,
+	contexts: [string, string, string][],
+	clusters: [string, Record<string, unknown>][] = [],
+	users: [string, Record<string, unknown>][] = [],
+): string {
 	const doc: Record<string, unknown> = {apiVersion: 'v1', kind: 'Config'};
 	if (current) doc['current-context'] = current;
 	doc.contexts = contexts.map(([name, cluster, user]) => ({name, context: {cluster, user}}));
@@ -27,8 +32,27 @@ describe('existing provider (recorded)', () => {
 	const dir = mkdtempSync(join(tmpdir(), 'kd-existing-'));
 	const a = join(dir, 'a.yaml');
 	const b = join(dir, 'b.yaml');
-	writeFileSync(a, kubeconfig('k3s', [['k3s', 'k3s-cluster', 'k3s-admin']], [['k3s-cluster', {server: 'https://10.0.0.5:6443', 'certificate-authority': 'certs/ca.crt'}]], [['k3s-admin', {'client-certificate': 'certs/admin.crt', 'client-key': '/abs/admin.key'}]]));
-	writeFileSync(b, kubeconfig('lab', [['lab', 'lab', 'lab'], ['k3s', 'other', 'other']], [['lab', {server: 'https://lab:6443'}]], [['lab', {token: 't'}]]));
+	writeFileSync(
+		a,
+		kubeconfig(
+			'k3s',
+			[['k3s', 'k3s-cluster', 'k3s-admin']],
+			[['k3s-cluster', {server: 'https://10.0.0.5:6443', 'certificate-authority': 'certs/ca.crt'}]],
+			[['k3s-admin', {'client-certificate': 'certs/admin.crt', 'client-key': '/abs/admin.key'}]],
+		),
+	);
+	writeFileSync(
+		b,
+		kubeconfig(
+			'lab',
+			[
+				['lab', 'lab', 'lab'],
+				['k3s', 'other', 'other'],
+			],
+			[['lab', {server: 'https://lab:6443'}]],
+			[['lab', {token: 't'}]],
+		),
+	);
 	afterAll(() => rmSync(dir, {recursive: true, force: true}));
 
 	it('reads KUBECONFIG with several paths like kubectl: the first file to define a name or current-context wins', async () => {
@@ -65,13 +89,17 @@ describe('existing provider (recorded)', () => {
 		const beforeB = readFileSync(b, 'utf8');
 		expect(await createExistingProvider(exec, {kubeconfig: b, context: 'k3s'}).kubeconfig(spec(dir, b))).toBe(b);
 		expect(readFileSync(b, 'utf8')).toBe(beforeB);
-		await expect(createExistingProvider(exec, {kubeconfig: a, context: 'nope'}).kubeconfig(spec(dir))).rejects.toThrow(`no context nope in ${a}`);
+		await expect(createExistingProvider(exec, {kubeconfig: a, context: 'nope'}).kubeconfig(spec(dir))).rejects.toThrow(
+			`no context nope in ${a}`,
+		);
 	});
 
 	it('does not create or delete clusters', async () => {
 		const {exec, calls} = recordExec();
 		const p = createExistingProvider(exec, {kubeconfig: a});
-		await expect(p.create(spec(dir))).rejects.toThrow('the existing provider does not create clusters: point --context at a running cluster, or use --provider kind');
+		await expect(p.create(spec(dir))).rejects.toThrow(
+			'the existing provider does not create clusters: point --context at a running cluster, or use --provider kind',
+		);
 		await p.delete(spec(dir));
 		expect(await p.exportLogs(spec(dir), join(dir, 'logs'))).toEqual([]);
 		expect(calls).toEqual([]);
@@ -82,18 +110,25 @@ describe('existing provider (recorded)', () => {
 		writeFileSync(tar, 'x');
 		const sock = join(dir, 'containerd.sock');
 		writeFileSync(sock, '');
-		const {exec, calls} = recordExec((req) => (req.argv.includes('ls') ? {stdout: `localhost/gateway:abc\nsha256:${'a'.repeat(64)}\nregistry.k8s.io/pause:3.10\n`} : {}));
+		const {exec, calls} = recordExec((req) =>
+			req.argv.includes('ls') ? {stdout: `localhost/gateway:abc\nsha256:${'a'.repeat(64)}\nregistry.k8s.io/pause:3.10\n`} : {},
+		);
 		const p = createExistingProvider(exec, {socketCandidates: [join(dir, 'no.sock'), sock]});
 		await p.loadArchive(spec(dir), tar);
 		expect(await p.nodeImages(spec(dir))).toEqual(['localhost/gateway:abc', 'registry.k8s.io/pause:3.10']);
 		expect(p.deliveredRef('localhost/gateway:abc')).toBe('localhost/gateway:abc');
-		await createExistingProvider(exec, {containerdSocket: '/run/k3s/containerd/containerd.sock', ctrPath: '/usr/local/bin/k3s-ctr'}).loadArchive(spec(dir), tar);
+		await createExistingProvider(exec, {
+			containerdSocket: '/run/k3s/containerd/containerd.sock',
+			ctrPath: '/usr/local/bin/k3s-ctr',
+		}).loadArchive(spec(dir), tar);
 		expect(calls.map((c) => c.argv)).toEqual([
 			['ctr', '-a', sock, '-n', 'k8s.io', 'images', 'import', '--all-platforms', tar],
 			['ctr', '-a', sock, '-n', 'k8s.io', 'images', 'ls', '-q'],
 			['/usr/local/bin/k3s-ctr', '-a', '/run/k3s/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'import', '--all-platforms', tar],
 		]);
-		await expect(createExistingProvider(exec, {socketCandidates: [join(dir, 'no.sock')]}).loadArchive(spec(dir), tar)).rejects.toThrow(`cannot import images: no containerd socket found (looked at ${join(dir, 'no.sock')}); pass --containerd-socket, or --registry to push instead`);
+		await expect(createExistingProvider(exec, {socketCandidates: [join(dir, 'no.sock')]}).loadArchive(spec(dir), tar)).rejects.toThrow(
+			`cannot import images: no containerd socket found (looked at ${join(dir, 'no.sock')}); pass --containerd-socket, or --registry to push instead`,
+		);
 	});
 });
 
@@ -109,14 +144,26 @@ needsWorld(['podman', 'busybox', 'containerd', 'ctr', 'root']).describe('existin
 	beforeAll(async () => {
 		writeFileSync(
 			join(dir, 'config.toml'),
-			[`version = 2`, `root = "${dir}/root"`, `state = "${dir}/state"`, `[grpc]`, `  address = "${sock}"`, `[ttrpc]`, `  address = "${sock}.ttrpc"`, `[debug]`, `  address = "${dir}/debug.sock"`, ''].join('\n'),
+			[
+				`version = 2`,
+				`root = "${dir}/root"`,
+				`state = "${dir}/state"`,
+				`[grpc]`,
+				`  address = "${sock}"`,
+				`[ttrpc]`,
+				`  address = "${sock}.ttrpc"`,
+				`[debug]`,
+				`  address = "${dir}/debug.sock"`,
+				'',
+			].join('\n'),
 		);
 		const log = openSync(join(dir, 'containerd.log'), 'w');
 		containerd = spawn('containerd', ['--config', join(dir, 'config.toml')], {stdio: ['ignore', log, log]});
 		closeSync(log);
 		const deadline = Date.now() + 20_000;
 		while (spawnSync('ctr', ['-a', sock, 'version'], {stdio: 'ignore'}).status !== 0) {
-			if (Date.now() > deadline || containerd.exitCode !== null) throw new Error(`private containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').trim().split('\n').pop()}`);
+			if (Date.now() > deadline || containerd.exitCode !== null)
+				throw new Error(`private containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').trim().split('\n').pop()}`);
 			await new Promise((r) => setTimeout(r, 200));
 		}
 		importBusyboxImage(ref);
@@ -157,7 +204,9 @@ needsWorld(['podman', 'busybox', 'containerd', 'ctr', 'root']).describe('existin
 	it('a failing import is one line with ctr’s reason', async () => {
 		const bad = join(dir, 'bad.tar');
 		writeFileSync(bad, 'not a tar');
-		const err = await createExistingProvider(exec, {containerdSocket: sock}).loadArchive({name: 'lab', kubeconfigPath: join(dir, 'kc'), cwd: dir, waitSeconds: 5}, bad).catch((e: Error) => e);
+		const err = await createExistingProvider(exec, {containerdSocket: sock})
+			.loadArchive({name: 'lab', kubeconfigPath: join(dir, 'kc'), cwd: dir, waitSeconds: 5}, bad)
+			.catch((e: Error) => e);
 		console.log(`[existing] bad archive: ${(err as Error).message}`);
 		expect((err as Error).message).toMatch(/^ctr images import of .*bad\.tar failed: \S/);
 		expect((err as Error).message.split('\n')).toHaveLength(1);
@@ -176,13 +225,28 @@ describe('existing provider with a registry (recorded)', () => {
 			spawnSync('tar', ['-C', join(dir, 'content'), '-cf', tar, 'manifest.json']);
 			expect(archiveRef(tar)).toBe('localhost/kubernaut/datastorage:datastorage-1a2b3c4d');
 			const {exec, calls} = recordExec();
-			const p = createExistingProvider(exec, {registry: 'registry.lab:5000', registryTlsVerify: false, containerdSocket: '/run/containerd/containerd.sock'});
+			const p = createExistingProvider(exec, {
+				registry: 'registry.lab:5000',
+				registryTlsVerify: false,
+				containerdSocket: '/run/containerd/containerd.sock',
+			});
 			await p.loadArchive(spec(dir), tar);
-			expect(calls.map((c) => c.argv)).toEqual([['podman', 'push', '--tls-verify=false', 'localhost/kubernaut/datastorage:datastorage-1a2b3c4d', 'registry.lab:5000/kubernaut/datastorage:datastorage-1a2b3c4d']]);
+			expect(calls.map((c) => c.argv)).toEqual([
+				[
+					'podman',
+					'push',
+					'--tls-verify=false',
+					'localhost/kubernaut/datastorage:datastorage-1a2b3c4d',
+					'registry.lab:5000/kubernaut/datastorage:datastorage-1a2b3c4d',
+				],
+			]);
 			expect(p.deliveredRef('localhost/gateway:abc')).toBe('registry.lab:5000/gateway:abc');
 			expect(p.deliveredRef('docker.io/library/postgres:16-alpine')).toBe('registry.lab:5000/library/postgres:16-alpine');
 			expect(p.deliveredRef('kubernaut/datastorage:x')).toBe('registry.lab:5000/kubernaut/datastorage:x');
-			const failing = recordExec(() => ({exitCode: 125, stderr: 'Error: trying to reuse blob sha256:abc at destination: pinging container registry registry.lab:5000: connection refused\n'}));
+			const failing = recordExec(() => ({
+				exitCode: 125,
+				stderr: 'Error: trying to reuse blob sha256:abc at destination: pinging container registry registry.lab:5000: connection refused\n',
+			}));
 			await expect(createExistingProvider(failing.exec, {registry: 'registry.lab:5000'}).loadArchive(spec(dir), tar)).rejects.toThrow(
 				'podman push of localhost/kubernaut/datastorage:datastorage-1a2b3c4d to registry.lab:5000 failed: trying to reuse blob sha256:abc at destination: pinging container registry registry.lab:5000: connection refused',
 			);

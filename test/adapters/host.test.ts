@@ -53,8 +53,14 @@ describe('host adapter (recorded facts)', () => {
 		try {
 			mkdirSync(join(proc, 'net'));
 			// 0x1F90 = 8080 listening (0A); 0x46C3 = 18115 established (01) must not count.
-			writeFileSync(join(proc, 'net', 'tcp'), `${TCP_HEADER}   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 424242 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:46C3 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 434343 1 0000000000000000 20 4 30 10 -1\n`);
-			writeFileSync(join(proc, 'net', 'tcp6'), `${TCP_HEADER}   0: 00000000000000000000000001000000:4703 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 515151 1 0000000000000000 100 0 0 10 0\n`);
+			writeFileSync(
+				join(proc, 'net', 'tcp'),
+				`${TCP_HEADER}   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 424242 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:46C3 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 434343 1 0000000000000000 20 4 30 10 -1\n`,
+			);
+			writeFileSync(
+				join(proc, 'net', 'tcp6'),
+				`${TCP_HEADER}   0: 00000000000000000000000001000000:4703 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 515151 1 0000000000000000 100 0 0 10 0\n`,
+			);
 			mkdirSync(join(proc, '4321', 'fd'), {recursive: true});
 			writeFileSync(join(proc, '4321', 'comm'), 'conmon\n');
 			symlinkSync('socket:[424242]', join(proc, '4321', 'fd', '7'));
@@ -73,7 +79,10 @@ describe('host adapter (recorded facts)', () => {
 	it('on macOS asks lsof', async () => {
 		const {exec, calls} = recordExec((req) =>
 			req.argv[2] === '-iTCP:8080'
-				? {stdout: 'COMMAND     PID USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME\ngvproxy   51234 dev   12u  IPv6 0x1d2c7f3b1a4e5f60      0t0  TCP *:8080 (LISTEN)\n'}
+				? {
+						stdout:
+							'COMMAND     PID USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME\ngvproxy   51234 dev   12u  IPv6 0x1d2c7f3b1a4e5f60      0t0  TCP *:8080 (LISTEN)\n',
+					}
 				: {exitCode: 1},
 		);
 		const host = createHost({platform: 'darwin', exec});

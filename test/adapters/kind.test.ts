@@ -5,7 +5,14 @@ import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parse} from 'yaml';
 import {createExec} from '../../src/adapters/exec.js';
-import {checkKindVersion, createKindProvider, kindConfigYaml, kindReason, stripProviderBanner, writeKindConfig} from '../../src/adapters/kind.js';
+import {
+	checkKindVersion,
+	createKindProvider,
+	kindConfigYaml,
+	kindReason,
+	stripProviderBanner,
+	writeKindConfig,
+} from '../../src/adapters/kind.js';
 import type {ClusterSpec} from '../../src/core/provision/ports.js';
 import {kindBinary, needsWorld, rand, recordExec} from '../helpers/world.js';
 
@@ -14,7 +21,14 @@ const KUBECONFIG = 'apiVersion: v1\nclusters:\n- cluster:\n    server: https://1
 const PODMAN = {KIND_EXPERIMENTAL_PROVIDER: 'podman'};
 
 function spec(dir: string, extra: Partial<ClusterSpec> = {}): ClusterSpec {
-	return {name: 'gateway-e2e', configPath: join(dir, 'kind-config.yaml'), kubeconfigPath: join(dir, 'kube', 'config'), cwd: dir, waitSeconds: 300, ...extra};
+	return {
+		name: 'gateway-e2e',
+		configPath: join(dir, 'kind-config.yaml'),
+		kubeconfigPath: join(dir, 'kube', 'config'),
+		cwd: dir,
+		waitSeconds: 300,
+		...extra,
+	};
 }
 
 describe('checkKindVersion', () => {
@@ -22,16 +36,22 @@ describe('checkKindVersion', () => {
 		expect(checkKindVersion('kind v0.32.0 go1.26.8 linux/amd64', 'v0.32.0')).toEqual({version: 'v0.32.0'});
 		expect(checkKindVersion('kind v0.33.1 go1.26.8 linux/amd64', '0.32.0')).toEqual({version: 'v0.33.1'});
 		expect(checkKindVersion('kind v1.0.0 go1.27 darwin/arm64')).toEqual({version: 'v1.0.0'});
-		expect(() => checkKindVersion('kind v0.20.0 go1.20.4 darwin/arm64', 'v0.32.0')).toThrow('kind version too old: required >= v0.32.0, got: kind v0.20.0 go1.20.4 darwin/arm64; install a newer one with `go install sigs.k8s.io/kind@v0.32.0`');
+		expect(() => checkKindVersion('kind v0.20.0 go1.20.4 darwin/arm64', 'v0.32.0')).toThrow(
+			'kind version too old: required >= v0.32.0, got: kind v0.20.0 go1.20.4 darwin/arm64; install a newer one with `go install sigs.k8s.io/kind@v0.32.0`',
+		);
 		expect(() => checkKindVersion('kind v0.31.9 go1.25', '0.32.0')).toThrow(/^kind version too old: required >= v0.32.0/);
-		expect(() => checkKindVersion('kind version unknown', 'v0.32.0')).toThrow('could not parse kind version from output: kind version unknown');
+		expect(() => checkKindVersion('kind version unknown', 'v0.32.0')).toThrow(
+			'could not parse kind version from output: kind version unknown',
+		);
 	});
 });
 
 describe('kind helpers', () => {
 	it('strips the provider banner before apiVersion (F-46)', () => {
 		expect(stripProviderBanner(`${BANNER}${KUBECONFIG}`)).toBe(KUBECONFIG);
-		expect(() => stripProviderBanner(BANNER)).toThrow('kind get kubeconfig printed no kubeconfig: using podman due to KIND_EXPERIMENTAL_PROVIDER');
+		expect(() => stripProviderBanner(BANNER)).toThrow(
+			'kind get kubeconfig printed no kubeconfig: using podman due to KIND_EXPERIMENTAL_PROVIDER',
+		);
 	});
 
 	it('kindReason: kind’s ERROR line plus the engine’s Error from its Command Output, in one line', () => {
@@ -70,7 +90,10 @@ describe('kind helpers', () => {
 		expect(text).toContain('kubeadmConfigPatches:\n      - |\n        kind: ClusterConfiguration');
 		const bare = parse(kindConfigYaml({ports: [], kubeadmConfigPatches: []}));
 		expect(bare).toEqual({kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', nodes: [{role: 'control-plane'}]});
-		expect(parse(kindConfigYaml({ports: [], kubeadmConfigPatches: [], coverdataHostPath: '/runs/r1/coverdata'})).nodes[0].extraMounts[0].hostPath).toBe('/runs/r1/coverdata');
+		expect(
+			parse(kindConfigYaml({ports: [], kubeadmConfigPatches: [], coverdataHostPath: '/runs/r1/coverdata'})).nodes[0].extraMounts[0]
+				.hostPath,
+		).toBe('/runs/r1/coverdata');
 		const dir = mkdtempSync(join(tmpdir(), 'kd-kindcfg-'));
 		const path = writeKindConfig(join(dir, 'a', 'kind.yaml'), {ports: [], kubeadmConfigPatches: []});
 		expect(readFileSync(path, 'utf8')).toBe(kindConfigYaml({ports: [], kubeadmConfigPatches: []}));
@@ -84,7 +107,10 @@ describe('kind provider (recorded)', () => {
 	afterAll(() => rmSync(dir, {recursive: true, force: true}));
 
 	it('every call names the provider, including kind version; get clusters matches exact lines (F-04)', async () => {
-		const {exec, calls} = recordExec((req) => ({stdout: req.argv[1] === 'version' ? 'kind v0.32.0 go1.26.8 linux/amd64\n' : 'gateway-e2e-old\nother\n', stderr: BANNER}));
+		const {exec, calls} = recordExec((req) => ({
+			stdout: req.argv[1] === 'version' ? 'kind v0.32.0 go1.26.8 linux/amd64\n' : 'gateway-e2e-old\nother\n',
+			stderr: BANNER,
+		}));
 		const kind = createKindProvider(exec, 'podman');
 		expect(await kind.version()).toBe('v0.32.0');
 		expect(await kind.exists(spec(dir))).toBe(false);
@@ -103,27 +129,60 @@ describe('kind provider (recorded)', () => {
 		const s = spec(dir);
 		mkdirSync(join(dir, 'kube'), {recursive: true});
 		writeFileSync(`${s.kubeconfigPath}.lock`, '');
-		const {exec, calls} = recordExec((req) => (req.argv[1] === 'version' ? {stdout: 'kind v0.32.0 go1.26.8 linux/amd64\n'} : {stderr: `${BANNER}Creating cluster "gateway-e2e" ...\n`}));
+		const {exec, calls} = recordExec((req) =>
+			req.argv[1] === 'version'
+				? {stdout: 'kind v0.32.0 go1.26.8 linux/amd64\n'}
+				: {stderr: `${BANNER}Creating cluster "gateway-e2e" ...\n`},
+		);
 		const kind = createKindProvider(exec, 'podman', {createTimeoutMs: 60_000});
 		await kind.create(s);
 		await kind.create(s);
 		expect(existsSync(`${s.kubeconfigPath}.lock`)).toBe(false);
-		const create = {argv: ['kind', 'create', 'cluster', '--name', 'gateway-e2e', '--config', join(dir, 'kind-config.yaml'), '--kubeconfig', join(dir, 'kube', 'config'), '--wait', '300s'], env: PODMAN, cwd: dir, timeoutMs: 60_000};
+		const create = {
+			argv: [
+				'kind',
+				'create',
+				'cluster',
+				'--name',
+				'gateway-e2e',
+				'--config',
+				join(dir, 'kind-config.yaml'),
+				'--kubeconfig',
+				join(dir, 'kube', 'config'),
+				'--wait',
+				'300s',
+			],
+			env: PODMAN,
+			cwd: dir,
+			timeoutMs: 60_000,
+		};
 		expect(calls).toEqual([{argv: ['kind', 'version'], env: PODMAN}, create, create]);
 	});
 
 	it('create refuses an old kind and a missing config before running kind create', async () => {
 		const old = recordExec(() => ({stdout: 'kind v0.20.0 go1.20.4 darwin/arm64\n'}));
-		await expect(createKindProvider(old.exec, 'podman').create(spec(dir))).rejects.toThrow(/^kind version too old: required >= v0.32.0, got: kind v0.20.0/);
+		await expect(createKindProvider(old.exec, 'podman').create(spec(dir))).rejects.toThrow(
+			/^kind version too old: required >= v0.32.0, got: kind v0.20.0/,
+		);
 		expect(old.calls).toHaveLength(1);
 		const ok = recordExec(() => ({stdout: 'kind v0.32.0\n'}));
-		await expect(createKindProvider(ok.exec, 'podman').create(spec(dir, {configPath: join(dir, 'missing.yaml')}))).rejects.toThrow(`kind config file not found: ${join(dir, 'missing.yaml')}`);
+		await expect(createKindProvider(ok.exec, 'podman').create(spec(dir, {configPath: join(dir, 'missing.yaml')}))).rejects.toThrow(
+			`kind config file not found: ${join(dir, 'missing.yaml')}`,
+		);
 	});
 
 	it('retries create only on a transient runtime error, backing off 5 s × attempt', async () => {
 		const sleeps: number[] = [];
 		const sleep = async (ms: number) => void sleeps.push(ms);
-		const transient = recordExec((req) => (req.argv[1] === 'version' ? {stdout: 'kind v0.32.0\n'} : {exitCode: 1, stderr: 'ERROR: failed to create cluster: command "podman run ..." failed with error: exit status 126\nCommand Output: Error: OCI runtime error: crun: unknown version specified\n'}));
+		const transient = recordExec((req) =>
+			req.argv[1] === 'version'
+				? {stdout: 'kind v0.32.0\n'}
+				: {
+						exitCode: 1,
+						stderr:
+							'ERROR: failed to create cluster: command "podman run ..." failed with error: exit status 126\nCommand Output: Error: OCI runtime error: crun: unknown version specified\n',
+					},
+		);
 		const lines: string[] = [];
 		const err = await createKindProvider(transient.exec, 'podman', {sleep})
 			.create(spec(dir), (l) => lines.push(l))
@@ -131,23 +190,50 @@ describe('kind provider (recorded)', () => {
 		expect(transient.calls.filter((c) => c.argv[1] === 'create')).toHaveLength(3);
 		expect(sleeps).toEqual([5000, 10000]);
 		expect(lines).toContain('kind create cluster hit a transient container-runtime error (attempt 1/3), retrying in 5s');
-		expect((err as Error).message).toBe('kind create cluster failed after 3 attempts: failed to create cluster: command "podman run ..." failed with error: exit status 126 (OCI runtime error: crun: unknown version specified)');
+		expect((err as Error).message).toBe(
+			'kind create cluster failed after 3 attempts: failed to create cluster: command "podman run ..." failed with error: exit status 126 (OCI runtime error: crun: unknown version specified)',
+		);
 
-		const flaky = recordExec((req, i) => (req.argv[1] === 'version' ? {stdout: 'kind v0.32.0\n'} : i === 1 ? {exitCode: 1, stderr: 'OCI runtime error\n'} : {}));
+		const flaky = recordExec((req, i) =>
+			req.argv[1] === 'version' ? {stdout: 'kind v0.32.0\n'} : i === 1 ? {exitCode: 1, stderr: 'OCI runtime error\n'} : {},
+		);
 		await createKindProvider(flaky.exec, 'podman', {sleep}).create(spec(dir));
 		expect(flaky.calls).toHaveLength(3);
 
-		const exists = recordExec((req) => (req.argv[1] === 'version' ? {stdout: 'kind v0.32.0\n'} : {exitCode: 1, stderr: `${BANNER}ERROR: failed to create cluster: node(s) already exist for a cluster with the name "gateway-e2e"\n`}));
-		await expect(createKindProvider(exists.exec, 'podman', {sleep}).create(spec(dir))).rejects.toThrow('kind create cluster failed: failed to create cluster: node(s) already exist for a cluster with the name "gateway-e2e"');
+		const exists = recordExec((req) =>
+			req.argv[1] === 'version'
+				? {stdout: 'kind v0.32.0\n'}
+				: {
+						exitCode: 1,
+						stderr: `${BANNER}ERROR: failed to create cluster: node(s) already exist for a cluster with the name "gateway-e2e"\n`,
+					},
+		);
+		await expect(createKindProvider(exists.exec, 'podman', {sleep}).create(spec(dir))).rejects.toThrow(
+			'kind create cluster failed: failed to create cluster: node(s) already exist for a cluster with the name "gateway-e2e"',
+		);
 		expect(exists.calls).toHaveLength(2);
 	});
 
 	it('a cancelled or timed-out create deletes the half-made cluster', async () => {
-		const cancelled = recordExec((req) => (req.argv[1] === 'version' ? {stdout: 'kind v0.32.0\n'} : req.argv[1] === 'create' ? {exitCode: null, signal: 'SIGTERM', cancelled: true} : {}));
+		const cancelled = recordExec((req) =>
+			req.argv[1] === 'version'
+				? {stdout: 'kind v0.32.0\n'}
+				: req.argv[1] === 'create'
+					? {exitCode: null, signal: 'SIGTERM', cancelled: true}
+					: {},
+		);
 		await expect(createKindProvider(cancelled.exec, 'podman').create(spec(dir))).rejects.toThrow('kind create cluster was cancelled');
 		expect(cancelled.calls.at(-1)).toEqual({argv: ['kind', 'delete', 'cluster', '--name', 'gateway-e2e'], env: PODMAN, timeoutMs: 120_000});
-		const slow = recordExec((req) => (req.argv[1] === 'version' ? {stdout: 'kind v0.32.0\n'} : req.argv[1] === 'create' ? {exitCode: null, signal: 'SIGTERM', timedOut: true, stderr: ' • Ensuring node image (kindest/node:v1.36.1) 🖼  ...\n'} : {}));
-		await expect(createKindProvider(slow.exec, 'podman', {createTimeoutMs: 90_000}).create(spec(dir))).rejects.toThrow('kind create cluster timed out after 90s: last said • Ensuring node image (kindest/node:v1.36.1) 🖼  ...');
+		const slow = recordExec((req) =>
+			req.argv[1] === 'version'
+				? {stdout: 'kind v0.32.0\n'}
+				: req.argv[1] === 'create'
+					? {exitCode: null, signal: 'SIGTERM', timedOut: true, stderr: ' • Ensuring node image (kindest/node:v1.36.1) 🖼  ...\n'}
+					: {},
+		);
+		await expect(createKindProvider(slow.exec, 'podman', {createTimeoutMs: 90_000}).create(spec(dir))).rejects.toThrow(
+			'kind create cluster timed out after 90s: last said • Ensuring node image (kindest/node:v1.36.1) 🖼  ...',
+		);
 		expect(slow.calls.at(-1)?.argv).toEqual(['kind', 'delete', 'cluster', '--name', 'gateway-e2e']);
 	});
 
@@ -158,8 +244,13 @@ describe('kind provider (recorded)', () => {
 		expect(calls).toEqual([{argv: ['kind', 'get', 'kubeconfig', '--name', 'gateway-e2e'], env: PODMAN}]);
 		expect(readFileSync(s.kubeconfigPath, 'utf8')).toBe(KUBECONFIG);
 		expect(statSync(s.kubeconfigPath).mode & 0o777).toBe(0o600);
-		const missing = recordExec(() => ({exitCode: 1, stderr: `${BANNER}ERROR: could not locate any control plane nodes for cluster named 'gateway-e2e'. Use the --name option to select a different cluster\n`}));
-		await expect(createKindProvider(missing.exec, 'podman').kubeconfig(s)).rejects.toThrow("kind get kubeconfig failed: could not locate any control plane nodes for cluster named 'gateway-e2e'. Use the --name option to select a different cluster");
+		const missing = recordExec(() => ({
+			exitCode: 1,
+			stderr: `${BANNER}ERROR: could not locate any control plane nodes for cluster named 'gateway-e2e'. Use the --name option to select a different cluster\n`,
+		}));
+		await expect(createKindProvider(missing.exec, 'podman').kubeconfig(s)).rejects.toThrow(
+			"kind get kubeconfig failed: could not locate any control plane nodes for cluster named 'gateway-e2e'. Use the --name option to select a different cluster",
+		);
 	});
 
 	it('load, node images, export logs and delete run exactly these commands', async () => {
@@ -167,7 +258,12 @@ describe('kind provider (recorded)', () => {
 		writeFileSync(tar, 'archive');
 		const logs = join(dir, 'logs');
 		const {exec, calls} = recordExec((req) => {
-			if (req.argv[1] === 'exec') return {stdout: JSON.stringify({images: [{repoTags: ['localhost/gateway:gateway-1a2b3c4d']}, {repoTags: ['registry.k8s.io/pause:3.10']}, {repoTags: null}]})};
+			if (req.argv[1] === 'exec')
+				return {
+					stdout: JSON.stringify({
+						images: [{repoTags: ['localhost/gateway:gateway-1a2b3c4d']}, {repoTags: ['registry.k8s.io/pause:3.10']}, {repoTags: null}],
+					}),
+				};
 			if (req.argv[1] === 'export') {
 				mkdirSync(join(logs, 'gateway-e2e-control-plane'), {recursive: true});
 				writeFileSync(join(logs, 'gateway-e2e-control-plane', 'kubelet.log'), 'x');
@@ -187,8 +283,14 @@ describe('kind provider (recorded)', () => {
 			{argv: ['kind', 'delete', 'cluster', '--name', 'gateway-e2e'], env: PODMAN},
 		]);
 		await expect(kind.loadArchive(s, join(dir, 'none.tar'))).rejects.toThrow(`image archive not found: ${join(dir, 'none.tar')}`);
-		const f12 = recordExec(() => ({exitCode: 1, stderr: 'ERROR: failed to load image: command "podman exec --privileged -i gateway-e2e-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -" failed with error: exit status 137\n'}));
-		await expect(createKindProvider(f12.exec, 'podman').loadArchive(s, tar)).rejects.toThrow('kind load image-archive failed: failed to load image: command "podman exec --privileged -i gateway-e2e-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -" failed with error: exit status 137');
+		const f12 = recordExec(() => ({
+			exitCode: 1,
+			stderr:
+				'ERROR: failed to load image: command "podman exec --privileged -i gateway-e2e-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -" failed with error: exit status 137\n',
+		}));
+		await expect(createKindProvider(f12.exec, 'podman').loadArchive(s, tar)).rejects.toThrow(
+			'kind load image-archive failed: failed to load image: command "podman exec --privileged -i gateway-e2e-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -" failed with error: exit status 137',
+		);
 	});
 });
 
@@ -213,7 +315,13 @@ needsWorld(['kind', 'podman']).describe('kind provider (the real kind CLI)', () 
 	});
 
 	it('kind create cluster fails here (no node image can be pulled): one line with kind’s own reason', async () => {
-		const s: ClusterSpec = {name, configPath: writeKindConfig(join(dir, 'kind-config.yaml'), {ports: [], kubeadmConfigPatches: [], coverdata: true}), kubeconfigPath: join(dir, 'kube', 'config'), cwd: dir, waitSeconds: 5};
+		const s: ClusterSpec = {
+			name,
+			configPath: writeKindConfig(join(dir, 'kind-config.yaml'), {ports: [], kubeadmConfigPatches: [], coverdata: true}),
+			kubeconfigPath: join(dir, 'kube', 'config'),
+			cwd: dir,
+			waitSeconds: 5,
+		};
 		mkdirSync(join(dir, 'coverdata'));
 		const lines: string[] = [];
 		const started = Date.now();
@@ -222,8 +330,12 @@ needsWorld(['kind', 'podman']).describe('kind provider (the real kind CLI)', () 
 		expect(err).toBeInstanceOf(Error);
 		const message = (err as Error).message;
 		expect(message.split('\n')).toHaveLength(1);
-		expect(message).toMatch(/^kind create cluster failed: failed to create cluster: failed to pull image "docker\.io\/kindest\/node@sha256:[0-9a-f]+"/);
-		expect(message).toMatch(/\((initializing source|trying to reuse blob|reading manifest).*\)$|\(.*(no such host|dial tcp|connection refused|network is unreachable).*\)$/);
+		expect(message).toMatch(
+			/^kind create cluster failed: failed to create cluster: failed to pull image "docker\.io\/kindest\/node@sha256:[0-9a-f]+"/,
+		);
+		expect(message).toMatch(
+			/\((initializing source|trying to reuse blob|reading manifest).*\)$|\(.*(no such host|dial tcp|connection refused|network is unreachable).*\)$/,
+		);
 		expect(lines.some((l) => l.includes('Creating cluster'))).toBe(true);
 		expect(await kind.exists(s)).toBe(false);
 	}, 120_000);

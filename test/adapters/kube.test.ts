@@ -80,8 +80,12 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 	afterAll(async () => {
 		if (lease) {
 			const kubectl = `${lease.info.binDir}/kubectl`;
-			await run(kubectl, ['--kubeconfig', lease.info.kubeconfig, 'delete', 'namespace', ns, '--wait=false', '--ignore-not-found']).catch(() => {});
-			await run(kubectl, ['--kubeconfig', lease.info.kubeconfig, 'delete', 'crd', crdName, '--wait=false', '--ignore-not-found']).catch(() => {});
+			await run(kubectl, ['--kubeconfig', lease.info.kubeconfig, 'delete', 'namespace', ns, '--wait=false', '--ignore-not-found']).catch(
+				() => {},
+			);
+			await run(kubectl, ['--kubeconfig', lease.info.kubeconfig, 'delete', 'crd', crdName, '--wait=false', '--ignore-not-found']).catch(
+				() => {},
+			);
 			rmSync(tmp, {recursive: true, force: true});
 		}
 		await lease?.release();
@@ -113,7 +117,14 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 			const p = await podOf('web');
 			return p?.ready ? p : undefined;
 		});
-		expect(pod).toMatchObject({namespace: ns, phase: 'Running', ready: true, owner: 'web', labels: {app: 'web'}, imagePullPolicy: {app: 'Never'}});
+		expect(pod).toMatchObject({
+			namespace: ns,
+			phase: 'Running',
+			ready: true,
+			owner: 'web',
+			labels: {app: 'web'},
+			imagePullPolicy: {app: 'Never'},
+		});
 		expect(pod.containers).toEqual([{name: 'app', image, ready: true, restartCount: 0}]);
 		expect(Date.parse(pod.createdAt)).not.toBeNaN();
 		expect(await kube.logs(ns, pod.name, 'app', {tailLines: 5})).toContain('testapp listening on :8080');
@@ -178,14 +189,18 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 			metadata: {name},
 			spec: {
 				backoffLimit: 0,
-				template: {spec: {restartPolicy: 'Never', containers: [{name: 'run', image, imagePullPolicy: 'Never', args: ['exit', code, `job ${name}`]}]}},
+				template: {
+					spec: {restartPolicy: 'Never', containers: [{name: 'run', image, imagePullPolicy: 'Never', args: ['exit', code, `job ${name}`]}]},
+				},
 			},
 		});
 		await kube.apply([job('migrate', '0'), job('broken', '3')], ns);
-		expect(await eventually('the Job to complete', async () => ((await kube.jobStatus(ns, 'migrate')) === 'complete' ? 'complete' : undefined))).toBe(
-			'complete',
-		);
-		expect(await eventually('the Job to fail', async () => ((await kube.jobStatus(ns, 'broken')) === 'failed' ? 'failed' : undefined))).toBe('failed');
+		expect(
+			await eventually('the Job to complete', async () => ((await kube.jobStatus(ns, 'migrate')) === 'complete' ? 'complete' : undefined)),
+		).toBe('complete');
+		expect(
+			await eventually('the Job to fail', async () => ((await kube.jobStatus(ns, 'broken')) === 'failed' ? 'failed' : undefined)),
+		).toBe('failed');
 		expect(await kube.jobStatus(ns, 'no-such-job')).toBe('missing');
 		const pods = await kube.pods(ns, 'job-name=broken');
 		expect(pods[0]).toMatchObject({owner: 'broken', phase: 'Failed'});
@@ -210,7 +225,9 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 								name: 'v1',
 								served: true,
 								storage: true,
-								schema: {openAPIV3Schema: {type: 'object', properties: {spec: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}}},
+								schema: {
+									openAPIV3Schema: {type: 'object', properties: {spec: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}},
+								},
 							},
 						],
 					},
@@ -241,7 +258,9 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 		const oldPod = (await kube.pods(ns, 'app=web')).find((p) => p.ready)!.name;
 		expect(before!.containers[0]).toMatchObject({name: 'app', image, readinessProbe: {path: '/', port: 8080}});
 		expect(await kube.deployment(ns, 'no-such-deployment')).toBeUndefined();
-		await kube.patchDeployment(ns, 'web', {spec: {template: {spec: {containers: [{name: 'app', env: [{name: 'PATCHED', value: 'yes'}]}]}}}});
+		await kube.patchDeployment(ns, 'web', {
+			spec: {template: {spec: {containers: [{name: 'app', env: [{name: 'PATCHED', value: 'yes'}]}]}}},
+		});
 		const after = await eventually('the rollout of the patched template', async () => {
 			const d = await kube.deployment(ns, 'web');
 			return d && d.observedGeneration >= d.generation && d.updatedReplicas === 1 && d.readyReplicas === 1 ? d : undefined;
@@ -282,7 +301,19 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 
 	it('names the object and the server message when an apply is refused (a NodePort already allocated)', async (ctx) => {
 		if (!lease) return ctx.skip(skipReason);
-		const taken = (await run(`${lease.info.binDir}/kubectl`, ['--kubeconfig', lease.info.kubeconfig, '-n', ns, 'get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout;
+		const taken = (
+			await run(`${lease.info.binDir}/kubectl`, [
+				'--kubeconfig',
+				lease.info.kubeconfig,
+				'-n',
+				ns,
+				'get',
+				'svc',
+				'web',
+				'-o',
+				'jsonpath={.spec.ports[0].nodePort}',
+			])
+		).stdout;
 		const error = await rejection(
 			kube.apply(
 				[
@@ -296,7 +327,9 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 				ns,
 			),
 		);
-		expect(error.message).toBe(`Service ${ns}/gateway-service: spec.ports[0].nodePort: Invalid value: ${taken}: provided port is already allocated`);
+		expect(error.message).toBe(
+			`Service ${ns}/gateway-service: spec.ports[0].nodePort: Invalid value: ${taken}: provided port is already allocated`,
+		);
 	});
 
 	it('says which read was refused for bad credentials (401) and for a user without the right (403)', async (ctx) => {
@@ -304,7 +337,9 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 		const anonymous = kubeconfigVariant('token', (cfg) => (cfg.users[0].user = {token: 'not-a-valid-token'}));
 		const e401 = await rejection((await createKube({kubeconfig: anonymous})).events(ns));
 		expect(e401.kind).toBe('unauthorized');
-		expect(e401.message).toMatch(/rejected the kubeconfig's credentials \(401 Unauthorized\): could not list events in namespace kdoctor-kube-/);
+		expect(e401.message).toMatch(
+			/rejected the kubeconfig's credentials \(401 Unauthorized\): could not list events in namespace kdoctor-kube-/,
+		);
 		// kube-proxy's identity may read Services but not pods.
 		const e403 = await rejection((await createKube({kubeconfig: join(lease.dir, 'pki', 'kube-proxy.kubeconfig')})).pods(ns));
 		expect(e403.kind).toBe('forbidden');
@@ -312,7 +347,6 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 			`not allowed to list pods in namespace ${ns}: pods is forbidden: User "system:kube-proxy" cannot list resource "pods" in API group "" in the namespace "${ns}"`,
 		);
 	});
-
 });
 
 /** A kubeconfig of its own (no cluster needed): one context per server, token users, TLS checks off. */
@@ -343,8 +377,12 @@ describe('KubePort errors and kubeconfig handling (loopback only, no cluster nee
 		const kube = await createKube({kubeconfig: path});
 		const error = await rejection(kube.pods('demo'));
 		expect(error.kind).toBe('unreachable');
-		expect(error.message).toBe('cannot reach the Kubernetes API server at https://127.0.0.1:1: connection refused (is the cluster running?)');
-		expect((await rejection(kube.apply([{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'c'}}], 'demo'))).message).toBe(error.message);
+		expect(error.message).toBe(
+			'cannot reach the Kubernetes API server at https://127.0.0.1:1: connection refused (is the cluster running?)',
+		);
+		expect((await rejection(kube.apply([{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'c'}}], 'demo'))).message).toBe(
+			error.message,
+		);
 		expect((await rejection(kube.dump('demo'))).message).toBe(error.message);
 	});
 
@@ -357,7 +395,9 @@ describe('KubePort errors and kubeconfig handling (loopback only, no cluster nee
 			const path = kubeconfigFile('silent', [{name: 'a', server: `https://127.0.0.1:${port}`}], 'a');
 			const error = await rejection((await createKube({kubeconfig: path, requestTimeoutMs: 500})).jobStatus('demo', 'x'));
 			expect(error.kind).toBe('timeout');
-			expect(error.message).toBe(`the Kubernetes API server at https://127.0.0.1:${port} did not answer within 0.5s (trying to read job demo/x)`);
+			expect(error.message).toBe(
+				`the Kubernetes API server at https://127.0.0.1:${port} did not answer within 0.5s (trying to read job demo/x)`,
+			);
 		} finally {
 			silent.close();
 		}
@@ -365,7 +405,14 @@ describe('KubePort errors and kubeconfig handling (loopback only, no cluster nee
 
 	it('reads KUBECONFIG as kubectl does: several files, missing ones skipped, first current-context wins, --context overrides', async () => {
 		const first = kubeconfigFile('first', [{name: 'one', server: 'https://127.0.0.1:1'}], 'one');
-		const second = kubeconfigFile('second', [{name: 'one', server: 'https://127.0.0.1:9'}, {name: 'two', server: 'https://127.0.0.1:2'}], 'two');
+		const second = kubeconfigFile(
+			'second',
+			[
+				{name: 'one', server: 'https://127.0.0.1:9'},
+				{name: 'two', server: 'https://127.0.0.1:2'},
+			],
+			'two',
+		);
 		const saved = process.env.KUBECONFIG;
 		process.env.KUBECONFIG = [join(offline, 'missing'), first, second].join(':');
 		try {
@@ -382,7 +429,9 @@ describe('KubePort errors and kubeconfig handling (loopback only, no cluster nee
 	});
 
 	it('says what is wrong with a kubeconfig in one line', async () => {
-		expect((await rejection(createKube({kubeconfig: join(offline, 'absent')}))).message).toBe(`kubeconfig ${join(offline, 'absent')} does not exist`);
+		expect((await rejection(createKube({kubeconfig: join(offline, 'absent')}))).message).toBe(
+			`kubeconfig ${join(offline, 'absent')} does not exist`,
+		);
 		const noCurrent = kubeconfigFile('no-current', [{name: 'a', server: 'https://127.0.0.1:1'}]);
 		expect((await rejection(createKube({kubeconfig: noCurrent}))).message).toBe(`${noCurrent} has no current-context; pass --context`);
 		const garbage = join(offline, 'garbage');

@@ -79,7 +79,10 @@ describe('when the text cannot decide', () => {
 
 describe('no known cause: the lines that look most like the failure', () => {
 	it('names the first error, the last error and the line before the exit, with their line numbers', () => {
-		const d = diagnoseText(realKb(), 'Starting job\nINFO: connecting (error budget 0)\nERROR: the frobnicator could not warp\nmore\nfinal error: gave up frobbing\n##[error]Process completed with exit code 3.\n');
+		const d = diagnoseText(
+			realKb(),
+			'Starting job\nINFO: connecting (error budget 0)\nERROR: the frobnicator could not warp\nmore\nfinal error: gave up frobbing\n##[error]Process completed with exit code 3.\n',
+		);
 		expect(d.findings.filter((f) => f.confidence >= 0.5)).toEqual([]);
 		expect(d.unmatched).toEqual([
 			{line: 3, text: 'ERROR: the frobnicator could not warp', why: 'first error'},
@@ -95,7 +98,11 @@ describe('no known cause: the lines that look most like the failure', () => {
 		const all = Buffer.from(text);
 		const lines = text.split('\n').length - 1;
 		const u = unmatchedLines(head, all.subarray(all.length - 4096), lines, all.length);
-		expect(u.find((x) => x.why === 'before the exit')).toEqual({line: lines - 1, text: '\\e]0;t\\x07fatal: the thing broke', why: 'before the exit'});
+		expect(u.find((x) => x.why === 'before the exit')).toEqual({
+			line: lines - 1,
+			text: '\\e]0;t\\x07fatal: the thing broke',
+			why: 'before the exit',
+		});
 		expect(u.find((x) => x.why === 'last error')).toEqual({line: lines, text: 'exit status 9', why: 'last error'});
 	});
 

@@ -41,7 +41,9 @@ describe('loadKb', () => {
 		expect(problems(entry().replace('summary:', 'summry: x\n    summary:'))[0]).toMatch(/summry/);
 		expect(problems(entry(entry().split('entries:\n')[1]))).toContainEqual(expect.stringMatching(/duplicate id "good-one"/));
 		expect(problems(entry().replace("'ErrImageNeverPull'", "'(unclosed'"))).toContainEqual(expect.stringMatching(/invalid pattern/));
-		expect(problems(entry().replace('role: signature', 'role: support'))).toContainEqual(expect.stringMatching(/needs at least one signal with role: signature/));
+		expect(problems(entry().replace('role: signature', 'role: support'))).toContainEqual(
+			expect.stringMatching(/needs at least one signal with role: signature/),
+		);
 	});
 
 	it('rejects a command remediation written as a shell string', () => {
@@ -63,7 +65,10 @@ describe('lintKb', () => {
 				text: entry()
 					.replace("'ErrImageNeverPull'", () => "'(a+)+$'")
 					.replace('positive: [a, b]', 'positive: [a]')
-					.replace('    examples:', '    remediations:\n      - {key: q, title: Quit it, kind: info, change: none, verify: none, undo: none}\n    explains: [nope]\n    examples:'),
+					.replace(
+						'    examples:',
+						'    remediations:\n      - {key: q, title: Quit it, kind: info, change: none, verify: none, undo: none}\n    explains: [nope]\n    examples:',
+					),
 			},
 		]);
 		const msgs = lintKb(kb).map((p) => p.message);

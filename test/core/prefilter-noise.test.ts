@@ -11,7 +11,9 @@ import {realKb} from '../helpers/kb.js';
  */
 describe('the KB prefilter on healthy E2E noise', () => {
 	const kb = realKb();
-	const lines = readFileSync(new URL('../fixtures/noise/healthy-e2e.log', import.meta.url), 'utf8').split('\n').filter(Boolean);
+	const lines = readFileSync(new URL('../fixtures/noise/healthy-e2e.log', import.meta.url), 'utf8')
+		.split('\n')
+		.filter(Boolean);
 
 	it('holds a KB literal on fewer than 2 lines in 100 (and names the literals that do)', () => {
 		const lits = kb.automaton.literals;
@@ -23,7 +25,10 @@ describe('the KB prefilter on healthy E2E noise', () => {
 			if (found.length > 0) candidates++;
 			for (const f of found) hits.set(f, (hits.get(f) ?? 0) + 1);
 		}
-		const worst = [...hits].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([l, n]) => `${JSON.stringify(l)} ×${n}`);
+		const worst = [...hits]
+			.sort((a, b) => b[1] - a[1])
+			.slice(0, 5)
+			.map(([l, n]) => `${JSON.stringify(l)} ×${n}`);
 		expect(candidates / lines.length, `literals on most lines: ${worst.join(', ')}`).toBeLessThan(0.02);
 	});
 

@@ -5,7 +5,15 @@ import {describe, expect, it} from 'vitest';
 import {contextHash, parseDockerignore} from '../../src/adapters/context-hash.js';
 import {finalProblem, liveEvidence, repositoryOf} from '../../src/core/cluster/evidence.js';
 import {emptyHistory, parseHistory, recordDuration, recordOom, recordPeak} from '../../src/core/provision/history.js';
-import {addCoverage, configMapFrom, containerImages, gooseUp, ManifestError, parseManifests, renderTemplate} from '../../src/core/provision/manifests.js';
+import {
+	addCoverage,
+	configMapFrom,
+	containerImages,
+	gooseUp,
+	ManifestError,
+	parseManifests,
+	renderTemplate,
+} from '../../src/core/provision/manifests.js';
 import {buildPlan, DEFAULTS, formatPlan, imageRef, imagesIn, makeRunId, PlanError, type PlanInput} from '../../src/core/provision/plan.js';
 import type {PodFacts} from '../../src/core/provision/ports.js';
 import {ProfileSchema} from '../../src/core/provision/profile.js';
@@ -78,7 +86,9 @@ describe('buildPlan', () => {
 	});
 
 	it('on a 2 GiB budget builds one image at a time before the cluster; the schedule never exceeds the budget', () => {
-		const plan = buildPlan(input({profile: {...profile, images: profile.images.map((i) => ({...i, memoryMiB: i.pull ? undefined : 1400}))}}));
+		const plan = buildPlan(
+			input({profile: {...profile, images: profile.images.map((i) => ({...i, memoryMiB: i.pull ? undefined : 1400}))}}),
+		);
 		const at = new Map(plan.schedule.steps.map((s) => [s.id, s]));
 		const a = at.get('build:gateway')!;
 		const b = at.get('build:datastorage')!;
@@ -97,7 +107,9 @@ describe('buildPlan', () => {
 
 	it('rejects a manifest naming an undefined image and a deploy after an unknown step', () => {
 		expect(() => buildPlan(input({manifestText: new Map([['gateway', '${image:nope}']])}))).toThrow(PlanError);
-		expect(() => buildPlan(input({profile: {...profile, deploy: [{...profile.deploy[0]!, after: ['ghost']}]}}))).toThrow(/unknown step ghost/);
+		expect(() => buildPlan(input({profile: {...profile, deploy: [{...profile.deploy[0]!, after: ['ghost']}]}}))).toThrow(
+			/unknown step ghost/,
+		);
 	});
 
 	it('makes sortable run ids and finds the images a manifest uses', () => {
@@ -109,7 +121,9 @@ describe('buildPlan', () => {
 describe('manifests', () => {
 	const values = {images: new Map([['gateway', 'localhost/demo/gateway:kd-1']]), namespace: 'kdoctor-demo', pullPolicy: 'Never'};
 	it('substitutes the three placeholders and refuses anything else', () => {
-		expect(renderTemplate('image: ${image:gateway}\nns: ${namespace}\np: ${pullPolicy}', values, 'f.yaml')).toBe('image: localhost/demo/gateway:kd-1\nns: kdoctor-demo\np: Never');
+		expect(renderTemplate('image: ${image:gateway}\nns: ${namespace}\np: ${pullPolicy}', values, 'f.yaml')).toBe(
+			'image: localhost/demo/gateway:kd-1\nns: kdoctor-demo\np: Never',
+		);
 		expect(() => renderTemplate('${image:other}', values, 'f.yaml')).toThrow(/names an image the profile does not define/);
 		expect(() => renderTemplate('${IMAGE}', values, 'f.yaml')).toThrow(ManifestError);
 	});
@@ -150,16 +164,28 @@ spec:
 		const spec = out.spec.template.spec;
 		expect(spec.securityContext).toEqual({runAsUser: 0, runAsGroup: 0});
 		expect(spec.volumes).toEqual([{name: 'coverdata', hostPath: {path: '/coverdata', type: 'DirectoryOrCreate'}}]);
-		expect(spec.containers[0].env).toEqual([{name: 'A', value: 'b'}, {name: 'GOCOVERDIR', value: '/coverdata'}]);
+		expect(spec.containers[0].env).toEqual([
+			{name: 'A', value: 'b'},
+			{name: 'GOCOVERDIR', value: '/coverdata'},
+		]);
 		expect(spec.containers[0].volumeMounts).toEqual([{name: 'coverdata', mountPath: '/coverdata'}]);
 		expect((deployment[0] as Record<string, any>).spec.template.spec.volumes).toBeUndefined();
 		expect(addCoverage(deployment, ['other'])[0]).toBe(deployment[0]);
 	});
 
 	it('keeps only the Up half of goose migrations, in file-name order', () => {
-		const sql = '-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE a (id int);\n-- +goose StatementEnd\n\n-- +goose Down\nDROP TABLE a;\n';
+		const sql =
+			'-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE a (id int);\n-- +goose StatementEnd\n\n-- +goose Down\nDROP TABLE a;\n';
 		expect(gooseUp(sql)).toBe('CREATE TABLE a (id int);\n');
-		const cm = configMapFrom('migrations', 'ns', [{name: '002_b.sql', text: 'B'}, {name: '001_a.sql', text: sql}], true);
+		const cm = configMapFrom(
+			'migrations',
+			'ns',
+			[
+				{name: '002_b.sql', text: 'B'},
+				{name: '001_a.sql', text: sql},
+			],
+			true,
+		);
 		expect(Object.keys(cm.data as object)).toEqual(['001_a.sql', '002_b.sql']);
 		expect((cm.data as Record<string, string>)['001_a.sql']).not.toContain('DROP');
 	});
@@ -209,16 +235,34 @@ describe('live facts', () => {
 	it('ends the wait at once for final states and only after a grace period for pull back-off', () => {
 		const never = pod({containers: [{name: 'gw', image: 'gateway:1', ready: false, restartCount: 0, waitingReason: 'ErrImageNeverPull'}]});
 		expect(finalProblem(never, 1000)).toContain('ErrImageNeverPull');
-		const oom = pod({containers: [{name: 'gw', image: 'g', ready: false, restartCount: 1, lastTerminatedReason: 'OOMKilled', lastExitCode: 137}]});
+		const oom = pod({
+			containers: [{name: 'gw', image: 'g', ready: false, restartCount: 1, lastTerminatedReason: 'OOMKilled', lastExitCode: 137}],
+		});
 		expect(finalProblem(oom, 1000)).toContain('OOMKilled');
 		const pulling = pod({containers: [{name: 'gw', image: 'g', ready: false, restartCount: 0, waitingReason: 'ImagePullBackOff'}]});
 		expect(finalProblem(pulling, 1000)).toBeUndefined();
 		expect(finalProblem(pulling, 120_000)).toContain('ImagePullBackOff');
-		expect(finalProblem(pod({containers: [{name: 'gw', image: 'g', ready: false, restartCount: 0, waitingReason: 'ContainerCreating'}]}), 120_000)).toBeUndefined();
+		expect(
+			finalProblem(
+				pod({containers: [{name: 'gw', image: 'g', ready: false, restartCount: 0, waitingReason: 'ContainerCreating'}]}),
+				120_000,
+			),
+		).toBeUndefined();
 	});
 
 	it('turns a stripped localhost/ prefix into facts the KB reads: the node holds the same repository under another name', () => {
-		const p = pod({containers: [{name: 'gw', image: 'kdoctor-demo/gateway:kd-1', ready: false, restartCount: 0, waitingReason: 'ErrImageNeverPull', waitingMessage: 'Container image "kdoctor-demo/gateway:kd-1" is not present with pull policy of Never'}]});
+		const p = pod({
+			containers: [
+				{
+					name: 'gw',
+					image: 'kdoctor-demo/gateway:kd-1',
+					ready: false,
+					restartCount: 0,
+					waitingReason: 'ErrImageNeverPull',
+					waitingMessage: 'Container image "kdoctor-demo/gateway:kd-1" is not present with pull policy of Never',
+				},
+			],
+		});
 		const ev = liveEvidence([p], [], ['localhost/kdoctor-demo/gateway:kd-1'], new Map(), 5000);
 		expect(ev.facts['pod.waitingReason']!.map((f) => f.value)).toEqual(['ErrImageNeverPull']);
 		expect(ev.facts['image.nodeHasSimilar']!.map((f) => f.value)).toEqual([true]);
@@ -228,8 +272,38 @@ describe('live facts', () => {
 	});
 
 	it('puts the previous container log lines into the text, so the line that explains a crash is found', () => {
-		const p = pod({phase: 'Running', containers: [{name: 'gw', image: 'g', ready: false, restartCount: 3, waitingReason: 'CrashLoopBackOff', lastTerminatedReason: 'Error', lastExitCode: 1}]});
-		const ev = liveEvidence([p], [{namespace: 'ns', object: 'gateway-abc', kind: 'Pod', reason: 'BackOff', message: 'Back-off restarting failed container', type: 'Warning', count: 7, lastSeen: ''}], undefined, new Map([['gateway-abc/gw/previous', '{"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE is required"}\n']]), 0);
+		const p = pod({
+			phase: 'Running',
+			containers: [
+				{
+					name: 'gw',
+					image: 'g',
+					ready: false,
+					restartCount: 3,
+					waitingReason: 'CrashLoopBackOff',
+					lastTerminatedReason: 'Error',
+					lastExitCode: 1,
+				},
+			],
+		});
+		const ev = liveEvidence(
+			[p],
+			[
+				{
+					namespace: 'ns',
+					object: 'gateway-abc',
+					kind: 'Pod',
+					reason: 'BackOff',
+					message: 'Back-off restarting failed container',
+					type: 'Warning',
+					count: 7,
+					lastSeen: '',
+				},
+			],
+			undefined,
+			new Map([['gateway-abc/gw/previous', '{"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE is required"}\n']]),
+			0,
+		);
 		expect(ev.text).toContain('(previous container)');
 		expect(ev.text).toContain('KUBERNAUT_CONTROLLER_NAMESPACE is required');
 		expect(ev.facts['pod.exitCode']!.map((f) => f.value)).toEqual([1]);
@@ -293,13 +367,23 @@ describe('the built-in profiles', async () => {
 				// Files of a Kubernaut checkout (config/crd/bases) are not in this repository.
 				if (p.source === '$source' && !f.startsWith('kdoctor:')) continue;
 				const file = join(root, f.replace(/^kdoctor:/, ''));
-				const docs = parseManifests(renderTemplate(readFileSync(file, 'utf8'), {images, namespace: p.namespace, pullPolicy: 'Never'}, file), file);
+				const docs = parseManifests(
+					renderTemplate(readFileSync(file, 'utf8'), {images, namespace: p.namespace, pullPolicy: 'Never'}, file),
+					file,
+				);
 				objects += docs.length;
 				for (const c of containerImages(docs)) if (c.pullPolicy === 'Never') expect([...images.values()]).toContain(c.image);
 			}
 		}
 		expect(objects).toBeGreaterThan(5);
-		const kind = parse(kindConfigYaml({nodeImage: p.cluster.nodeImage, ports: p.cluster.ports, kubeadmConfigPatches: p.cluster.kubeadmConfigPatches, coverdataHostPath: '/tmp/cover'})) as {nodes: {extraPortMappings: unknown[]; extraMounts: unknown[]}[]};
+		const kind = parse(
+			kindConfigYaml({
+				nodeImage: p.cluster.nodeImage,
+				ports: p.cluster.ports,
+				kubeadmConfigPatches: p.cluster.kubeadmConfigPatches,
+				coverdataHostPath: '/tmp/cover',
+			}),
+		) as {nodes: {extraPortMappings: unknown[]; extraMounts: unknown[]}[]};
 		expect(kind.nodes[0]!.extraPortMappings).toHaveLength(p.cluster.ports.length);
 		expect(kind.nodes[0]!.extraMounts).toEqual([expect.objectContaining({hostPath: '/tmp/cover', containerPath: '/coverdata'})]);
 	});

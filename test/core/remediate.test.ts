@@ -8,7 +8,8 @@ import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
 import {applyEditPlan, fillTemplate, planRemediation, undoLast} from '../../src/core/remediate/plan.js';
 import {inlineKb} from '../helpers/kb.js';
 
-const KB = inlineKb(`
+const KB = inlineKb(
+	`
 topic: remediation
 entries:
   - id: short-name
@@ -57,7 +58,8 @@ entries:
         edit: {in: evidence, glob: ['**/Dockerfile'], find: '{{image}}', replace: '{{approved}}', boundary: image-ref}
         derive: {approved: {from: image, rules: [{match: golang, value: registry.access.redhat.com/ubi9/go-toolset:latest}, {match: '.', value: registry.access.redhat.com/ubi9/ubi-minimal:latest}]}}
     examples: {positive: [a, b], negative: [c]}
-`.replace('    settings: {}\n', ''));
+`.replace('    settings: {}\n', ''),
+);
 
 let dir: string;
 const fs = createFsPort();
@@ -66,7 +68,10 @@ const clock = {now: () => new Date('2026-11-23T10:00:00Z')};
 beforeEach(() => {
 	dir = mkdtempSync(join(tmpdir(), 'kdoctor-fix-'));
 	mkdirSync(join(dir, 'manifests'));
-	writeFileSync(join(dir, 'manifests', 'gateway.yaml'), 'spec:\n  containers:\n    - image: gateway:run-1\n    - image: localhost/gateway:run-1\n    - image: gateway:run-10\n');
+	writeFileSync(
+		join(dir, 'manifests', 'gateway.yaml'),
+		'spec:\n  containers:\n    - image: gateway:run-1\n    - image: localhost/gateway:run-1\n    - image: gateway:run-10\n',
+	);
 	writeFileSync(join(dir, 'notes.txt'), 'image: gateway:run-1\n');
 });
 
@@ -74,7 +79,12 @@ function plan(text: string, key: string, evidenceFile?: string) {
 	const d = diagnoseText(KB, text);
 	const f = d.findings[0]!;
 	const entry = KB.kb.byId.get(f.id)!;
-	return planRemediation(entry, entry.remediations.find((r) => r.key === key)!, f, {fs, cwd: dir, evidenceFile});
+	return planRemediation(
+		entry,
+		entry.remediations.find((r) => r.key === key)!,
+		f,
+		{fs, cwd: dir, evidenceFile},
+	);
 }
 
 describe('edit-file remediations', () => {
@@ -95,7 +105,9 @@ describe('edit-file remediations', () => {
 		const p = plan('Container image "gateway:run-1" is not present', 'm');
 		const rec = applyEditPlan(p, {fs, journal, clock});
 		const after = readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8');
-		expect(after).toBe('spec:\n  containers:\n    - image: localhost/gateway:run-1\n    - image: localhost/gateway:run-1\n    - image: gateway:run-10\n');
+		expect(after).toBe(
+			'spec:\n  containers:\n    - image: localhost/gateway:run-1\n    - image: localhost/gateway:run-1\n    - image: gateway:run-10\n',
+		);
 		expect(journal.list()).toHaveLength(1);
 		expect(readdirSync(join(dir, 'manifests'))).toEqual(['gateway.yaml']);
 		const undone = undoLast({fs, journal, clock});
@@ -124,7 +136,8 @@ describe('edit-file remediations', () => {
 
 	it('edits the Dockerfile the evidence came from, mapping to an approved image', () => {
 		const dockerfile = join(dir, 'Dockerfile');
-		const text = 'FROM docker.io/library/golang:1.24-alpine AS builder\nRUN go build ./...\nFROM builder AS test\nFROM alpine:3.20\nFROM registry.access.redhat.com/ubi9/ubi-minimal:latest\n';
+		const text =
+			'FROM docker.io/library/golang:1.24-alpine AS builder\nRUN go build ./...\nFROM builder AS test\nFROM alpine:3.20\nFROM registry.access.redhat.com/ubi9/ubi-minimal:latest\n';
 		writeFileSync(dockerfile, text);
 		const d = diagnoseText(KB, text);
 		const f = d.findings[0]!;
@@ -132,7 +145,9 @@ describe('edit-file remediations', () => {
 		const entry = KB.kb.byId.get('policy')!;
 		const p = planRemediation(entry, entry.remediations[0]!, f, {fs, cwd: dir, evidenceFile: dockerfile});
 		expect(p.status).toBe('ready');
-		expect(p.edits![0]!.after).toBe(text.replace('docker.io/library/golang:1.24-alpine', 'registry.access.redhat.com/ubi9/go-toolset:latest'));
+		expect(p.edits![0]!.after).toBe(
+			text.replace('docker.io/library/golang:1.24-alpine', 'registry.access.redhat.com/ubi9/go-toolset:latest'),
+		);
 		expect(f.why[0]!.count).toBe(2);
 	});
 
@@ -151,7 +166,15 @@ describe('applying is all or nothing', () => {
 		const p = plan('Container image "gateway:run-1" is not present', 'm');
 		expect(p.edits).toHaveLength(2);
 		let calls = 0;
-		const failing = {...fs, stage: (path: string, text: string) => (++calls === 2 ? (() => { throw new Error('disk full'); })() : fs.stage(path, text))};
+		const failing = {
+			...fs,
+			stage: (path: string, text: string) =>
+				++calls === 2
+					? (() => {
+							throw new Error('disk full');
+						})()
+					: fs.stage(path, text),
+		};
 		expect(() => applyEditPlan(p, {fs: failing, journal, clock})).toThrow(/nothing was changed: disk full/);
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toContain('- image: gateway:run-1\n');
 		expect(readFileSync(join(dir, 'other.yaml'), 'utf8')).toBe('image: gateway:run-1\n');

@@ -50,11 +50,25 @@ function manual() {
 	};
 }
 
-function run(steps: PlannedStep[], budgetMiB: number, m: ReturnType<typeof manual>, extra: {signal?: AbortSignal; onOom?: (s: PlannedStep) => number; maxBuilds?: number} = {}) {
+function run(
+	steps: PlannedStep[],
+	budgetMiB: number,
+	m: ReturnType<typeof manual>,
+	extra: {signal?: AbortSignal; onOom?: (s: PlannedStep) => number; maxBuilds?: number} = {},
+) {
 	const events: RunEvent[] = [];
 	const promise = runGraph({
 		steps,
-		schedule: planSchedule(steps.map((s) => ({id: s.id, deps: s.deps, durationMs: s.estimateMs, memoryMiB: Math.min(s.memoryMiB, budgetMiB - s.residentMiB), residentMiB: s.residentMiB})), budgetMiB),
+		schedule: planSchedule(
+			steps.map((s) => ({
+				id: s.id,
+				deps: s.deps,
+				durationMs: s.estimateMs,
+				memoryMiB: Math.min(s.memoryMiB, budgetMiB - s.residentMiB),
+				residentMiB: s.residentMiB,
+			})),
+			budgetMiB,
+		),
 		budgetMiB,
 		handler: m.handler,
 		emit: (e) => events.push(e),
@@ -105,7 +119,12 @@ describe('runGraph: memory-aware execution', () => {
 	});
 
 	it('does not start the cluster (memory it keeps) before the builds planned ahead of it on a small VM', async () => {
-		const steps = [step('build:a', [], 1400, 150_000), step('build:b', [], 1400, 170_000), step('cluster', [], 400, 15_000, 700), step('load', ['build:a', 'build:b', 'cluster'], 300)];
+		const steps = [
+			step('build:a', [], 1400, 150_000),
+			step('build:b', [], 1400, 170_000),
+			step('cluster', [], 400, 15_000, 700),
+			step('load', ['build:a', 'build:b', 'cluster'], 300),
+		];
 		const m = manual();
 		const r = run(steps, 2048, m);
 		await m.flush();
@@ -120,7 +139,12 @@ describe('runGraph: memory-aware execution', () => {
 	});
 
 	it('re-runs a build killed for memory alone, with the memory onOom returns, after what runs beside it ends', async () => {
-		const steps = [step('build:a', [], 900), step('build:b', [], 900), step('build:c', [], 900), step('deploy', ['build:a', 'build:b', 'build:c'], 100)];
+		const steps = [
+			step('build:a', [], 900),
+			step('build:b', [], 900),
+			step('build:c', [], 900),
+			step('deploy', ['build:a', 'build:b', 'build:c'], 100),
+		];
 		const m = manual();
 		const ooms: string[] = [];
 		const r = run(steps, 2048, m, {onOom: (s) => (ooms.push(s.id), 1600)});
@@ -157,7 +181,12 @@ describe('runGraph: memory-aware execution', () => {
 	});
 
 	it('fails fast: a failed deploy stops the waits, lets running builds finish (they are the cache) and starts nothing new', async () => {
-		const steps = [step('build:a', [], 500), step('deploy:x', [], 100), step('deploy:y', ['deploy:x'], 100), step('build:b', ['build:a'], 500)];
+		const steps = [
+			step('build:a', [], 500),
+			step('deploy:x', [], 100),
+			step('deploy:y', ['deploy:x'], 100),
+			step('build:b', ['build:a'], 500),
+		];
 		const m = manual();
 		const r = run(steps, 4096, m);
 		await m.flush();
@@ -177,7 +206,9 @@ describe('runGraph: memory-aware execution', () => {
 	it('stops every running step on cancel and reports the run as cancelled', async () => {
 		const ac = new AbortController();
 		const m = manual();
-		const r = run([step('build:a', [], 500), step('build:b', [], 500), step('deploy', ['build:a', 'build:b'], 100)], 4096, m, {signal: ac.signal});
+		const r = run([step('build:a', [], 500), step('build:b', [], 500), step('deploy', ['build:a', 'build:b'], 100)], 4096, m, {
+			signal: ac.signal,
+		});
 		await m.flush();
 		expect(m.running()).toEqual(['build:a', 'build:b']);
 		const signals = [...m.pending.values()].map((p) => p.ctx.signal);

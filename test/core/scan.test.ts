@@ -41,7 +41,9 @@ describe('TextScanner', () => {
 	});
 
 	it('gives the same result however the stream is cut into chunks', async () => {
-		const text = Array.from({length: 50}, (_, i) => (i === 31 ? 'pod  0/1  ErrImageNeverPull  0  5s' : `noise line ${i} with some words`)).join('\r\n');
+		const text = Array.from({length: 50}, (_, i) =>
+			i === 31 ? 'pod  0/1  ErrImageNeverPull  0  5s' : `noise line ${i} with some words`,
+		).join('\r\n');
 		const whole = diagnoseText(KB, text);
 		for (const size of [1, 7, 64, 1000]) {
 			const chunks = async function* () {
@@ -49,7 +51,9 @@ describe('TextScanner', () => {
 				for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 			};
 			const d = await diagnoseStream(KB, chunks());
-			expect(d.findings.map((f) => [f.id, f.confidence, f.evidence[0]!.line])).toEqual(whole.findings.map((f) => [f.id, f.confidence, f.evidence[0]!.line]));
+			expect(d.findings.map((f) => [f.id, f.confidence, f.evidence[0]!.line])).toEqual(
+				whole.findings.map((f) => [f.id, f.confidence, f.evidence[0]!.line]),
+			);
 			expect(d.findings[0]!.evidence[0]!.before).toEqual(['noise line 29 with some words', 'noise line 30 with some words']);
 			expect(d.findings[0]!.evidence[0]!.after).toEqual(['noise line 32 with some words', 'noise line 33 with some words']);
 		}
@@ -65,8 +69,12 @@ describe('TextScanner', () => {
 
 	it('counts an unlessSeen signal only when its veto pattern appears nowhere, before or after', () => {
 		expect(diagnoseText(KB, 'Successfully tagged localhost/gw:1\ndeploy\n').findings.map((f) => f.id)).toContain('absent');
-		expect(diagnoseText(KB, 'Successfully tagged localhost/gw:1\nkind load image-archive gw.tar\n').findings.map((f) => f.id)).not.toContain('absent');
-		expect(diagnoseText(KB, 'kind load image-archive gw.tar\nSuccessfully tagged localhost/gw:1\n').findings.map((f) => f.id)).not.toContain('absent');
+		expect(
+			diagnoseText(KB, 'Successfully tagged localhost/gw:1\nkind load image-archive gw.tar\n').findings.map((f) => f.id),
+		).not.toContain('absent');
+		expect(
+			diagnoseText(KB, 'kind load image-archive gw.tar\nSuccessfully tagged localhost/gw:1\n').findings.map((f) => f.id),
+		).not.toContain('absent');
 	});
 
 	it('strips colour codes before matching', () => {

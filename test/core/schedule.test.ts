@@ -1,6 +1,14 @@
 import {describe, expect, it} from 'vitest';
 import {REFERENCE_FLOW} from '../../src/core/provision/reference-flow.js';
-import {optimalSchedule, planSchedule, ScheduleError, serialSchedule, topologicalOrder, type Schedule, type StepSpec} from '../../src/core/provision/schedule.js';
+import {
+	optimalSchedule,
+	planSchedule,
+	ScheduleError,
+	serialSchedule,
+	topologicalOrder,
+	type Schedule,
+	type StepSpec,
+} from '../../src/core/provision/schedule.js';
 
 const FLOW = REFERENCE_FLOW;
 
@@ -61,7 +69,15 @@ describe('planSchedule', () => {
 	});
 
 	it('rejects cycles, unknown dependencies and steps larger than the budget, each in one line', () => {
-		expect(() => planSchedule([{id: 'a', deps: ['b'], durationMs: 1, memoryMiB: 1}, {id: 'b', deps: ['a'], durationMs: 1, memoryMiB: 1}], 10)).toThrow(/dependency cycle: a → b → a/);
+		expect(() =>
+			planSchedule(
+				[
+					{id: 'a', deps: ['b'], durationMs: 1, memoryMiB: 1},
+					{id: 'b', deps: ['a'], durationMs: 1, memoryMiB: 1},
+				],
+				10,
+			),
+		).toThrow(/dependency cycle: a → b → a/);
 		expect(() => planSchedule([{id: 'a', deps: ['zz'], durationMs: 1, memoryMiB: 1}], 10)).toThrow(/unknown step zz/);
 		expect(() => planSchedule([{id: 'a', deps: [], durationMs: 1, memoryMiB: 11}], 10)).toThrow(ScheduleError);
 	});
@@ -70,7 +86,7 @@ describe('planSchedule', () => {
 describe('serialSchedule and optimalSchedule on random graphs', () => {
 	it('always respects dependencies and the budget, and the optimum is never worse than the plan', () => {
 		let seed = 7;
-		const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+		const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 		for (let g = 0; g < 40; g++) {
 			const n = 3 + Math.floor(rand() * 5);
 			const steps: StepSpec[] = Array.from({length: n}, (_, i) => ({

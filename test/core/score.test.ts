@@ -74,11 +74,16 @@ entries:
     examples: {positive: [a, b], negative: [c]}
 `);
 		const d = diagnoseText(tie, 'waited too long\n');
-		expect(d.findings.map((f) => [f.id, f.confidence])).toEqual([['cause', 0.25], ['symptom', 0.25]]);
+		expect(d.findings.map((f) => [f.id, f.confidence])).toEqual([
+			['cause', 0.25],
+			['symptom', 0.25],
+		]);
 	});
 
 	it('reads structured facts with the same rules as text', () => {
-		const d = diagnoseText(KB, '', {'pod.waitingReason': [{value: 'ErrImageNeverPull', text: 'pod gateway-1 waits: ErrImageNeverPull', source: 'cluster'}]});
+		const d = diagnoseText(KB, '', {
+			'pod.waitingReason': [{value: 'ErrImageNeverPull', text: 'pod gateway-1 waits: ErrImageNeverPull', source: 'cluster'}],
+		});
 		expect(d.status).toBe('ok');
 		expect(d.findings[0]).toMatchObject({id: 'image', confidence: 0.5});
 		expect(d.findings[0]!.evidence[0]).toMatchObject({line: null, source: 'cluster', text: 'pod gateway-1 waits: ErrImageNeverPull'});

@@ -54,13 +54,31 @@ function harness(logs: Record<string, string> = {}, failLogs?: string) {
 		triage.sink.reset('services', []);
 		triage.sink.reset('endpoints', []);
 		// The kinds a template's references and the cluster's other objects come from: nothing of them here.
-		for (const k of ['statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] as const) triage.sink.reset(k, []);
+		for (const k of [
+			'statefulsets',
+			'daemonsets',
+			'jobs',
+			'persistentvolumeclaims',
+			'serviceaccounts',
+			'configmaps',
+			'secrets',
+			'ingresses',
+			'validatingwebhookconfigurations',
+			'mutatingwebhookconfigurations',
+		] as const)
+			triage.sink.reset(k, []);
 		triage.sink.reset('pods', pods);
 	};
 	return {triage, settle, listAll, updates, at: (ms = 0) => new Date(now + ms).toISOString(), advance: (ms: number) => (now += ms)};
 }
 
-const rs = (name: string, deployment: string, revision: number): LiveReplicaSet => ({uid: `rs-${name}`, namespace: 'ns', name, deployment, revision});
+const rs = (name: string, deployment: string, revision: number): LiveReplicaSet => ({
+	uid: `rs-${name}`,
+	namespace: 'ns',
+	name,
+	deployment,
+	revision,
+});
 const pod = (name: string, over: Partial<LivePod> = {}): LivePod => ({
 	uid: `pod-${name}`,
 	name,
@@ -79,10 +97,34 @@ describe('the live triage engine', () => {
 		const h = harness();
 		h.listAll(
 			[
-				pod('gw-2-a', {ownerKind: 'ReplicaSet', ownerName: 'gw-2', containers: [{name: 'app', image: 'demo/gateway:kd-1', ready: false, restartCount: 0, waitingReason: 'ErrImageNeverPull', waitingMessage: 'Container image "demo/gateway:kd-1" is not present with pull policy of Never'}]}),
+				pod('gw-2-a', {
+					ownerKind: 'ReplicaSet',
+					ownerName: 'gw-2',
+					containers: [
+						{
+							name: 'app',
+							image: 'demo/gateway:kd-1',
+							ready: false,
+							restartCount: 0,
+							waitingReason: 'ErrImageNeverPull',
+							waitingMessage: 'Container image "demo/gateway:kd-1" is not present with pull policy of Never',
+						},
+					],
+				}),
 				// A leftover of the older ReplicaSet, and a healthy pod of another workload.
-				pod('gw-1-a', {ownerKind: 'ReplicaSet', ownerName: 'gw-1', phase: 'Running', containers: [{name: 'app', image: 'x', ready: false, restartCount: 0, waitingReason: 'CrashLoopBackOff'}]}),
-				pod('db-1-a', {ownerKind: 'ReplicaSet', ownerName: 'db-1', phase: 'Running', ready: true, containers: [{name: 'db', image: 'pg', ready: true, restartCount: 0}]}),
+				pod('gw-1-a', {
+					ownerKind: 'ReplicaSet',
+					ownerName: 'gw-1',
+					phase: 'Running',
+					containers: [{name: 'app', image: 'x', ready: false, restartCount: 0, waitingReason: 'CrashLoopBackOff'}],
+				}),
+				pod('db-1-a', {
+					ownerKind: 'ReplicaSet',
+					ownerName: 'db-1',
+					phase: 'Running',
+					ready: true,
+					containers: [{name: 'db', image: 'pg', ready: true, restartCount: 0}],
+				}),
 			],
 			[rs('gw-2', 'gateway', 2), rs('gw-1', 'gateway', 1), rs('db-1', 'db', 1)],
 		);
@@ -100,7 +142,11 @@ describe('the live triage engine', () => {
 
 	it('lets a starting pod settle, and makes it a finding when its grace period ends', async () => {
 		const h = harness();
-		h.listAll([pod('web', {containers: [{name: 'app', image: 'demo/gateway:kd-1', ready: false, restartCount: 0, waitingReason: 'ContainerCreating'}]})]);
+		h.listAll([
+			pod('web', {
+				containers: [{name: 'app', image: 'demo/gateway:kd-1', ready: false, restartCount: 0, waitingReason: 'ContainerCreating'}],
+			}),
+		]);
 		let s = await h.settle();
 		expect(s.failing).toHaveLength(0);
 		expect(s.settling.map((w) => w.name)).toEqual(['web']);
@@ -110,10 +156,31 @@ describe('the live triage engine', () => {
 	});
 
 	it('follows changes: a crash loop found with its previous log line, then gone when the pod is replaced by a healthy one', async () => {
-		const h = harness({'api/app/previous': '{"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required","env_var":"KUBERNAUT_CONTROLLER_NAMESPACE"}'});
+		const h = harness({
+			'api/app/previous':
+				'{"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required","env_var":"KUBERNAUT_CONTROLLER_NAMESPACE"}',
+		});
 		h.listAll([]);
 		await h.settle();
-		h.triage.sink.upsert('pods', pod('api', {ownerKind: 'Job', ownerName: 'api', phase: 'Running', containers: [{name: 'app', image: 'a', ready: false, restartCount: 3, waitingReason: 'CrashLoopBackOff', lastTerminatedReason: 'Error', lastExitCode: 1}]}));
+		h.triage.sink.upsert(
+			'pods',
+			pod('api', {
+				ownerKind: 'Job',
+				ownerName: 'api',
+				phase: 'Running',
+				containers: [
+					{
+						name: 'app',
+						image: 'a',
+						ready: false,
+						restartCount: 3,
+						waitingReason: 'CrashLoopBackOff',
+						lastTerminatedReason: 'Error',
+						lastExitCode: 1,
+					},
+				],
+			}),
+		);
 		let s = await h.settle();
 		expect(s.failing[0]!.findings[0]!.id).toBe('crashloop-config-error');
 		expect(s.failing[0]!.findings[0]!.captures.var).toBe('KUBERNAUT_CONTROLLER_NAMESPACE');
@@ -136,14 +203,37 @@ describe('the live triage engine', () => {
 
 	it('says what it could not look at: a forbidden resource, and logs it could not read', async () => {
 		const h = harness({}, 'not allowed to read logs of ns/a container app: pods "a" is forbidden');
-		h.triage.sink.status({resource: 'events', state: 'forbidden', message: 'events is forbidden: User "viewer" cannot list resource "events"', at: 0, relists: 0});
+		h.triage.sink.status({
+			resource: 'events',
+			state: 'forbidden',
+			message: 'events is forbidden: User "viewer" cannot list resource "events"',
+			at: 0,
+			relists: 0,
+		});
 		h.triage.sink.reset('replicasets', []);
 		h.triage.sink.reset('deployments', []);
 		h.triage.sink.reset('nodes', []);
 		h.triage.sink.reset('services', []);
 		h.triage.sink.reset('endpoints', []);
-		for (const k of ['statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] as const) h.triage.sink.reset(k, []);
-		h.triage.sink.reset('pods', [pod('a', {phase: 'Running', containers: [{name: 'app', image: 'x', ready: false, restartCount: 2, waitingReason: 'CrashLoopBackOff'}]})]);
+		for (const k of [
+			'statefulsets',
+			'daemonsets',
+			'jobs',
+			'persistentvolumeclaims',
+			'serviceaccounts',
+			'configmaps',
+			'secrets',
+			'ingresses',
+			'validatingwebhookconfigurations',
+			'mutatingwebhookconfigurations',
+		] as const)
+			h.triage.sink.reset(k, []);
+		h.triage.sink.reset('pods', [
+			pod('a', {
+				phase: 'Running',
+				containers: [{name: 'app', image: 'x', ready: false, restartCount: 2, waitingReason: 'CrashLoopBackOff'}],
+			}),
+		]);
 		const s = await h.settle();
 		expect(s.couldNotLook).toEqual(['events: events is forbidden: User "viewer" cannot list resource "events"']);
 		expect(s.complete).toBe(true);
@@ -154,7 +244,19 @@ describe('the live triage engine', () => {
 
 	it('a readiness probe answering 404 twice is final without waiting for the grace period', async () => {
 		const h = harness();
-		const events: LiveEvent[] = [{uid: 'e1', namespace: 'ns', object: 'web', kind: 'Pod', reason: 'Unhealthy', message: 'Readiness probe failed: HTTP probe failed with statuscode: 404', type: 'Warning', count: 2, lastSeen: h.at()}];
+		const events: LiveEvent[] = [
+			{
+				uid: 'e1',
+				namespace: 'ns',
+				object: 'web',
+				kind: 'Pod',
+				reason: 'Unhealthy',
+				message: 'Readiness probe failed: HTTP probe failed with statuscode: 404',
+				type: 'Warning',
+				count: 2,
+				lastSeen: h.at(),
+			},
+		];
 		h.listAll([pod('web', {phase: 'Running', containers: [{name: 'app', image: 'x', ready: false, restartCount: 0}]})], [], events);
 		const s = await h.settle();
 		expect(s.failing[0]!.final).toMatch(/statuscode: 404 \(x2\)/);
@@ -164,7 +266,14 @@ describe('the live triage engine', () => {
 
 	it('a Service that selects no pod is a finding once its grace ends; one whose pods exist is not', async () => {
 		const h = harness();
-		h.listAll([pod('web-1', {phase: 'Running', ready: true, labels: {app: 'datastorage'}, containers: [{name: 'app', image: 'x', ready: true, restartCount: 0}]})]);
+		h.listAll([
+			pod('web-1', {
+				phase: 'Running',
+				ready: true,
+				labels: {app: 'datastorage'},
+				containers: [{name: 'app', image: 'x', ready: true, restartCount: 0}],
+			}),
+		]);
 		h.triage.sink.reset('services', [
 			{uid: 's1', namespace: 'ns', name: 'data-storage-service', type: 'NodePort', selector: {app: 'data-storage'}, createdAt: h.at()},
 			{uid: 's2', namespace: 'ns', name: 'ok-service', type: 'ClusterIP', selector: {app: 'datastorage'}, createdAt: h.at()},
@@ -175,10 +284,20 @@ describe('the live triage engine', () => {
 		const w = s.failing.find((x) => x.kind === 'Service')!;
 		expect(w.name).toBe('data-storage-service');
 		expect(w.findings[0]!.id).toBe('service-selector-mismatch');
-		expect(w.findings[0]!.evidence.map((e) => e.text).join('\n')).toContain('no pod matches the selector app=data-storage (pods carry app=datastorage)');
+		expect(w.findings[0]!.evidence.map((e) => e.text).join('\n')).toContain(
+			'no pod matches the selector app=data-storage (pods carry app=datastorage)',
+		);
 		expect(s.failing.some((x) => x.name === 'ok-service')).toBe(false);
 		// The label fixed on the pods: the Service selects them and the finding goes.
-		h.triage.sink.upsert('pods', pod('web-1', {phase: 'Running', ready: true, labels: {app: 'data-storage'}, containers: [{name: 'app', image: 'x', ready: true, restartCount: 0}]}));
+		h.triage.sink.upsert(
+			'pods',
+			pod('web-1', {
+				phase: 'Running',
+				ready: true,
+				labels: {app: 'data-storage'},
+				containers: [{name: 'app', image: 'x', ready: true, restartCount: 0}],
+			}),
+		);
 		s = await h.settle();
 		expect(s.failing.some((x) => x.kind === 'Service' && x.name === 'data-storage-service')).toBe(false);
 	});

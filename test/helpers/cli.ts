@@ -6,7 +6,10 @@ export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export type CliResult = {code: number | null; stdout: string; stderr: string};
 
 /** Runs the built CLI as a real process (no TTY), optionally feeding stdin. */
-export function runCli(args: string[], opts: {input?: string | Buffer; env?: Record<string, string>; cwd?: string} = {}): Promise<CliResult> {
+export function runCli(
+	args: string[],
+	opts: {input?: string | Buffer; env?: Record<string, string>; cwd?: string} = {},
+): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
 		const env: Record<string, string | undefined> = {...process.env, CI: '', ...opts.env};
 		// Unset rather than empty: Node warns on stderr when NO_COLOR and FORCE_COLOR are both defined.

@@ -4,7 +4,11 @@ import {join} from 'node:path';
 import {parse, stringify} from 'yaml';
 
 /** A one-container Deployment labelled app=NAME whose image is only taken from the node (pull policy Never). */
-export function testDeployment(name: string, container: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function testDeployment(
+	name: string,
+	container: Record<string, unknown>,
+	extra: Record<string, unknown> = {},
+): Record<string, unknown> {
 	return {
 		apiVersion: 'apps/v1',
 		kind: 'Deployment',

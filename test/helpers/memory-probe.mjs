@@ -7,7 +7,9 @@ import {loadKb} from '../../dist/core/kb/load.js';
 /** Streams N MiB of generated log (incl. 10 MB lines) through the KB and reports peak RSS; run with a heap cap. */
 const mib = Number(process.argv[2] ?? '64');
 const kb = compileKb(loadKb(readKbSources()));
-const line = Buffer.from('2025-12-23T14:02:11.384Z INFO controller reconciled object {"kind":"RemediationRequest","name":"rr-1","ms":12}\n');
+const line = Buffer.from(
+	'2025-12-23T14:02:11.384Z INFO controller reconciled object {"kind":"RemediationRequest","name":"rr-1","ms":12}\n',
+);
 const longLine = Buffer.concat([Buffer.alloc(10 * 1024 * 1024, 'x'), Buffer.from('\n')]);
 const symptom = Buffer.from('#12 41.2 github.com/jackc/pgx/v5/pgtype: /usr/lib/golang/pkg/tool/linux_arm64/compile: signal: killed\n');
 let peak = 0;
@@ -27,4 +29,6 @@ async function* source() {
 }
 const d = await diagnoseStream(kb, source());
 peak = Math.max(peak, process.memoryUsage().rss);
-process.stdout.write(JSON.stringify({bytes: d.stats.bytes, rssMiB: Math.round(peak / 1024 / 1024), findings: d.findings.map((f) => f.id)}) + '\n');
+process.stdout.write(
+	JSON.stringify({bytes: d.stats.bytes, rssMiB: Math.round(peak / 1024 / 1024), findings: d.findings.map((f) => f.id)}) + '\n',
+);

@@ -29,7 +29,16 @@ export function recordedExec(dir = MAC_FIXTURES, real: ExecPort = createExec()):
 			const a = key ? answers[key] : answers[prog];
 			if (a === 'missing') throw new ToolMissingError(prog, 'recorded as not installed');
 			if (!a) {
-				if (covered.has(prog)) return {argv: req.argv, exitCode: 127, stdout: '', stderr: `not in the recording: ${line}`, timedOut: false, cancelled: false, durationMs: 0};
+				if (covered.has(prog))
+					return {
+						argv: req.argv,
+						exitCode: 127,
+						stdout: '',
+						stderr: `not in the recording: ${line}`,
+						timedOut: false,
+						cancelled: false,
+						durationMs: 0,
+					};
 				return real.run(req);
 			}
 			const stdout = a.file ? readFileSync(join(dir, a.file), 'utf8') : (a.stdout ?? '');

@@ -5,7 +5,15 @@ import type {PlannedStep, RunEvent, StepKind} from '../../src/core/provision/eve
 export const T0 = new Date(2025, 0, 2, 10, 0, 0, 0).getTime();
 export const s = (seconds: number) => T0 + seconds * 1000;
 
-export function planned(id: string, title: string, kind: StepKind, deps: string[], memoryMiB: number, estimateMs: number, residentMiB = 0): PlannedStep {
+export function planned(
+	id: string,
+	title: string,
+	kind: StepKind,
+	deps: string[],
+	memoryMiB: number,
+	estimateMs: number,
+	residentMiB = 0,
+): PlannedStep {
 	return {id, title, kind, deps, memoryMiB, memorySource: 'default', residentMiB, estimateMs};
 }
 
@@ -33,7 +41,13 @@ export const runStart = (steps: PlannedStep[] = PLAN): RunEvent => ({
 });
 
 export const start = (id: string, sec: number, attempt = 1): RunEvent => ({type: 'step-start', at: s(sec), id, attempt});
-export const end = (id: string, sec: number, durationSec: number, state: 'done' | 'failed' | 'skipped' | 'cancelled' = 'done', extra: {note?: string; peakMiB?: number} = {}): RunEvent => ({
+export const end = (
+	id: string,
+	sec: number,
+	durationSec: number,
+	state: 'done' | 'failed' | 'skipped' | 'cancelled' = 'done',
+	extra: {note?: string; peakMiB?: number} = {},
+): RunEvent => ({
 	type: 'step-end',
 	at: s(sec),
 	id,
@@ -41,7 +55,13 @@ export const end = (id: string, sec: number, durationSec: number, state: 'done' 
 	durationMs: durationSec * 1000,
 	...extra,
 });
-export const line = (id: string, sec: number, text: string, stream: 'stdout' | 'stderr' = 'stdout'): RunEvent => ({type: 'step-line', at: s(sec), id, line: text, stream});
+export const line = (id: string, sec: number, text: string, stream: 'stdout' | 'stderr' = 'stdout'): RunEvent => ({
+	type: 'step-line',
+	at: s(sec),
+	id,
+	line: text,
+	stream,
+});
 
 /** A clean parallel run: both builds and the cluster side by side, then the rest in a chain; ready at 3m20s. */
 export const SUCCESS: RunEvent[] = [
@@ -59,7 +79,15 @@ export const SUCCESS: RunEvent[] = [
 	end('deploy-gateway', 195, 15),
 	start('health', 195),
 	end('health', 200, 5),
-	{type: 'run-end', at: s(200), ok: true, durationMs: 200_000, runDir: '/tmp/kdoctor/runs/r-0102-1000', message: 'Gateway answers on http://localhost:8080', bundle: '/tmp/kdoctor/runs/r-0102-1000/bundle.tar.gz'},
+	{
+		type: 'run-end',
+		at: s(200),
+		ok: true,
+		durationMs: 200_000,
+		runDir: '/tmp/kdoctor/runs/r-0102-1000',
+		message: 'Gateway answers on http://localhost:8080',
+		bundle: '/tmp/kdoctor/runs/r-0102-1000/bundle.tar.gz',
+	},
 ];
 
 export const FINDING: Finding = {
@@ -68,7 +96,16 @@ export const FINDING: Finding = {
 	layer: 'image',
 	confidence: 0.85,
 	summary: 'Podman tags local builds localhost/<name>; the manifest asks for <name>.',
-	evidence: [{line: 41, text: 'Warning  ErrImageNeverPull  kubelet  Container image "gateway:1a2b" is not present with pull policy of Never', signal: 'never-pull', means: 'the node lacks that exact name', role: 'signature', source: 'text'}],
+	evidence: [
+		{
+			line: 41,
+			text: 'Warning  ErrImageNeverPull  kubelet  Container image "gateway:1a2b" is not present with pull policy of Never',
+			signal: 'never-pull',
+			means: 'the node lacks that exact name',
+			role: 'signature',
+			source: 'text',
+		},
+	],
 	lines: [41],
 	why: [{signal: 'never-pull', means: 'the node lacks that exact name', role: 'signature', weight: 0.85, count: 1}],
 	remediations: [

@@ -23,7 +23,12 @@ export function worldCacheDir(): string {
 
 /** A tool on PATH (or an absolute path), or undefined. */
 export function which(tool: string): string | undefined {
-	const candidates = tool.includes('/') ? [tool] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, tool));
+	const candidates = tool.includes('/')
+		? [tool]
+		: (process.env.PATH ?? '')
+				.split(delimiter)
+				.filter(Boolean)
+				.map((d) => join(d, tool));
 	if (tool === 'go') candidates.push('/usr/local/go/bin/go');
 	for (const c of candidates) {
 		try {
@@ -49,7 +54,11 @@ function ensureKind(): string | undefined {
 	if (found || kindTried) return found;
 	kindTried = true;
 	if (!which('go')) return undefined;
-	const r = spawnSync('bash', [KIND_SCRIPT], {encoding: 'utf8', timeout: 300_000, env: {...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin`}});
+	const r = spawnSync('bash', [KIND_SCRIPT], {
+		encoding: 'utf8',
+		timeout: 300_000,
+		env: {...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin`},
+	});
 	if (r.status !== 0) return undefined;
 	return kindBinary();
 }
@@ -61,7 +70,11 @@ function ensureBusybox(): string | undefined {
 	if (path || busyboxTried) return path;
 	busyboxTried = true;
 	if (process.getuid?.() !== 0 || !which('apt-get')) return undefined;
-	spawnSync('apt-get', ['install', '-y', '-qq', 'busybox-static'], {stdio: 'ignore', timeout: 300_000, env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}});
+	spawnSync('apt-get', ['install', '-y', '-qq', 'busybox-static'], {
+		stdio: 'ignore',
+		timeout: 300_000,
+		env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'},
+	});
 	return ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 }
 
@@ -160,8 +173,17 @@ export function needsWorld(what: WorldNeed | WorldNeed[]): World {
 
 /** Runs a command for a test's setup; throws one line with its stderr when it fails. */
 export function sh(argv: string[], opts: {input?: string | Buffer; timeout?: number; cwd?: string} = {}): string {
-	const r = spawnSync(argv[0], argv.slice(1), {encoding: 'utf8', input: opts.input, timeout: opts.timeout ?? 120_000, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024});
-	if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n').pop()}`);
+	const r = spawnSync(argv[0], argv.slice(1), {
+		encoding: 'utf8',
+		input: opts.input,
+		timeout: opts.timeout ?? 120_000,
+		cwd: opts.cwd,
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	if (r.status !== 0)
+		throw new Error(
+			`${argv.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n').pop()}`,
+		);
 	return r.stdout;
 }
 
@@ -202,7 +224,10 @@ export type RecordedCall = {argv: string[]; env?: Record<string, string>; cwd?: 
 export type Reply = Partial<Pick<ExecResult, 'exitCode' | 'stdout' | 'stderr' | 'signal' | 'timedOut' | 'cancelled'>> | Error;
 
 /** An ExecPort that records every call and answers from a script, so adapters' exact argv/env/cwd can be asserted. */
-export function recordExec(reply: (req: ExecRequest, index: number) => Reply | Promise<Reply> = () => ({})): {exec: ExecPort; calls: RecordedCall[]} {
+export function recordExec(reply: (req: ExecRequest, index: number) => Reply | Promise<Reply> = () => ({})): {
+	exec: ExecPort;
+	calls: RecordedCall[];
+} {
 	const calls: RecordedCall[] = [];
 	const exec: ExecPort = {
 		async run(req) {
@@ -214,7 +239,16 @@ export function recordExec(reply: (req: ExecRequest, index: number) => Reply | P
 			calls.push(call);
 			const r = await reply(req, calls.length - 1);
 			if (r instanceof Error) throw r;
-			const result: ExecResult = {argv: req.argv, exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, durationMs: 1, ...r};
+			const result: ExecResult = {
+				argv: req.argv,
+				exitCode: 0,
+				stdout: '',
+				stderr: '',
+				timedOut: false,
+				cancelled: false,
+				durationMs: 1,
+				...r,
+			};
 			for (const line of `${result.stdout}`.split('\n').filter(Boolean)) req.onLine?.(line, 'stdout');
 			for (const line of `${result.stderr}`.split('\n').filter(Boolean)) req.onLine?.(line, 'stderr');
 			return result;

@@ -5,7 +5,18 @@
  */
 import {spawn, spawnSync} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {
+	chmodSync,
+	copyFileSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	statSync,
+	symlinkSync,
+	writeFileSync,
+} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -91,7 +102,21 @@ describe('3. kdoctor report reads nothing outside the run folder', () => {
 	const run = (extra: Record<string, unknown>) =>
 		writeFileSync(
 			join(dir, 'run.json'),
-			JSON.stringify({runId: '20261201-101010-beef', profile: 'demo', cwd: '/etc', invocation: ['up'], provider: 'kind', namespace: 'x', steps: [{id: 'preflight', state: 'done', attempts: 1}], ok: false, cancelled: false, startedAt: '2026-12-01T10:10:10Z', durationMs: 1000, findings: [], ...extra}),
+			JSON.stringify({
+				runId: '20261201-101010-beef',
+				profile: 'demo',
+				cwd: '/etc',
+				invocation: ['up'],
+				provider: 'kind',
+				namespace: 'x',
+				steps: [{id: 'preflight', state: 'done', attempts: 1}],
+				ok: false,
+				cancelled: false,
+				startedAt: '2026-12-01T10:10:10Z',
+				durationMs: 1000,
+				findings: [],
+				...extra,
+			}),
 		);
 
 	it('a step log linked to a private file and a bundle/root linked to /: neither the file nor / is in the report', async () => {
@@ -151,7 +176,15 @@ describe('4. the undo journal is private and trusts only what kdoctor wrote', ()
 		const jdir = join(state, 'journal');
 		writeFileSync(
 			join(jdir, '2099-01-01T00-00-00-000Z-x-m.json'),
-			JSON.stringify({id: '2099-01-01T00-00-00-000Z-x-m', at: '2099-01-01T00:00:00.000Z', finding: 'x', remediation: 'm', title: 'planted', kind: 'edit-file', files: [{path: victim, before: 'OWNED\n', after: 'original\n'}]}),
+			JSON.stringify({
+				id: '2099-01-01T00-00-00-000Z-x-m',
+				at: '2099-01-01T00:00:00.000Z',
+				finding: 'x',
+				remediation: 'm',
+				title: 'planted',
+				kind: 'edit-file',
+				files: [{path: victim, before: 'OWNED\n', after: 'original\n'}],
+			}),
 		);
 		const r = await runCli(['undo'], {env});
 		expect(readFileSync(victim, 'utf8')).toBe('original\n');
@@ -182,13 +215,17 @@ describe('5. commands shown for copying are quoted from an argv; captures are va
 		expect(r.stdout).not.toContain(`$(touch ${pwned})`);
 		expect(r.stdout).toContain('needs name, which the evidence does not show');
 		// Run whatever line kdoctor printed, as a person pasting it would: nothing may happen.
-		for (const line of r.stdout.split('\n').filter((l) => /^\s+(command|verify|undo):/.test(l))) spawnSync('sh', ['-c', line.replace(/^\s+\w+:\s*/, '')], {timeout: 5000});
+		for (const line of r.stdout.split('\n').filter((l) => /^\s+(command|verify|undo):/.test(l)))
+			spawnSync('sh', ['-c', line.replace(/^\s+\w+:\s*/, '')], {timeout: 5000});
 		expect(existsSync(pwned)).toBe(false);
 	});
 
 	it('a valid capture with a space is shell-quoted in the verify line', async () => {
 		const log = join(work, 'mount.log');
-		writeFileSync(log, 'Error response from daemon: invalid mount config for type "bind": bind source path does not exist: /home/dev/my,cov\n');
+		writeFileSync(
+			log,
+			'Error response from daemon: invalid mount config for type "bind": bind source path does not exist: /home/dev/my,cov\n',
+		);
 		const r = await runCli(['diagnose', '--json', log], {env});
 		expect(r.code).toBe(1);
 		const quoted = (await import('../../src/core/kb/template.js')).displayTemplate('ls -ld {{path}}', {path: '/home/dev/my data'});
@@ -214,7 +251,10 @@ describe("6. the README's first-run fix never edits kdoctor's own files", () => 
 			return h.digest('hex');
 		};
 		const before = hash();
-		const r = await runCli(['fix', 'image-name-mismatch', '--from', 'examples/gateway-e2e-failed-run.log', '--key', 'm', '--yes'], {env, cwd: root});
+		const r = await runCli(['fix', 'image-name-mismatch', '--from', 'examples/gateway-e2e-failed-run.log', '--key', 'm', '--yes'], {
+			env,
+			cwd: root,
+		});
 		expect(hash()).toBe(before);
 		expect(r.stdout).toContain("of kdoctor's own (its install or state folder), never edited");
 		expect(r.code).toBe(0);
@@ -223,12 +263,17 @@ describe("6. the README's first-run fix never edits kdoctor's own files", () => 
 
 /** Runs the CLI with a stdin the test controls; resolves with what it printed and how it ended. */
 function spawnCli(args: string[], opts: {stdin?: 'pipe' | 'ignore'} = {}) {
-	const child = spawn(process.execPath, [CLI, ...args], {stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'], env: {...process.env, ...env, CI: ''}});
+	const child = spawn(process.execPath, [CLI, ...args], {
+		stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
+		env: {...process.env, ...env, CI: ''},
+	});
 	let stdout = '';
 	let stderr = '';
 	child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
 	child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-	const done = new Promise<{code: number | null; stdout: string; stderr: string}>((resolve) => child.on('close', (code) => resolve({code, stdout, stderr})));
+	const done = new Promise<{code: number | null; stdout: string; stderr: string}>((resolve) =>
+		child.on('close', (code) => resolve({code, stdout, stderr})),
+	);
 	return {child, done};
 }
 

@@ -17,7 +17,12 @@ export async function renderDiagnose(text: string, opts: {journalDir?: string; k
 	const kb = realKb();
 	const dir = mkdtempSync(join(tmpdir(), 'kdoctor-hostile-ui-'));
 	const store = createDoctorStore({inputs: [{file: 'ci.log', diagnosis: diagnoseText(kb, text)}]});
-	const intents = createRemediationIntents(kb, store, {fs: createFsPort(), journal: createJournal(opts.journalDir ?? join(dir, 'journal')), clock: {now: () => new Date()}, cwd: dir});
+	const intents = createRemediationIntents(kb, store, {
+		fs: createFsPort(),
+		journal: createJournal(opts.journalDir ?? join(dir, 'journal')),
+		clock: {now: () => new Date()},
+		cwd: dir,
+	});
 	const app = render(
 		<StoreProvider store={store}>
 			<DiagnoseScreen entries={kb.kb.byId} intents={intents} />

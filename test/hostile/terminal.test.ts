@@ -57,8 +57,18 @@ describe.skipIf(!ok)('a log full of OSC sequences, diagnosed in a real terminal'
 	});
 
 	it.each([
-		['the interactive screen', 'screen', `env -u CI TERM=xterm-256color KDOCTOR_STATE_DIR=${dir}/state node ${CLI} diagnose ${log}`, /likely cause/],
-		['--plain', 'plain', `env -u CI TERM=xterm-256color KDOCTOR_STATE_DIR=${dir}/state node ${CLI} diagnose --plain --verbose ${log}; echo PLAIN-DONE`, /PLAIN-DONE/],
+		[
+			'the interactive screen',
+			'screen',
+			`env -u CI TERM=xterm-256color KDOCTOR_STATE_DIR=${dir}/state node ${CLI} diagnose ${log}`,
+			/likely cause/,
+		],
+		[
+			'--plain',
+			'plain',
+			`env -u CI TERM=xterm-256color KDOCTOR_STATE_DIR=${dir}/state node ${CLI} diagnose --plain --verbose ${log}; echo PLAIN-DONE`,
+			/PLAIN-DONE/,
+		],
 	])('%s: the clipboard and the pane title are unchanged', async (_what, name, cmd, done) => {
 		tmux('new-window', '-d', '-t', 'h', '-n', name, `${cmd}; sleep 60`);
 		const before = title(`h:${name}`);

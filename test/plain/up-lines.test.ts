@@ -21,7 +21,16 @@ const FAILED: RunEvent[] = [
 	...Array.from({length: 25}, (_, i) => line('deploy-gateway', 212 + i, `waiting for rollout ${i + 1}`)),
 	end('deploy-gateway', 241, 30, 'failed', {note: 'rollout timed out'}),
 	{type: 'diagnosis', at: s(241.5), step: 'deploy-gateway', findings: [FINDING, {...FINDING, id: 'image-not-loaded', confidence: 0.31}]},
-	{type: 'run-end', at: s(242), ok: false, durationMs: 242_000, runDir: '/tmp/r', message: 'Deploy Gateway failed: the manifest asks for an image name the node does not hold', resume: 'kdoctor up --resume r-0102-1000', bundle: '/tmp/r/bundle.tar.gz'},
+	{
+		type: 'run-end',
+		at: s(242),
+		ok: false,
+		durationMs: 242_000,
+		runDir: '/tmp/r',
+		message: 'Deploy Gateway failed: the manifest asks for an image name the node does not hold',
+		resume: 'kdoctor up --resume r-0102-1000',
+		bundle: '/tmp/r/bundle.tar.gz',
+	},
 ];
 
 describe('plain up lines', () => {
@@ -82,13 +91,20 @@ describe('plain up lines', () => {
 	it('paints only when asked, and keeps a build’s own escape codes out of a log', () => {
 		expect(plain(FAILED)).not.toContain('\u001B[');
 		expect(plain(FAILED, true)).toContain('\u001B[31m✗\u001B[39m');
-		const dirty = plain([runStart(), start('build-gateway', 0), line('build-gateway', 1, '\u001B[1;31mboom\u001B[0m\r'), end('build-gateway', 2, 2, 'failed')]);
+		const dirty = plain([
+			runStart(),
+			start('build-gateway', 0),
+			line('build-gateway', 1, '\u001B[1;31mboom\u001B[0m\r'),
+			end('build-gateway', 2, 2, 'failed'),
+		]);
 		expect(dirty).toContain('│ boom\n');
 		expect(cleanLine('50%\r75%\r100%')).toBe('100%');
 	});
 
 	it('says so when the diagnosis found nothing', () => {
-		expect(plain([runStart(), {type: 'diagnosis', at: s(1), findings: []}])).toContain('10:00:01.000  run                diagnosis: no known cause in this output\n');
+		expect(plain([runStart(), {type: 'diagnosis', at: s(1), findings: []}])).toContain(
+			'10:00:01.000  run                diagnosis: no known cause in this output\n',
+		);
 	});
 
 	it('formats durations for a narrow column', () => {

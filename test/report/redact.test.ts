@@ -5,8 +5,55 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const key = (text: string) => redactByKey(text).text;
 
 describe('names that say their value is a secret', () => {
-	it.each(['POSTGRES_PASSWORD', 'password', 'db_passwd', 'DB_PWD', 'dbPassword', 'x-auth-token', 'Authorization', 'GITHUB_TOKEN', 'api_key', 'apiKey', 'API-KEY', 'AWS_SECRET_ACCESS_KEY', 'private_key', 'client_secret', 'clientSecret', 'client-key-data', 'tls.key', 'STRIPE_KEY', 'credentials', 'DATABASE_DSN', 'auth', 'session_token', 'passphrase'])('%s is secret', (n) => expect(isSecretName(n)).toBe(true));
-	it.each(['PWD', 'OLDPWD', 'author', 'authentication', 'username', 'user', 'key', 'secretName', 'secretRef', 'secretKeyRef', 'secretsFile', 'tokenPath', 'password_file', 'POSTGRES_USER', 'POSTGRES_DB', 'keyboard', 'monkey', 'tokenizer', 'host', 'SECRET_NAME', 'auth_url', 'hashKey'])('%s is not', (n) => expect(isSecretName(n)).toBe(false));
+	it.each([
+		'POSTGRES_PASSWORD',
+		'password',
+		'db_passwd',
+		'DB_PWD',
+		'dbPassword',
+		'x-auth-token',
+		'Authorization',
+		'GITHUB_TOKEN',
+		'api_key',
+		'apiKey',
+		'API-KEY',
+		'AWS_SECRET_ACCESS_KEY',
+		'private_key',
+		'client_secret',
+		'clientSecret',
+		'client-key-data',
+		'tls.key',
+		'STRIPE_KEY',
+		'credentials',
+		'DATABASE_DSN',
+		'auth',
+		'session_token',
+		'passphrase',
+	])('%s is secret', (n) => expect(isSecretName(n)).toBe(true));
+	it.each([
+		'PWD',
+		'OLDPWD',
+		'author',
+		'authentication',
+		'username',
+		'user',
+		'key',
+		'secretName',
+		'secretRef',
+		'secretKeyRef',
+		'secretsFile',
+		'tokenPath',
+		'password_file',
+		'POSTGRES_USER',
+		'POSTGRES_DB',
+		'keyboard',
+		'monkey',
+		'tokenizer',
+		'host',
+		'SECRET_NAME',
+		'auth_url',
+		'hashKey',
+	])('%s is not', (n) => expect(isSecretName(n)).toBe(false));
 });
 
 describe('redaction by key', () => {
@@ -22,7 +69,10 @@ describe('redaction by key', () => {
 		['{"auth":"dXNlcjpwYXNz"}', `{"auth":"${REDACTED}"}`],
 		['--password hunter2 --profile demo', `--password ${REDACTED} --profile demo`],
 		['psql --password=hunter2 -U slm_user', `psql --password=${REDACTED} -U slm_user`],
-		['kubectl create secret generic s --from-literal=password=abc123', `kubectl create secret generic s --from-literal=password=${REDACTED}`],
+		[
+			'kubectl create secret generic s --from-literal=password=abc123',
+			`kubectl create secret generic s --from-literal=password=${REDACTED}`,
+		],
 		['curl -H "Authorization: Bearer eyJhbGciOi.xyz123456"', `curl -H "Authorization: Bearer ${REDACTED}"`],
 		['Authorization: Basic dXNlcjpwYXNzd29yZA==', `Authorization: Basic ${REDACTED}`],
 		['X-Auth-Token: 0123456789abcdef', `X-Auth-Token: ${REDACTED}`],
@@ -31,16 +81,28 @@ describe('redaction by key', () => {
 		['connecting to postgres://slm_user:s3cret@postgresql:5432/db', `connecting to postgres://slm_user:${REDACTED}@postgresql:5432/db`],
 		['redis://:hunter2@redis:6379/0', `redis://:${REDACTED}@redis:6379/0`],
 		['open slm_user:s3cret@tcp(mysql:3306)/db', `open slm_user:${REDACTED}@tcp(mysql:3306)/db`],
-		['host=postgresql port=5432 user=slm_user password=test_password dbname=action_history', `host=postgresql port=5432 user=slm_user password=${REDACTED} dbname=action_history`],
+		[
+			'host=postgresql port=5432 user=slm_user password=test_password dbname=action_history',
+			`host=postgresql port=5432 user=slm_user password=${REDACTED} dbname=action_history`,
+		],
 		['client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=', `client-key-data: ${REDACTED}`],
 		['    token: eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJlMTIz', `    token: ${REDACTED}`],
-		['time=12:00 level=info msg="logged in" jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklm', `time=12:00 level=info msg="logged in" jwt=${REDACTED}`],
+		[
+			'time=12:00 level=info msg="logged in" jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklm',
+			`time=12:00 level=info msg="logged in" jwt=${REDACTED}`,
+		],
 	])('%s', (input, expected) => expect(key(input)).toBe(expected));
 
 	it('replaces an env entry given as name and value, in block, flow and JSON form', () => {
-		expect(key('env:\n  - name: DB_PASSWORD\n    value: sup3rs3cret\n  - name: DB_USER\n    value: slm_user\n')).toBe(`env:\n  - name: DB_PASSWORD\n    value: ${REDACTED}\n  - name: DB_USER\n    value: slm_user\n`);
-		expect(key('env: [{name: API_TOKEN, value: tok-999}, {name: LOG_LEVEL, value: debug}]')).toBe(`env: [{name: API_TOKEN, value: ${REDACTED}}, {name: LOG_LEVEL, value: debug}]`);
-		expect(key('"env":[{"name":"REDIS_PASSWORD","value":"r3d1s"},{"name":"PORT","value":"8080"}]')).toBe(`"env":[{"name":"REDIS_PASSWORD","value":"${REDACTED}"},{"name":"PORT","value":"8080"}]`);
+		expect(key('env:\n  - name: DB_PASSWORD\n    value: sup3rs3cret\n  - name: DB_USER\n    value: slm_user\n')).toBe(
+			`env:\n  - name: DB_PASSWORD\n    value: ${REDACTED}\n  - name: DB_USER\n    value: slm_user\n`,
+		);
+		expect(key('env: [{name: API_TOKEN, value: tok-999}, {name: LOG_LEVEL, value: debug}]')).toBe(
+			`env: [{name: API_TOKEN, value: ${REDACTED}}, {name: LOG_LEVEL, value: debug}]`,
+		);
+		expect(key('"env":[{"name":"REDIS_PASSWORD","value":"r3d1s"},{"name":"PORT","value":"8080"}]')).toBe(
+			`"env":[{"name":"REDIS_PASSWORD","value":"${REDACTED}"},{"name":"PORT","value":"8080"}]`,
+		);
 	});
 
 	it('replaces a block scalar under a secret key, and nothing after it', () => {
@@ -49,7 +111,8 @@ describe('redaction by key', () => {
 	});
 
 	it('replaces whole PEM private keys, a truncated one to the end', () => {
-		const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAxyz1234567890abcdef\nZmFrZSBrZXkgbWF0ZXJpYWw=\n-----END RSA PRIVATE KEY-----';
+		const pem =
+			'-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAxyz1234567890abcdef\nZmFrZSBrZXkgbWF0ZXJpYWw=\n-----END RSA PRIVATE KEY-----';
 		expect(key(`before\n${pem}\nafter`)).toBe(`before\n-----BEGIN RSA PRIVATE KEY-----${REDACTED}-----END RSA PRIVATE KEY-----\nafter`);
 		expect(key('-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC')).not.toContain('MIIEvQ');
 		// A certificate is public.
@@ -124,10 +187,14 @@ spec:
 		const out = r.text(longLine);
 		expect(out).not.toContain('test_password');
 		expect(out).toContain(`with ${REDACTED} to db action_history as slm_user`);
-		expect(r.text(`secret data: ${b64('not_the_password')} and ${b64('tk-9f8e7d6c5b4a')}`)).toBe(`secret data: ${REDACTED} and ${REDACTED}`);
+		expect(r.text(`secret data: ${b64('not_the_password')} and ${b64('tk-9f8e7d6c5b4a')}`)).toBe(
+			`secret data: ${REDACTED} and ${REDACTED}`,
+		);
 		expect(r.text('header X-Token-Echo tk-9f8e7d6c5b4a; mail m41l-p4ss')).toBe(`header X-Token-Echo ${REDACTED}; mail ${REDACTED}`);
 		// The user name and the database stay readable, so the hand-off still says who could not log in.
-		expect(r.text('FATAL: password authentication failed for user "slm_user"')).toBe('FATAL: password authentication failed for user "slm_user"');
+		expect(r.text('FATAL: password authentication failed for user "slm_user"')).toBe(
+			'FATAL: password authentication failed for user "slm_user"',
+		);
 		expect(r.count).toBe(5);
 	});
 
@@ -148,7 +215,10 @@ spec:
 	});
 
 	it('takes secret-named variables of an environment', () => {
-		expect(secretValuesInEnv({GITHUB_TOKEN: 'ghx-1234567', HOME: '/root', PWD: '/work', NPM_CONFIG_AUTH: 'abc'})).toEqual(['ghx-1234567', 'abc']);
+		expect(secretValuesInEnv({GITHUB_TOKEN: 'ghx-1234567', HOME: '/root', PWD: '/work', NPM_CONFIG_AUTH: 'abc'})).toEqual([
+			'ghx-1234567',
+			'abc',
+		]);
 	});
 
 	it('reads a Secret in a kubectl List, JSON and a JSON document inside an annotation', () => {
@@ -156,7 +226,16 @@ spec:
 			kind: 'List',
 			items: [
 				{kind: 'Secret', data: {REDIS_PASSWORD: b64('r3d1s-pa55')}},
-				{kind: 'Deployment', metadata: {annotations: {'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({spec: {containers: [{env: [{name: 'JWT_SECRET', value: 'jwt-s3cr3t-v4lue'}]}]}})}}},
+				{
+					kind: 'Deployment',
+					metadata: {
+						annotations: {
+							'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+								spec: {containers: [{env: [{name: 'JWT_SECRET', value: 'jwt-s3cr3t-v4lue'}]}]},
+							}),
+						},
+					},
+				},
 			],
 		});
 		expect(secretValuesInDocuments(list)).toEqual(expect.arrayContaining(['r3d1s-pa55', 'jwt-s3cr3t-v4lue']));

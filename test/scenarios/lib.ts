@@ -7,14 +7,24 @@ import type {RunEvent} from '../../src/core/provision/events.js';
 import {WORLD_IMAGES} from '../helpers/world.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const WORLD_ARGS = ['--build-arg', `BUILDER_IMAGE=${WORLD_IMAGES.goToolset}`, '--build-arg', `RUNTIME_IMAGE=${WORLD_IMAGES.ubiMinimal}`, '--build-arg', 'BASE_IMAGE=localhost/kdoctor-world/debian-data:1'];
+export const WORLD_ARGS = [
+	'--build-arg',
+	`BUILDER_IMAGE=${WORLD_IMAGES.goToolset}`,
+	'--build-arg',
+	`RUNTIME_IMAGE=${WORLD_IMAGES.ubiMinimal}`,
+	'--build-arg',
+	'BASE_IMAGE=localhost/kdoctor-world/debian-data:1',
+];
 
 export const events = (stdout: string) =>
 	stdout
 		.split('\n')
 		.filter(Boolean)
 		.map((l) => JSON.parse(l) as RunEvent);
-export const ends = (ev: RunEvent[]) => Object.fromEntries(ev.filter((e) => e.type === 'step-end').map((e) => [(e as {id: string}).id, e as Extract<RunEvent, {type: 'step-end'}>]));
+export const ends = (ev: RunEvent[]) =>
+	Object.fromEntries(
+		ev.filter((e) => e.type === 'step-end').map((e) => [(e as {id: string}).id, e as Extract<RunEvent, {type: 'step-end'}>]),
+	);
 export const runEnd = (ev: RunEvent[]) => ev.find((e) => e.type === 'run-end') as Extract<RunEvent, {type: 'run-end'}>;
 export const diagnosisOf = (ev: RunEvent[]) => ev.find((x) => x.type === 'diagnosis') as Extract<RunEvent, {type: 'diagnosis'}> | undefined;
 
@@ -61,7 +71,10 @@ export async function observe(kubeconfig: string, namespace: string, conditions:
 	// counts (API timestamps have one-second precision, hence the second of slack).
 	const since = Date.now() - 1000;
 	const fresh = (kind: 'pod' | 'event', o: K8s.V1Pod & K8s.CoreV1Event) => {
-		const t = kind === 'pod' ? o.metadata?.creationTimestamp : (o.series?.lastObservedTime ?? o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp);
+		const t =
+			kind === 'pod'
+				? o.metadata?.creationTimestamp
+				: (o.series?.lastObservedTime ?? o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp);
 		return t !== undefined && new Date(t as unknown as string).getTime() >= since;
 	};
 	const w = new k8s.Watch(kc);
@@ -91,13 +104,17 @@ export async function observe(kubeconfig: string, namespace: string, conditions:
 export const waiting =
 	(app: string, reason: string): Condition =>
 	(kind, o) =>
-		kind === 'pod' && o.metadata?.labels?.app === app && (o.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === reason);
+		kind === 'pod' &&
+		o.metadata?.labels?.app === app &&
+		(o.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === reason);
 
 /** A pod of `app` has a container that was (or last was) terminated with this reason. */
 export const terminated =
 	(app: string, reason: string): Condition =>
 	(kind, o) =>
-		kind === 'pod' && o.metadata?.labels?.app === app && (o.status?.containerStatuses ?? []).some((c) => c.state?.terminated?.reason === reason || c.lastState?.terminated?.reason === reason);
+		kind === 'pod' &&
+		o.metadata?.labels?.app === app &&
+		(o.status?.containerStatuses ?? []).some((c) => c.state?.terminated?.reason === reason || c.lastState?.terminated?.reason === reason);
 
 /** An event whose message matches, seen at least `count` times. */
 export const event =
@@ -110,6 +127,9 @@ export type Latency = {scenario: string; finding: string; fault: string; faultAt
 /** One row per scenario, printed as a table at the end and written where BENCH_SCENARIO_OUT points. */
 export function latencyTable(rows: Latency[]): string {
 	const lines = ['| scenario | finding | fault seen in the API as | fault → finding |', '|---|---|---|---|'];
-	for (const r of rows) lines.push(`| ${r.scenario} | \`${r.finding}\` | ${r.fault} | ${[r.ms === undefined ? '' : `${r.ms} ms`, r.note ?? ''].filter(Boolean).join('; ') || 'n/a'} |`);
+	for (const r of rows)
+		lines.push(
+			`| ${r.scenario} | \`${r.finding}\` | ${r.fault} | ${[r.ms === undefined ? '' : `${r.ms} ms`, r.note ?? ''].filter(Boolean).join('; ') || 'n/a'} |`,
+		);
 	return lines.join('\n');
 }

@@ -23,7 +23,12 @@ function setup(text = LOG) {
 	mkdirSync(join(dir, 'manifests'));
 	writeFileSync(join(dir, 'manifests', 'gateway.yaml'), 'containers:\n  - name: gateway\n    image: gateway:gateway-1a2b3c4d\n');
 	const store = createDoctorStore({inputs: [{file: 'run.log', diagnosis: diagnoseText(kb, text)}]});
-	const intents = createRemediationIntents(kb, store, {fs: createFsPort(), journal: createJournal(join(dir, 'journal')), clock: {now: () => new Date()}, cwd: dir});
+	const intents = createRemediationIntents(kb, store, {
+		fs: createFsPort(),
+		journal: createJournal(join(dir, 'journal')),
+		clock: {now: () => new Date()},
+		cwd: dir,
+	});
 	const app = render(
 		<StoreProvider store={store}>
 			<DiagnoseScreen entries={kb.kb.byId} intents={intents} />
@@ -52,7 +57,12 @@ describe('DiagnoseScreen', () => {
 	it('moves, opens details with why-this-confidence, and goes back', async () => {
 		const {app} = setup();
 		await press(app.stdin, KEYS.DOWN);
-		expect(app.lastFrame()!.split('\n').find((l) => l.startsWith('› '))).not.toContain('image-name-mismatch');
+		expect(
+			app
+				.lastFrame()!
+				.split('\n')
+				.find((l) => l.startsWith('› ')),
+		).not.toContain('image-name-mismatch');
 		await press(app.stdin, KEYS.UP, KEYS.ENTER);
 		expect(app.lastFrame()).toMatch(/Why \d+%/);
 		expect(app.lastFrame()).toContain('not image-not-loaded?');
@@ -65,7 +75,12 @@ describe('DiagnoseScreen', () => {
 		const {app} = setup();
 		await press(app.stdin, '/', 'n', 'o', 't', ' ', 'l', 'o', 'a', 'd');
 		expect(app.lastFrame()).toMatch(/\/not load/);
-		expect(app.lastFrame()!.split('\n').find((l) => l.startsWith('› '))).toContain('image-not-loaded');
+		expect(
+			app
+				.lastFrame()!
+				.split('\n')
+				.find((l) => l.startsWith('› ')),
+		).toContain('image-not-loaded');
 		await press(app.stdin, KEYS.ESC, '?');
 		expect(app.lastFrame()).toContain('undo the last change this screen made: preview, then y');
 		await press(app.stdin, KEYS.ESC);
@@ -75,7 +90,12 @@ describe('DiagnoseScreen', () => {
 	it('takes a burst of keys (typed fast, pasted) one key at a time: a filter, then the knowledge-base search', async () => {
 		const {app} = setup();
 		await press(app.stdin, '/not load\r');
-		expect(app.lastFrame()!.split('\n').find((l) => l.startsWith('› '))).toContain('image-not-loaded');
+		expect(
+			app
+				.lastFrame()!
+				.split('\n')
+				.find((l) => l.startsWith('› ')),
+		).toContain('image-not-loaded');
 		await press(app.stdin, KEYS.ESC, 'slfstack');
 		expect(app.lastFrame()).toContain('go-runtime-lfstack-crash');
 		expectNoErrorFrames(app.frames);

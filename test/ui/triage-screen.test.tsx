@@ -33,18 +33,58 @@ async function snapshot(): Promise<TriageSnapshot> {
 	const t = createTriage(
 		{
 			diagnose: (text, facts) => diagnoseText(kb, text, facts),
-			logs: async (_n, p, _c, o) => (p === 'gateway-1' && o.previous ? '2026-11-23T10:00:01.000Z {"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required","env_var":"KUBERNAUT_CONTROLLER_NAMESPACE"}' : ''),
+			logs: async (_n, p, _c, o) =>
+				p === 'gateway-1' && o.previous
+					? '2026-11-23T10:00:01.000Z {"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required","env_var":"KUBERNAUT_CONTROLLER_NAMESPACE"}'
+					: '',
 			now: () => Date.now(),
 			setTimer: (fn, ms) => setTimeout(fn, ms),
 			clearTimer: (x) => clearTimeout(x as NodeJS.Timeout),
 		},
 		{namespace: 'demo', onUpdate: (s) => (last = s)},
 	);
-	for (const k of ['replicasets', 'deployments', 'events', 'services', 'endpoints', 'statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] as const) t.sink.reset(k, []);
+	for (const k of [
+		'replicasets',
+		'deployments',
+		'events',
+		'services',
+		'endpoints',
+		'statefulsets',
+		'daemonsets',
+		'jobs',
+		'persistentvolumeclaims',
+		'serviceaccounts',
+		'configmaps',
+		'secrets',
+		'ingresses',
+		'validatingwebhookconfigurations',
+		'mutatingwebhookconfigurations',
+	] as const)
+		t.sink.reset(k, []);
 	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: ['localhost/demo/worker:kd-1']}]);
 	t.sink.reset('pods', [
-		pod('gateway-1', 'gateway', {name: 'gateway', image: 'localhost/demo/gateway:kd-1', ready: false, restartCount: 3, waitingReason: 'CrashLoopBackOff', lastTerminatedReason: 'Error', lastExitCode: 1}),
-		pod('worker-1', 'worker', {name: 'worker', image: 'demo/worker:kd-1', ready: false, restartCount: 0, waitingReason: 'ErrImageNeverPull', waitingMessage: 'Container image "demo/worker:kd-1" is not present with pull policy of Never'}, 'Pending'),
+		pod('gateway-1', 'gateway', {
+			name: 'gateway',
+			image: 'localhost/demo/gateway:kd-1',
+			ready: false,
+			restartCount: 3,
+			waitingReason: 'CrashLoopBackOff',
+			lastTerminatedReason: 'Error',
+			lastExitCode: 1,
+		}),
+		pod(
+			'worker-1',
+			'worker',
+			{
+				name: 'worker',
+				image: 'demo/worker:kd-1',
+				ready: false,
+				restartCount: 0,
+				waitingReason: 'ErrImageNeverPull',
+				waitingMessage: 'Container image "demo/worker:kd-1" is not present with pull policy of Never',
+			},
+			'Pending',
+		),
 	]);
 	for (let i = 0; i < 50 && !last?.complete; i++) await new Promise((r) => setTimeout(r, 10));
 	t.stop();
@@ -73,7 +113,12 @@ describe('TriageScreen', () => {
 		expect(f).toContain('kdoctor triage — namespace demo');
 		expect(f).toMatch(/2 pods · 2 workloads · 0 healthy · 2 failing/);
 		expect(f).toMatch(/› ✗ job\/(gateway|worker)/);
-		expect(f.split('\n').filter((l) => l.includes('job/')).every((l) => l.length <= 100)).toBe(true);
+		expect(
+			f
+				.split('\n')
+				.filter((l) => l.includes('job/'))
+				.every((l) => l.length <= 100),
+		).toBe(true);
 		expect(f).toContain('crashloop-config-error');
 		expect(f).toContain('image-name-mismatch');
 		await press(app.stdin, 'j', KEYS.ENTER);
@@ -107,11 +152,32 @@ describe('TriageScreen', () => {
 		await press(app.stdin, 'v');
 		expect(intents).toEqual([{type: 'fix', workload: 'demo/Job/gateway', key: 'v'}]);
 		// The composition root answers with a question; typing and enter send the value.
-		store.getState().triageFix({workload: 'demo/Job/gateway', key: 'v', state: 'asking', ask: 'the value for KUBERNAUT_CONTROLLER_NAMESPACE', input: ''});
+		store
+			.getState()
+			.triageFix({workload: 'demo/Job/gateway', key: 'v', state: 'asking', ask: 'the value for KUBERNAUT_CONTROLLER_NAMESPACE', input: ''});
 		await tick();
 		await press(app.stdin, 'd', 'e', 'm', 'o', KEYS.ENTER);
 		expect(intents.at(-1)).toEqual({type: 'answer', value: 'demo'});
-		store.getState().triageFix({workload: 'demo/Job/gateway', key: 'v', state: 'preview', input: 'demo', plan: {finding: 'crashloop-config-error', key: 'v', title: 'Set KUBERNAUT_CONTROLLER_NAMESPACE on the Deployment', status: 'ready', namespace: 'demo', deployment: 'gateway', container: 'gateway', field: 'env KUBERNAUT_CONTROLLER_NAMESPACE', after: 'demo', diff: 'deployment/gateway container gateway (namespace demo)\n+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo\n'}});
+		store
+			.getState()
+			.triageFix({
+				workload: 'demo/Job/gateway',
+				key: 'v',
+				state: 'preview',
+				input: 'demo',
+				plan: {
+					finding: 'crashloop-config-error',
+					key: 'v',
+					title: 'Set KUBERNAUT_CONTROLLER_NAMESPACE on the Deployment',
+					status: 'ready',
+					namespace: 'demo',
+					deployment: 'gateway',
+					container: 'gateway',
+					field: 'env KUBERNAUT_CONTROLLER_NAMESPACE',
+					after: 'demo',
+					diff: 'deployment/gateway container gateway (namespace demo)\n+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo\n',
+				},
+			});
 		await tick();
 		expect(app.lastFrame()).toContain('+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo');
 		expect(app.lastFrame()).toContain('apply this change to the cluster? y: apply');

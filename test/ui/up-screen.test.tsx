@@ -133,7 +133,11 @@ describe('UpScreen', () => {
 		expect(rowOf(f, 'Build gateway image')).toMatch(/· Build gateway image ↻2 /);
 		expect(rowOf(f, 'Build gateway image')).toContain('est 2.1G');
 		expect(rowOf(f, 'Build gateway image')).toContain('OOM-killed');
-		await feed(store, [end('build-datastorage', 170, 170), start('build-gateway', 170, 2), end('build-gateway', 320, 150, 'done', {peakMiB: 1900})]);
+		await feed(store, [
+			end('build-datastorage', 170, 170),
+			start('build-gateway', 170, 2),
+			end('build-gateway', 320, 150, 'done', {peakMiB: 1900}),
+		]);
 		f = frameOf(app);
 		const gw = rowOf(f, 'Build gateway image');
 		expect(gw).toMatch(/✓ Build gateway image ↻2 +2m30s peak 1.9G/);
@@ -187,7 +191,15 @@ describe('UpScreen', () => {
 			start('deploy-gateway', 150),
 			line('deploy-gateway', 160, 'deployment "gateway" exceeded its progress deadline', 'stderr'),
 			end('deploy-gateway', 180, 30, 'failed', {note: 'rollout timed out'}),
-			{type: 'diagnosis', at: s(181), step: 'deploy-gateway', findings: [FINDING, {...FINDING, id: 'image-not-loaded', title: 'The image was never loaded into the node', confidence: 0.31, remediations: []}]},
+			{
+				type: 'diagnosis',
+				at: s(181),
+				step: 'deploy-gateway',
+				findings: [
+					FINDING,
+					{...FINDING, id: 'image-not-loaded', title: 'The image was never loaded into the node', confidence: 0.31, remediations: []},
+				],
+			},
 			{
 				type: 'run-end',
 				at: s(182),
@@ -241,7 +253,15 @@ describe('UpScreen', () => {
 		expect(onCancel).toHaveBeenCalledTimes(2);
 		await feed(store, [
 			end('build-gateway', 20, 20, 'cancelled'),
-			{type: 'run-end', at: s(21), ok: false, durationMs: 21_000, runDir: '/tmp/r', message: 'Stopped: nothing is left running', resume: 'kdoctor up --resume r-0102-1000'},
+			{
+				type: 'run-end',
+				at: s(21),
+				ok: false,
+				durationMs: 21_000,
+				runDir: '/tmp/r',
+				message: 'Stopped: nothing is left running',
+				resume: 'kdoctor up --resume r-0102-1000',
+			},
 		]);
 		let f = frameOf(app);
 		expect(rowOf(f, 'Build gateway image')).toMatch(/⊘ Build gateway image +20s/);
@@ -276,7 +296,10 @@ describe('UpScreen', () => {
 		const f = frameOf(app);
 		expect(rowOf(f, 'Build gateway image')).toMatch(/^› [⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Build gateway image +42s /);
 		expect(f.split('\n')[0]).toMatch(/· 42s$/);
-		await feed(store, [end('build-gateway', 50, 50), {type: 'run-end', at: s(50), ok: true, durationMs: 50_000, runDir: '/r', message: ''}]);
+		await feed(store, [
+			end('build-gateway', 50, 50),
+			{type: 'run-end', at: s(50), ok: true, durationMs: 50_000, runDir: '/r', message: ''},
+		]);
 		const n = app.frames.length;
 		await new Promise((r) => setTimeout(r, 80));
 		expect(app.frames.length).toBe(n);
@@ -313,7 +336,12 @@ describe('the up slice of the store', () => {
 	});
 
 	it('gives an unannounced step a row and stops a running step when the run ends', () => {
-		const u = reduceUp(emptyUp(), [runStart(), start('build-gateway', 0), start('mystery', 1), {type: 'run-end', at: s(5), ok: false, durationMs: 5000, runDir: '/r', message: 'stopped'}]);
+		const u = reduceUp(emptyUp(), [
+			runStart(),
+			start('build-gateway', 0),
+			start('mystery', 1),
+			{type: 'run-end', at: s(5), ok: false, durationMs: 5000, runDir: '/r', message: 'stopped'},
+		]);
 		expect(u.order.at(-1)).toBe('mystery');
 		expect(u.steps['build-gateway']!.state).toBe('cancelled');
 		expect(u.steps['build-gateway']!.spans).toEqual([{start: s(0), end: s(5), state: 'cancelled', attempt: 1}]);

@@ -4,7 +4,13 @@ import type {KubePort} from './ports.js';
  * Waits for the next change the API server reports about a namespace (a watch), or a poll interval as a fallback,
  * whichever comes first: how loops that judge pods wake when the cluster has news rather than on a timer.
  */
-export function changeWaiter(kube: KubePort, namespace: string, signal: AbortSignal, sleep: (ms: number, signal: AbortSignal) => Promise<void>, pollMs: number) {
+export function changeWaiter(
+	kube: KubePort,
+	namespace: string,
+	signal: AbortSignal,
+	sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+	pollMs: number,
+) {
 	const stop = new AbortController();
 	const both = AbortSignal.any([signal, stop.signal]);
 	let wake: (() => void) | undefined;

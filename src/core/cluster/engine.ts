@@ -2,12 +2,37 @@ import type {Diagnosis} from '../diagnose/diagnose.js';
 import type {Facts, Finding} from '../diagnose/score.js';
 import {finalEventProblem, finalProblem, liveEvidence, PULL_GRACE_MS, relevantEvents} from './evidence.js';
 import {controllerProblems, otherProblems, type Mirror, type ObjectProblem} from './objects.js';
-import type {LiveClaim, LiveController, LiveDeployment, LiveEndpoints, LiveEvent, LiveIngress, LiveKind, LiveNamed, LiveNode, LiveObject, LivePod, LiveReplicaSet, LiveService, LiveSink, LiveWebhook, PodFacts, ResourceStatus} from './ports.js';
+import type {
+	LiveClaim,
+	LiveController,
+	LiveDeployment,
+	LiveEndpoints,
+	LiveEvent,
+	LiveIngress,
+	LiveKind,
+	LiveNamed,
+	LiveNode,
+	LiveObject,
+	LivePod,
+	LiveReplicaSet,
+	LiveService,
+	LiveSink,
+	LiveWebhook,
+	PodFacts,
+	ResourceStatus,
+} from './ports.js';
 
 /** How long a pod may be not ready before it is a finding, when nothing says it is final sooner. */
 export const SETTLE_MS = {starting: PULL_GRACE_MS, running: 120_000};
 
-export type TimelineItem = {at: string; source: 'event' | 'log' | 'status'; text: string; pod?: string; container?: string; previous?: boolean};
+export type TimelineItem = {
+	at: string;
+	source: 'event' | 'log' | 'status';
+	text: string;
+	pod?: string;
+	container?: string;
+	previous?: boolean;
+};
 
 /** One workload (Deployment, Job, StatefulSet, bare pod) with pods that are not healthy. */
 export type TriageWorkload = {
@@ -63,7 +88,16 @@ export type Triage = {sink: LiveSink; snapshot(): TriageSnapshot; stop(): void};
 export const UNEXPLAINED = 'unexplained';
 
 /** Waiting reasons of a container that has not run yet: there is no log to fetch. */
-const NOT_STARTED = new Set(['ContainerCreating', 'PodInitializing', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+const NOT_STARTED = new Set([
+	'ContainerCreating',
+	'PodInitializing',
+	'ErrImageNeverPull',
+	'ErrImagePull',
+	'ImagePullBackOff',
+	'InvalidImageName',
+	'CreateContainerConfigError',
+	'CreateContainerError',
+]);
 /** At most this many pods of one workload are read closely (logs, status lines); the rest are alike or counted. */
 const SAMPLE_PER_STATE = 3;
 const SAMPLE_MAX = 10;
@@ -101,9 +135,26 @@ export const LIVE_KINDS: LiveKind[] = [
 	'mutatingwebhookconfigurations',
 ];
 /** Kinds whose objects are workloads' causes rather than workloads: a change re-reads every object problem. */
-const OBJECT_KINDS = new Set<LiveKind>(['deployments', 'statefulsets', 'daemonsets', 'jobs', 'persistentvolumeclaims', 'serviceaccounts', 'configmaps', 'secrets', 'ingresses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations', 'nodes', 'services', 'endpoints', 'events']);
+const OBJECT_KINDS = new Set<LiveKind>([
+	'deployments',
+	'statefulsets',
+	'daemonsets',
+	'jobs',
+	'persistentvolumeclaims',
+	'serviceaccounts',
+	'configmaps',
+	'secrets',
+	'ingresses',
+	'validatingwebhookconfigurations',
+	'mutatingwebhookconfigurations',
+	'nodes',
+	'services',
+	'endpoints',
+	'events',
+]);
 /** Keys of object problems that are not workloads of their own pods. */
-const OBJECT_KEY = /^(?:[^/]*)\/(?:Node|PersistentVolumeClaim|Ingress|ValidatingWebhookConfiguration|MutatingWebhookConfiguration)\/|#port$/;
+const OBJECT_KEY =
+	/^(?:[^/]*)\/(?:Node|PersistentVolumeClaim|Ingress|ValidatingWebhookConfiguration|MutatingWebhookConfiguration)\/|#port$/;
 const KINDS = LIVE_KINDS;
 const LOG_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
 
@@ -121,13 +172,20 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 	const nodes = new Map<string, LiveNode>();
 	const services = new Map<string, LiveService>();
 	const endpoints = new Map<string, LiveEndpoints>();
-	const controllers = {statefulsets: new Map<string, LiveController>(), daemonsets: new Map<string, LiveController>(), jobs: new Map<string, LiveController>()};
+	const controllers = {
+		statefulsets: new Map<string, LiveController>(),
+		daemonsets: new Map<string, LiveController>(),
+		jobs: new Map<string, LiveController>(),
+	};
 	const claims = new Map<string, LiveClaim>();
 	const serviceAccounts = new Map<string, LiveNamed>();
 	const configMaps = new Map<string, LiveNamed>();
 	const secrets = new Map<string, LiveNamed>();
 	const ingresses = new Map<string, LiveIngress>();
-	const webhooks = {validatingwebhookconfigurations: new Map<string, LiveWebhook>(), mutatingwebhookconfigurations: new Map<string, LiveWebhook>()};
+	const webhooks = {
+		validatingwebhookconfigurations: new Map<string, LiveWebhook>(),
+		mutatingwebhookconfigurations: new Map<string, LiveWebhook>(),
+	};
 	const maps: Record<LiveKind, Map<string, LiveObject>> = {
 		pods,
 		replicasets: rss,
@@ -182,7 +240,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const newest = new Map<string, number>();
 		for (const r of rss.values()) {
 			byName.set(`${r.namespace}/${r.name}`, r);
-			if (r.deployment) newest.set(`${r.namespace}/${r.deployment}`, Math.max(newest.get(`${r.namespace}/${r.deployment}`) ?? 0, r.revision));
+			if (r.deployment)
+				newest.set(`${r.namespace}/${r.deployment}`, Math.max(newest.get(`${r.namespace}/${r.deployment}`) ?? 0, r.revision));
 		}
 		return (rsIndex = {byName, newest});
 	};
@@ -198,7 +257,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 				return {key: `${p.namespace}/Deployment/${rs.deployment}`, kind: 'Deployment', name: rs.deployment, stale: rs.revision < newest};
 			}
 		}
-		if (p.ownerKind && p.ownerName) return {key: `${p.namespace}/${p.ownerKind}/${p.ownerName}`, kind: p.ownerKind, name: p.ownerName, stale: false};
+		if (p.ownerKind && p.ownerName)
+			return {key: `${p.namespace}/${p.ownerKind}/${p.ownerName}`, kind: p.ownerKind, name: p.ownerName, stale: false};
 		return {key: `${p.namespace}/Pod/${p.name}`, kind: 'Pod', name: p.name, stale: false};
 	};
 
@@ -222,12 +282,23 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			objectsDirty = true;
 			schedule();
 		}
-		if (kind === 'statefulsets' || kind === 'daemonsets' || kind === 'jobs') return mark(`${(o as LiveController).namespace}/${(o as LiveController).kind}/${(o as LiveController).name}`);
-		if (kind === 'persistentvolumeclaims' || kind === 'serviceaccounts' || kind === 'configmaps' || kind === 'secrets' || kind === 'ingresses' || kind === 'validatingwebhookconfigurations' || kind === 'mutatingwebhookconfigurations') return;
+		if (kind === 'statefulsets' || kind === 'daemonsets' || kind === 'jobs')
+			return mark(`${(o as LiveController).namespace}/${(o as LiveController).kind}/${(o as LiveController).name}`);
+		if (
+			kind === 'persistentvolumeclaims' ||
+			kind === 'serviceaccounts' ||
+			kind === 'configmaps' ||
+			kind === 'secrets' ||
+			kind === 'ingresses' ||
+			kind === 'validatingwebhookconfigurations' ||
+			kind === 'mutatingwebhookconfigurations'
+		)
+			return;
 		if (kind === 'services' || kind === 'endpoints') return mark(`${(o as LiveService).namespace}/Service/${(o as LiveService).name}`);
 		if (kind === 'pods') {
 			// A pod that comes or goes can give a Service its first endpoint, or take its last.
-			for (const v of services.values()) if (v.namespace === (o as LivePod).namespace && v.selector) mark(`${v.namespace}/Service/${v.name}`);
+			for (const v of services.values())
+				if (v.namespace === (o as LivePod).namespace && v.selector) mark(`${v.namespace}/Service/${v.name}`);
 			return markPod(o as LivePod);
 		}
 		if (kind === 'replicasets' || kind === 'deployments') {
@@ -238,7 +309,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		if (kind === 'events') {
 			const e = o as LiveEvent;
 			if (e.kind === 'Pod') return markPod(pods.get(podByName.get(`${e.namespace}/${e.object}`) ?? ''));
-			if (e.kind === 'Deployment' || e.kind === 'Job' || e.kind === 'StatefulSet' || e.kind === 'DaemonSet') return mark(`${e.namespace}/${e.kind}/${e.object}`);
+			if (e.kind === 'Deployment' || e.kind === 'Job' || e.kind === 'StatefulSet' || e.kind === 'DaemonSet')
+				return mark(`${e.namespace}/${e.kind}/${e.object}`);
 			if (e.kind === 'ReplicaSet') {
 				const rs = rsIdx().byName.get(`${e.namespace}/${e.object}`);
 				return mark(`${e.namespace}/${rs?.deployment ? `Deployment/${rs.deployment}` : `ReplicaSet/${e.object}`}`);
@@ -310,7 +382,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			objectsDirty = false;
 			// Object problems that came, went or changed are looked at again; the rest keep their diagnosis.
 			const fresh = new Map([...controllerProblems(mirror()), ...otherProblems(mirror())].map((p) => [p.key, p]));
-			for (const [k, p] of fresh) if (objectProblems.get(k)?.lines.join('\n') !== p.lines.join('\n') && !keys.has(k)) keys.set(k, deps.now());
+			for (const [k, p] of fresh)
+				if (objectProblems.get(k)?.lines.join('\n') !== p.lines.join('\n') && !keys.has(k)) keys.set(k, deps.now());
 			for (const k of objectProblems.keys()) if (!fresh.has(k) && !keys.has(k)) keys.set(k, deps.now());
 			objectProblems = fresh;
 		}
@@ -349,14 +422,41 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const now = deps.now();
 		const settlesAt = settle ? (Date.parse(svc.createdAt) || now) + SETTLE_MS.starting : now;
 		const old = workloads.get(key);
-		const sel = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-		const carried = [...new Set(inNs.flatMap((p) => Object.entries(p.labels).filter(([k]) => k in selector).map(([k, v]) => `${k}=${v}`)))];
+		const sel = Object.entries(selector)
+			.map(([k, v]) => `${k}=${v}`)
+			.join(',');
+		const carried = [
+			...new Set(
+				inNs.flatMap((p) =>
+					Object.entries(p.labels)
+						.filter(([k]) => k in selector)
+						.map(([k, v]) => `${k}=${v}`),
+				),
+			),
+		];
 		const text = `service ${namespace}/${name} (${svc.type}): no pod matches the selector ${sel}${carried.length ? ` (pods carry ${carried.join(', ')})` : ' (no pod carries those label keys)'}\n  Endpoints: <none>`;
-		const w: TriageWorkload = {key, namespace, kind: 'Service', name, pods: [], troubled: [], state: now >= settlesAt ? 'failing' : 'settling', since: old?.since ?? (Date.parse(svc.createdAt) || now), settlesAt: now >= settlesAt ? undefined : settlesAt, findings: [], timeline: [{at: svc.createdAt, source: 'status', text: text.split('\n')[0]!}], couldNotRead: [], changedAt};
+		const w: TriageWorkload = {
+			key,
+			namespace,
+			kind: 'Service',
+			name,
+			pods: [],
+			troubled: [],
+			state: now >= settlesAt ? 'failing' : 'settling',
+			since: old?.since ?? (Date.parse(svc.createdAt) || now),
+			settlesAt: now >= settlesAt ? undefined : settlesAt,
+			findings: [],
+			timeline: [{at: svc.createdAt, source: 'status', text: text.split('\n')[0]!}],
+			couldNotRead: [],
+			changedAt,
+		};
 		workloads.set(key, w);
 		if (w.state === 'settling') {
 			clearSettle(key);
-			settleTimers.set(key, deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10));
+			settleTimers.set(
+				key,
+				deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10),
+			);
 			return;
 		}
 		const d = deps.diagnose(text, {'service.matchingPods': [{value: 0, text: `no pod of ${namespace} matches ${sel}`, source: 'cluster'}]});
@@ -376,11 +476,29 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const old = workloads.get(key);
 		const made = Date.parse(p.createdAt) || now;
 		const settlesAt = settle && !p.final ? made + SETTLE_MS.starting : now;
-		const w: TriageWorkload = {key, namespace: p.namespace, kind: p.kind, name: p.name, pods: [], troubled: [], state: now >= settlesAt ? 'failing' : 'settling', ...(p.final ? {final: p.final} : {}), since: old?.since ?? made, settlesAt: now >= settlesAt ? undefined : settlesAt, findings: [], timeline: [{at: p.createdAt || new Date(now).toISOString(), source: 'status', text: p.lines[0]!}], couldNotRead: [], changedAt};
+		const w: TriageWorkload = {
+			key,
+			namespace: p.namespace,
+			kind: p.kind,
+			name: p.name,
+			pods: [],
+			troubled: [],
+			state: now >= settlesAt ? 'failing' : 'settling',
+			...(p.final ? {final: p.final} : {}),
+			since: old?.since ?? made,
+			settlesAt: now >= settlesAt ? undefined : settlesAt,
+			findings: [],
+			timeline: [{at: p.createdAt || new Date(now).toISOString(), source: 'status', text: p.lines[0]!}],
+			couldNotRead: [],
+			changedAt,
+		};
 		workloads.set(key, w);
 		if (w.state === 'settling') {
 			clearSettle(key);
-			settleTimers.set(key, deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10));
+			settleTimers.set(
+				key,
+				deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10),
+			);
 			return;
 		}
 		const d = deps.diagnose(p.lines.join('\n'), p.facts);
@@ -401,7 +519,13 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const now = deps.now();
 		const [namespace, kind, name] = key.split('/') as [string, string, string];
 		const nsEvents = [...events.values()].filter((e) => e.namespace === namespace);
-		const final = troubled.map((p) => finalProblem(p, now)).find(Boolean) ?? finalEventProblem(nsEvents, troubled.filter((p) => p.phase === 'Running')) ?? objectProblems.get(key)?.final;
+		const final =
+			troubled.map((p) => finalProblem(p, now)).find(Boolean) ??
+			finalEventProblem(
+				nsEvents,
+				troubled.filter((p) => p.phase === 'Running'),
+			) ??
+			objectProblems.get(key)?.final;
 		const since = old?.since ?? Math.min(...troubled.map((p) => Date.parse(p.createdAt) || now));
 		const allowance = troubled.some((p) => p.phase === 'Running') ? SETTLE_MS.running : SETTLE_MS.starting;
 		const settlesAt = settle ? Math.min(...troubled.map((p) => (Date.parse(p.createdAt) || now) + allowance)) : now;
@@ -426,7 +550,10 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		if (w.state === 'settling') {
 			// Not a finding yet (a pull or a start in progress): look again when its grace ends.
 			clearSettle(key);
-			settleTimers.set(key, deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10));
+			settleTimers.set(
+				key,
+				deps.setTimer(() => (settleTimers.delete(key), mark(key)), Math.max(0, settlesAt - now) + 10),
+			);
 			return;
 		}
 		clearSettle(key);
@@ -435,11 +562,14 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 
 	function clearSettle(key: string) {
 		const t = settleTimers.get(key);
-		if (t !== undefined) deps.clearTimer(t), settleTimers.delete(key);
+		if (t !== undefined) (deps.clearTimer(t), settleTimers.delete(key));
 	}
 
 	/** Logs of the troubled containers; a restart gives a new previous log, so the cache key has the restart count. */
-	async function logsOf(w: TriageWorkload, sample: PodFacts[]): Promise<{logs: Map<string, string>; timeline: TimelineItem[]; couldNotRead: string[]}> {
+	async function logsOf(
+		w: TriageWorkload,
+		sample: PodFacts[],
+	): Promise<{logs: Map<string, string>; timeline: TimelineItem[]; couldNotRead: string[]}> {
 		const logs = new Map<string, string>();
 		const timeline: TimelineItem[] = [];
 		const couldNotRead: string[] = [];
@@ -460,7 +590,8 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 								}
 								logCache.set(cacheKey, got);
 							}
-							if (got.failed && !/not found|waiting to start|ContainerCreating/.test(got.failed)) couldNotRead.push(`logs of ${p.name}/${c.name}: ${got.failed}`);
+							if (got.failed && !/not found|waiting to start|ContainerCreating/.test(got.failed))
+								couldNotRead.push(`logs of ${p.name}/${c.name}: ${got.failed}`);
 							const plain: string[] = [];
 							for (const line of got.text.split('\n')) {
 								if (!line) continue;
@@ -505,9 +636,23 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			const from = new Date(Math.min(...w.troubled.map((p) => Date.parse(p.createdAt) || deps.now())) - 60_000).toISOString();
 			const recent = own.filter((e) => e.lastSeen >= from && (e.type !== 'Normal' || e.kind === 'Pod'));
 			current.timeline = [
-				...recent.map((e): TimelineItem => ({at: e.lastSeen, source: 'event', text: `${e.type} ${e.reason}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`, pod: e.kind === 'Pod' ? e.object : undefined})),
+				...recent.map((e): TimelineItem => ({
+					at: e.lastSeen,
+					source: 'event',
+					text: `${e.type} ${e.reason}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`,
+					pod: e.kind === 'Pod' ? e.object : undefined,
+				})),
 				...timeline,
-				...w.troubled.flatMap((p) => p.containers.filter((c) => c.waitingReason || c.lastTerminatedReason).map((c): TimelineItem => ({at: p.createdAt, source: 'status', text: `${c.name}: ${c.waitingReason ?? ''}${c.lastTerminatedReason ? ` (last: ${c.lastTerminatedReason}, exit ${c.lastExitCode ?? '?'})` : ''} restarts ${c.restartCount}`, pod: p.name}))),
+				...w.troubled.flatMap((p) =>
+					p.containers
+						.filter((c) => c.waitingReason || c.lastTerminatedReason)
+						.map((c): TimelineItem => ({
+							at: p.createdAt,
+							source: 'status',
+							text: `${c.name}: ${c.waitingReason ?? ''}${c.lastTerminatedReason ? ` (last: ${c.lastTerminatedReason}, exit ${c.lastExitCode ?? '?'})` : ''} restarts ${c.restartCount}`,
+							pod: p.name,
+						})),
+				),
 			].sort((a, b) => a.at.localeCompare(b.at));
 			current.diagnosedAt = deps.now();
 		} finally {
@@ -530,7 +675,16 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			layer: 'workload',
 			confidence: 0.5,
 			summary: "No entry of the knowledge base explains this; this is the cluster's own message. kdoctor kb new can draft one from it.",
-			evidence: [{line: null, text: message, signal: 'message', means: "the API server's, controller's or kubelet's own words", role: 'signature', source: 'cluster'}],
+			evidence: [
+				{
+					line: null,
+					text: message,
+					signal: 'message',
+					means: "the API server's, controller's or kubelet's own words",
+					role: 'signature',
+					source: 'cluster',
+				},
+			],
 			lines: [],
 			why: [],
 			remediations: [],
@@ -543,12 +697,20 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		const all = [...workloads.values()];
 		const keys = new Set([...pods.values()].map((p) => workloadOf(p).key));
 		for (const k of objectProblems.keys()) if (!OBJECT_KEY.test(k)) keys.add(k);
-		const failing = all.filter((w) => w.state === 'failing').sort((a, b) => (b.findings[0]?.confidence ?? 0) - (a.findings[0]?.confidence ?? 0) || a.key.localeCompare(b.key));
-		const couldNotLook = [...statuses.values()].filter((s) => s.state === 'forbidden' || (s.state === 'retrying' && !listed.has(s.resource))).map((s) => `${s.resource}: ${s.message ?? s.state}`);
+		const failing = all
+			.filter((w) => w.state === 'failing')
+			.sort((a, b) => (b.findings[0]?.confidence ?? 0) - (a.findings[0]?.confidence ?? 0) || a.key.localeCompare(b.key));
+		const couldNotLook = [...statuses.values()]
+			.filter((s) => s.state === 'forbidden' || (s.state === 'retrying' && !listed.has(s.resource)))
+			.map((s) => `${s.resource}: ${s.message ?? s.state}`);
 		return {
 			namespace: opts.namespace,
 			at: deps.now(),
-			complete: KINDS.every((k) => listed.has(k) || statuses.get(k)?.state === 'forbidden') && dirty.size === 0 && running.size === 0 && failing.every((w) => w.diagnosedAt !== undefined),
+			complete:
+				KINDS.every((k) => listed.has(k) || statuses.get(k)?.state === 'forbidden') &&
+				dirty.size === 0 &&
+				running.size === 0 &&
+				failing.every((w) => w.diagnosedAt !== undefined),
 			pods: pods.size,
 			workloads: keys.size,
 			healthy: [...keys].filter((k) => !workloads.has(k)).length,
@@ -578,7 +740,10 @@ function ownMessage(pods: PodFacts[], events: LiveEvent[] | {type: string; messa
 	}
 	const warning = [...events].filter((e) => e.type === 'Warning').sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))[0];
 	if (warning) return warning.message;
-	for (const p of pods) for (const c of p.containers) if (c.waitingReason || c.lastTerminatedReason) return `${p.name}/${c.name}: ${c.waitingReason ?? `last terminated: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})`}`;
+	for (const p of pods)
+		for (const c of p.containers)
+			if (c.waitingReason || c.lastTerminatedReason)
+				return `${p.name}/${c.name}: ${c.waitingReason ?? `last terminated: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})`}`;
 	return undefined;
 }
 

@@ -2,7 +2,14 @@ import type {Facts} from '../diagnose/score.js';
 import type {EventFacts, KubePort, PodFacts} from './ports.js';
 
 /** Waiting reasons that never clear on their own: the wait ends at once instead of at its timeout. */
-export const FINAL_WAITING = new Set(['ErrImageNeverPull', 'CrashLoopBackOff', 'CreateContainerConfigError', 'InvalidImageName', 'CreateContainerError', 'RunContainerError']);
+export const FINAL_WAITING = new Set([
+	'ErrImageNeverPull',
+	'CrashLoopBackOff',
+	'CreateContainerConfigError',
+	'InvalidImageName',
+	'CreateContainerError',
+	'RunContainerError',
+]);
 
 /** Pull failures that may be transient (a slow registry): final only after this long. */
 export const PULL_GRACE_MS = 60_000;
@@ -28,12 +35,14 @@ export function similarImages(held: string[], ref: string): string[] {
 /** Why a pod is a reason to stop waiting now, or undefined while it may still become healthy. */
 export function finalProblem(pod: PodFacts, nowMs: number): string | undefined {
 	for (const c of pod.containers) {
-		if (c.waitingReason && FINAL_WAITING.has(c.waitingReason)) return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
+		if (c.waitingReason && FINAL_WAITING.has(c.waitingReason))
+			return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
 		if (c.terminatedReason === 'OOMKilled' || c.lastTerminatedReason === 'OOMKilled') return `${pod.name}/${c.name}: OOMKilled`;
 		if ((c.waitingReason === 'ImagePullBackOff' || c.waitingReason === 'ErrImagePull') && nowMs - Date.parse(pod.createdAt) > PULL_GRACE_MS)
 			return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
 	}
-	if (pod.unschedulableMessage && nowMs - Date.parse(pod.createdAt) > PULL_GRACE_MS) return `${pod.name}: unschedulable (${pod.unschedulableMessage})`;
+	if (pod.unschedulableMessage && nowMs - Date.parse(pod.createdAt) > PULL_GRACE_MS)
+		return `${pod.name}: unschedulable (${pod.unschedulableMessage})`;
 	return undefined;
 }
 
@@ -43,7 +52,13 @@ export const PROBE_404_FINAL = 2;
 /** Why events make a running pod a reason to stop waiting now: its probe path answers 404 (no program serves it). */
 export function finalEventProblem(events: EventFacts[], pods: PodFacts[]): string | undefined {
 	for (const p of pods) {
-		const e = events.find((x) => x.object === p.name && x.reason === 'Unhealthy' && /probe failed: HTTP probe failed with statuscode: 404\b/.test(x.message) && x.count >= PROBE_404_FINAL);
+		const e = events.find(
+			(x) =>
+				x.object === p.name &&
+				x.reason === 'Unhealthy' &&
+				/probe failed: HTTP probe failed with statuscode: 404\b/.test(x.message) &&
+				x.count >= PROBE_404_FINAL,
+		);
 		if (e) return `${p.name}: ${e.message} (x${e.count})`;
 	}
 	return undefined;
@@ -63,7 +78,13 @@ export type LiveEvidence = {text: string; facts: Facts};
  * signals, and text (status lines as kubectl describe shows them, events, previous and current logs) for
  * the patterns, so a live failure is diagnosed by the same entries as a saved log.
  */
-export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages: string[] | undefined, logs: Map<string, string>, nowMs: number): LiveEvidence {
+export function liveEvidence(
+	pods: PodFacts[],
+	events: EventFacts[],
+	nodeImages: string[] | undefined,
+	logs: Map<string, string>,
+	nowMs: number,
+): LiveEvidence {
 	const facts: Facts = {};
 	const push = (k: string, v: string | number | boolean, text?: string) => {
 		(facts[k] ??= []).push({value: v, text: text ?? `${k} = ${v}`, source: 'cluster'});
@@ -73,7 +94,13 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 	/** Whether the node holds the wanted image's repository under another name: mismatch versus never loaded. */
 	const compareImage = (image: string, held: string[]) => {
 		const similar = similarImages(held, image);
-		push('image.nodeHasSimilar', similar.length > 0, similar.length > 0 ? `the node holds ${similar.join(', ')}: same repository as ${image}, another name or tag` : `the node holds no image of ${repositoryOf(image)} at all`);
+		push(
+			'image.nodeHasSimilar',
+			similar.length > 0,
+			similar.length > 0
+				? `the node holds ${similar.join(', ')}: same repository as ${image}, another name or tag`
+				: `the node holds no image of ${repositoryOf(image)} at all`,
+		);
 	};
 	for (const p of pods) {
 		if (p.ready && p.phase === 'Running') continue;
@@ -86,7 +113,9 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 		for (const c of p.containers) {
 			if (c.waitingReason) {
 				push('pod.waitingReason', c.waitingReason);
-				lines.push(`  container ${c.name} (${c.image}): Waiting, Reason: ${c.waitingReason}${c.waitingMessage ? `, Message: ${c.waitingMessage}` : ''}`);
+				lines.push(
+					`  container ${c.name} (${c.image}): Waiting, Reason: ${c.waitingReason}${c.waitingMessage ? `, Message: ${c.waitingMessage}` : ''}`,
+				);
 				if (['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff'].includes(c.waitingReason) && nodeImages) {
 					comparedImages.add(`${p.name}/${c.name}`);
 					compareImage(c.image, nodeImages);
@@ -98,7 +127,9 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 			}
 			if (c.lastTerminatedReason) {
 				push('pod.terminatedReason', c.lastTerminatedReason);
-				lines.push(`  container ${c.name}: Last State: Terminated, Reason: ${c.lastTerminatedReason}, Exit Code: ${c.lastExitCode ?? '?'}, Restart Count: ${c.restartCount}`);
+				lines.push(
+					`  container ${c.name}: Last State: Terminated, Reason: ${c.lastTerminatedReason}, Exit Code: ${c.lastExitCode ?? '?'}, Restart Count: ${c.restartCount}`,
+				);
 			}
 			const code = c.exitCode ?? c.lastExitCode;
 			if (code !== undefined) push('pod.exitCode', code);
@@ -114,7 +145,12 @@ export function liveEvidence(pods: PodFacts[], events: EventFacts[], nodeImages:
 	// The kubelet's event can reach the API a moment before the pod's status says the same: compare the images then too.
 	if (nodeImages) {
 		for (const p of pods) {
-			if (!events.some((e) => e.object === p.name && /\bErrImageNeverPull\b|\bErrImagePull\b|\bImagePullBackOff\b/.test(`${e.reason} ${e.message}`))) continue;
+			if (
+				!events.some(
+					(e) => e.object === p.name && /\bErrImageNeverPull\b|\bErrImagePull\b|\bImagePullBackOff\b/.test(`${e.reason} ${e.message}`),
+				)
+			)
+				continue;
 			for (const c of p.containers) {
 				if (comparedImages.has(`${p.name}/${c.name}`) || c.ready) continue;
 				compareImage(c.image, nodeImages);
@@ -150,5 +186,7 @@ export function current(p: PodFacts): boolean {
 export function relevantEvents(events: EventFacts[], pods: PodFacts[]): EventFacts[] {
 	const names = new Set(pods.map((p) => p.name));
 	const owners = [...new Set(pods.map((p) => p.owner).filter((o): o is string => Boolean(o)))];
-	return events.filter((e) => names.has(e.object) || (e.kind !== 'Pod' && owners.some((o) => e.object === o || e.object.startsWith(`${o}-`))));
+	return events.filter(
+		(e) => names.has(e.object) || (e.kind !== 'Pod' && owners.some((o) => e.object === o || e.object.startsWith(`${o}-`))),
+	);
 }

@@ -54,7 +54,12 @@ export interface KubePort {
 	pods(namespace: string, selector?: string): Promise<PodFacts[]>;
 	events(namespace: string): Promise<EventFacts[]>;
 	/** With timestamps, each line starts with its RFC 3339 time, as `kubectl logs --timestamps`. */
-	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number; timestamps?: boolean}): Promise<string>;
+	logs(
+		namespace: string,
+		pod: string,
+		container: string,
+		opts: {previous?: boolean; tailLines?: number; timestamps?: boolean},
+	): Promise<string>;
 	/** Whether a Job finished: 'complete', 'failed' or 'running'. */
 	jobStatus(namespace: string, name: string): Promise<'complete' | 'failed' | 'running' | 'missing'>;
 	/** When a Job completed (ISO time), or undefined when it has not or does not exist. */
@@ -101,15 +106,29 @@ export type DeploymentFacts = {
 	}[];
 };
 
-
-
 /** A pod as the watch delivers it: facts plus its controller, resolved to a workload by the model. */
 export type LivePod = PodFacts & {uid: string; ownerKind?: string; ownerName?: string};
 export type LiveReplicaSet = {uid: string; namespace: string; name: string; deployment?: string; revision: number};
 export type LiveDeployment = DeploymentFacts & {uid: string; conditions?: Condition[]; refs?: TemplateRefs; createdAt?: string};
 export type LiveEvent = EventFacts & {uid: string; involvedUid?: string};
-export type LiveNode = {uid: string; name: string; ready: boolean; images: string[]; conditions?: Condition[]; taints?: {key: string; effect: string}[]; unschedulable?: boolean};
-export type LiveService = {uid: string; namespace: string; name: string; type: string; selector?: Record<string, string>; createdAt: string; ports?: {port: number; targetPort?: string | number}[]};
+export type LiveNode = {
+	uid: string;
+	name: string;
+	ready: boolean;
+	images: string[];
+	conditions?: Condition[];
+	taints?: {key: string; effect: string}[];
+	unschedulable?: boolean;
+};
+export type LiveService = {
+	uid: string;
+	namespace: string;
+	name: string;
+	type: string;
+	selector?: Record<string, string>;
+	createdAt: string;
+	ports?: {port: number; targetPort?: string | number}[];
+};
 export type LiveEndpoints = {uid: string; namespace: string; name: string; ready: number; notReady: number};
 
 /** What a pod template needs to exist before a pod can be made of it: the references a controller's pods resolve. */
@@ -126,12 +145,35 @@ export type TemplateRefs = {
 export type Condition = {type: string; status: string; reason?: string; message?: string};
 
 /** A StatefulSet, DaemonSet or Job (a Deployment is LiveDeployment): how many pods it wants, how many are ready. */
-export type LiveController = {uid: string; namespace: string; name: string; kind: 'StatefulSet' | 'DaemonSet' | 'Job'; desired: number; ready: number; failed?: number; conditions: Condition[]; refs: TemplateRefs; createdAt: string};
+export type LiveController = {
+	uid: string;
+	namespace: string;
+	name: string;
+	kind: 'StatefulSet' | 'DaemonSet' | 'Job';
+	desired: number;
+	ready: number;
+	failed?: number;
+	conditions: Condition[];
+	refs: TemplateRefs;
+	createdAt: string;
+};
 export type LiveClaim = {uid: string; namespace: string; name: string; phase: string; storageClass?: string; createdAt: string};
 /** Objects whose only fact that matters is that they exist: ServiceAccounts, ConfigMaps, Secrets (never their data). */
 export type LiveNamed = {uid: string; namespace: string; name: string};
-export type LiveIngress = {uid: string; namespace: string; name: string; backends: {service: string; port?: string | number}[]; createdAt: string};
-export type LiveWebhook = {uid: string; name: string; kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration'; services: {namespace: string; name: string; webhook: string}[]; createdAt: string};
+export type LiveIngress = {
+	uid: string;
+	namespace: string;
+	name: string;
+	backends: {service: string; port?: string | number}[];
+	createdAt: string;
+};
+export type LiveWebhook = {
+	uid: string;
+	name: string;
+	kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration';
+	services: {namespace: string; name: string; webhook: string}[];
+	createdAt: string;
+};
 
 export type LiveKind =
 	| 'pods'
@@ -151,10 +193,28 @@ export type LiveKind =
 	| 'ingresses'
 	| 'validatingwebhookconfigurations'
 	| 'mutatingwebhookconfigurations';
-export type LiveObject = LivePod | LiveReplicaSet | LiveDeployment | LiveEvent | LiveNode | LiveService | LiveEndpoints | LiveController | LiveClaim | LiveNamed | LiveIngress | LiveWebhook;
+export type LiveObject =
+	| LivePod
+	| LiveReplicaSet
+	| LiveDeployment
+	| LiveEvent
+	| LiveNode
+	| LiveService
+	| LiveEndpoints
+	| LiveController
+	| LiveClaim
+	| LiveNamed
+	| LiveIngress
+	| LiveWebhook;
 
 /** How one watched resource is doing: a resource that cannot be read is reported, never taken for healthy. */
-export type ResourceStatus = {resource: LiveKind; state: 'listing' | 'watching' | 'retrying' | 'forbidden'; message?: string; at: number; relists: number};
+export type ResourceStatus = {
+	resource: LiveKind;
+	state: 'listing' | 'watching' | 'retrying' | 'forbidden';
+	message?: string;
+	at: number;
+	relists: number;
+};
 
 /** What the watches report into: the whole list after a (re)list, then each change. */
 export type LiveSink = {

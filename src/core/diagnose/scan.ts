@@ -153,7 +153,8 @@ export class TextScanner {
 		}
 		this.tailChunks.push(bytes);
 		this.tailLen += bytes.length;
-		while (this.tailChunks.length > 1 && this.tailLen - this.tailChunks[0]!.length >= WINDOW) this.tailLen -= this.tailChunks.shift()!.length;
+		while (this.tailChunks.length > 1 && this.tailLen - this.tailChunks[0]!.length >= WINDOW)
+			this.tailLen -= this.tailChunks.shift()!.length;
 	}
 
 	/** True once the first bytes have shown binary data: the caller may stop reading (nothing more is scanned). */
@@ -199,7 +200,16 @@ export class TextScanner {
 		const lines = this.bytes === 0 ? 0 : this.lineNo - 1;
 		const whole = Buffer.concat(this.tailChunks);
 		const tail = whole.length > WINDOW ? whole.subarray(whole.length - WINDOW) : whole;
-		return {matches: this.matches, vetoed: this.vetoed, lines, bytes: this.bytes, binary: this.binary, blank: this.blank, head: Buffer.concat(this.headBytes), tail};
+		return {
+			matches: this.matches,
+			vetoed: this.vetoed,
+			lines,
+			bytes: this.bytes,
+			binary: this.binary,
+			blank: this.blank,
+			head: Buffer.concat(this.headBytes),
+			tail,
+		};
 	}
 
 	private isBlank(bytes: Buffer): boolean {
@@ -332,7 +342,16 @@ export class TextScanner {
 		return {[spec.name]: value, [`${spec.name}Normalised`]: normalised};
 	}
 
-	private makeHit(line: number, lineText: string, at: number, buf: Buffer, start: number, end: number, limit: number, captures: Record<string, string>): Hit {
+	private makeHit(
+		line: number,
+		lineText: string,
+		at: number,
+		buf: Buffer,
+		start: number,
+		end: number,
+		limit: number,
+		captures: Record<string, string>,
+	): Hit {
 		const before: string[] = [];
 		let s = start;
 		while (before.length < CONTEXT && s > 0) {

@@ -48,15 +48,32 @@ const EXPLAIN_MARGIN = 0.1;
 type Matched = {signal: Signal; count: number; hits: Hit[]; facts: FactValue[]};
 
 /** Turns signal matches into ranked findings: noisy-OR of what matched, damped by what argues against it. */
-export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>, facts: Facts = {}, vetoed: Set<string> = new Set(), seen: Map<string, number> = new Map()): Finding[] {
+export function score(
+	compiled: CompiledKb,
+	textMatches: Map<string, SignalHits>,
+	facts: Facts = {},
+	vetoed: Set<string> = new Set(),
+	seen: Map<string, number> = new Map(),
+): Finding[] {
 	const findings: Finding[] = [];
 	const contexts = (compiled.kb.contexts ?? []).filter((c) => seen.has(c.id));
 	const kinds = new Set(contexts.map((c) => c.id));
 	// The kinds of output seen are facts too, so an entry can prefer the output it belongs to.
-	const withKinds: Facts = contexts.length === 0 ? facts : {...facts, 'output.kind': [...(facts['output.kind'] ?? []), ...contexts.map((c) => ({value: c.id, text: `the output is ${c.means}`, source: 'text' as const}))]};
+	const withKinds: Facts =
+		contexts.length === 0
+			? facts
+			: {
+					...facts,
+					'output.kind': [
+						...(facts['output.kind'] ?? []),
+						...contexts.map((c) => ({value: c.id, text: `the output is ${c.means}`, source: 'text' as const})),
+					],
+				};
 	const damping = contexts.filter((c) => c.damp !== undefined);
 	for (const entry of compiled.kb.entries) {
-		const matched = matchEntry(entry, textMatches, withKinds).filter((m) => !vetoed.has(`${entry.id}/${m.signal.id}`) && inKind(m.signal, kinds));
+		const matched = matchEntry(entry, textMatches, withKinds).filter(
+			(m) => !vetoed.has(`${entry.id}/${m.signal.id}`) && inKind(m.signal, kinds),
+		);
 		if (!matched.some((m) => m.signal.role === 'signature')) continue;
 		let p = 1;
 		for (const m of matched) if (m.signal.role !== 'against') p *= 1 - m.signal.weight;
@@ -66,12 +83,16 @@ export function score(compiled: CompiledKb, textMatches: Map<string, SignalHits>
 		confidence = Math.min(0.99, confidence);
 		if (confidence < MIN_CONFIDENCE) continue;
 		const finding = buildFinding(entry, matched, confidence);
-		for (const c of damping) finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp!, count: seen.get(c.id)!});
+		for (const c of damping)
+			finding.why.push({signal: `context:${c.id}`, means: c.means, role: 'against', weight: c.damp!, count: seen.get(c.id)!});
 		findings.push(finding);
 	}
 	applyExplains(compiled, findings);
 	addChecks(compiled, findings);
-	return rank(compiled, findings.filter((f) => f.confidence >= MIN_CONFIDENCE));
+	return rank(
+		compiled,
+		findings.filter((f) => f.confidence >= MIN_CONFIDENCE),
+	);
 }
 
 /** A signal tied to kinds of output counts only where the output is (or is not) of that kind. */
@@ -112,10 +133,27 @@ function buildFinding(entry: Entry, matched: Matched[], confidence: number): Fin
 	for (const m of sorted) {
 		for (const h of m.hits) Object.assign(captures, {...h.captures, ...captures});
 		for (const h of m.hits.slice(0, m.signal.role === 'signature' ? 2 : 1)) {
-			evidence.push({line: h.line, text: h.text, signal: m.signal.id, means: m.signal.means, role: m.signal.role, source: 'text', before: h.before, after: h.after, related: h.related});
+			evidence.push({
+				line: h.line,
+				text: h.text,
+				signal: m.signal.id,
+				means: m.signal.means,
+				role: m.signal.role,
+				source: 'text',
+				before: h.before,
+				after: h.after,
+				related: h.related,
+			});
 		}
 		for (const f of m.facts.slice(0, 2)) {
-			evidence.push({line: null, text: f.text ?? `${m.signal.when!.fact} = ${String(f.value)}`, signal: m.signal.id, means: m.signal.means, role: m.signal.role, source: f.source ?? 'cluster'});
+			evidence.push({
+				line: null,
+				text: f.text ?? `${m.signal.when!.fact} = ${String(f.value)}`,
+				signal: m.signal.id,
+				means: m.signal.means,
+				role: m.signal.role,
+				source: f.source ?? 'cluster',
+			});
 		}
 	}
 	const seen = new Set<string>();
@@ -163,7 +201,10 @@ function addChecks(compiled: CompiledKb, findings: Finding[]): void {
 	const present = new Set(findings.map((f) => f.id));
 	for (const f of findings) {
 		if (f.confidence >= REPORT_CONFIDENCE) continue;
-		const checks = compiled.kb.byId.get(f.id)!.confusedWith.filter((c) => c.check && present.has(c.id)).map((c) => ({id: c.id, check: c.check!}));
+		const checks = compiled.kb.byId
+			.get(f.id)!
+			.confusedWith.filter((c) => c.check && present.has(c.id))
+			.map((c) => ({id: c.id, check: c.check!}));
 		if (checks.length > 0) f.tellApart = checks;
 	}
 }
@@ -172,7 +213,11 @@ function addChecks(compiled: CompiledKb, findings: Finding[]): void {
 function rank(compiled: CompiledKb, findings: Finding[]): Finding[] {
 	const explains = (a: Finding, b: Finding) => compiled.kb.byId.get(a.id)?.explains.includes(b.id) === true;
 	return findings.sort(
-		(a, b) => b.confidence - a.confidence || (explains(a, b) ? -1 : explains(b, a) ? 1 : 0) || b.why.length - a.why.length || a.id.localeCompare(b.id),
+		(a, b) =>
+			b.confidence - a.confidence ||
+			(explains(a, b) ? -1 : explains(b, a) ? 1 : 0) ||
+			b.why.length - a.why.length ||
+			a.id.localeCompare(b.id),
 	);
 }
 

@@ -6,9 +6,11 @@ export type UnmatchedLine = {line: number; text: string; why: 'first error' | 'l
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
 /** Words a failing line says in any tool's language; INFO/DEBUG lines are not failures even when they quote one. */
-const ERRORISH = /\b(?:error|fatal|failed|failure|panic|exception|traceback|killed|denied|refused|timed out|timeout|cannot|can't|unable to|not found|no such|invalid|forbidden|unauthorized|exit (?:code|status) [1-9]\d*)\b/i;
+const ERRORISH =
+	/\b(?:error|fatal|failed|failure|panic|exception|traceback|killed|denied|refused|timed out|timeout|cannot|can't|unable to|not found|no such|invalid|forbidden|unauthorized|exit (?:code|status) [1-9]\d*)\b/i;
 const QUIET = /^\s*(?:\S+\s+)?(?:\[?(?:INFO|DEBUG|TRACE)\]?\b|level=(?:info|debug)\b|"level":\s*"(?:info|debug)")/i;
-const EXIT = /\b(?:exit (?:code|status)|exited with code|returned a non-zero code|Process completed with exit code|Error: Job failed|make: \*\*\*|npm ERR! code|command terminated with exit code)\b/i;
+const EXIT =
+	/\b(?:exit (?:code|status)|exited with code|returned a non-zero code|Process completed with exit code|Error: Job failed|make: \*\*\*|npm ERR! code|command terminated with exit code)\b/i;
 const MAX_TEXT = 400;
 
 function clean(s: string): string {
@@ -46,7 +48,8 @@ export function unmatchedLines(head: Buffer, tail: Buffer, totalLines: number, b
 		if (!EXIT.test(fromTail[i]!.t)) continue;
 		let j = i - 1;
 		while (j >= 0 && fromTail[j]!.t.trim() === '') j--;
-		if (j >= 0 && !out.some((o) => o.line === fromTail[j]!.n)) out.push({line: fromTail[j]!.n, text: clean(fromTail[j]!.t), why: 'before the exit'});
+		if (j >= 0 && !out.some((o) => o.line === fromTail[j]!.n))
+			out.push({line: fromTail[j]!.n, text: clean(fromTail[j]!.t), why: 'before the exit'});
 		break;
 	}
 	return out.sort((a, b) => a.line - b.line);

@@ -4,7 +4,6 @@
  * printable ASCII, so the same table serves UTF-8 bytes and decoded lines.
  */
 export class LiteralAutomaton {
-
 	/** accept[s] = 1 when some literal ends in state s (directly or through its suffix links). */
 	readonly accept: Uint8Array;
 	/** Literal ids that end in each state, following suffix links. */
@@ -116,7 +115,6 @@ export class LiteralAutomaton {
 			if ((v & 3) === 1) for (const id of this.outputs[s >> 8]!) onLiteral(id);
 		}
 	}
-
 }
 
 export type AutomatonParts = {literals: string[]; outputs: number[][]; bytes: Int32Array};

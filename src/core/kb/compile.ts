@@ -97,7 +97,10 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 		if (t.unlessItem >= 0) itemSignal[t.unlessItem] = i;
 	});
 	const literals = [...ids.keys()];
-	const automaton = prebuilt && sameList(prebuilt.automaton.literals, literals) ? LiteralAutomaton.fromParts(prebuilt.automaton) : new LiteralAutomaton(literals);
+	const automaton =
+		prebuilt && sameList(prebuilt.automaton.literals, literals)
+			? LiteralAutomaton.fromParts(prebuilt.automaton)
+			: new LiteralAutomaton(literals);
 	const contexts = (kb.contexts ?? []).map((c) => {
 		const patterns = contextPatterns(c);
 		return {context: c, res: patterns.map((p) => new RegExp(p, 'i')), literals: patterns.map((p) => requiredLiterals(p))};
@@ -130,7 +133,12 @@ function asciiCore(l: string): string {
 
 function asList(v: string | string[] | undefined): string[] {
 	if (v === undefined) return [];
-	return Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean);
+	return Array.isArray(v)
+		? v
+		: v
+				.split(',')
+				.map((s) => s.trim())
+				.filter(Boolean);
 }
 
 /** Normalises an image reference the way container runtimes do, so policy checks see the real registry. */

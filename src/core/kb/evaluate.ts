@@ -41,7 +41,15 @@ export function evaluateKb(c: CompiledKb, cases: LabelledCase[]): EvalReport {
 		const ranked = d.findings.map((f) => ({id: f.id, confidence: f.confidence}));
 		const right = new Set([...(k.expected ? [k.expected] : []), ...(k.accept ?? [])]);
 		const idx = right.size > 0 ? ranked.findIndex((r) => right.has(r.id)) : -1;
-		return {id: k.id, expected: k.expected, ...(k.accept?.length ? {accept: k.accept} : {}), negative: k.negative, ranked, rank: idx === -1 ? null : idx + 1, falseAlarm: k.negative && ranked.some((r) => r.confidence >= REPORT_CONFIDENCE)};
+		return {
+			id: k.id,
+			expected: k.expected,
+			...(k.accept?.length ? {accept: k.accept} : {}),
+			negative: k.negative,
+			ranked,
+			rank: idx === -1 ? null : idx + 1,
+			falseAlarm: k.negative && ranked.some((r) => r.confidence >= REPORT_CONFIDENCE),
+		};
 	});
 	const pos = outcomes.filter((o) => !o.negative);
 	const byId = new Map<string, Confusion>();
@@ -71,7 +79,16 @@ export function evaluateKb(c: CompiledKb, cases: LabelledCase[]): EvalReport {
 	};
 }
 
-type CaseRow = {id?: string; symptom?: string; text?: string; category?: string; expected?: string; label?: string; accept?: unknown; is_negative?: boolean};
+type CaseRow = {
+	id?: string;
+	symptom?: string;
+	text?: string;
+	category?: string;
+	expected?: string;
+	label?: string;
+	accept?: unknown;
+	is_negative?: boolean;
+};
 
 /**
  * Reads cases in any of the formats the sets use: Kubernaut's (`category` + an expect map, `is_negative`), the
@@ -92,6 +109,12 @@ export function parseCases(text: string, expectMap: Record<string, string> = {})
 			const negative = row.is_negative === true || row.label === 'negative';
 			const expected = negative ? undefined : (row.expected ?? row.label ?? (row.category ? expectMap[row.category] : undefined));
 			const accept = Array.isArray(row.accept) ? row.accept.filter((a): a is string => typeof a === 'string') : [];
-			return {id: row.id ?? `case-${i + 1}`, text: row.symptom ?? row.text ?? '', negative, expected, ...(accept.length > 0 ? {accept} : {})};
+			return {
+				id: row.id ?? `case-${i + 1}`,
+				text: row.symptom ?? row.text ?? '',
+				negative,
+				expected,
+				...(accept.length > 0 ? {accept} : {}),
+			};
 		});
 }

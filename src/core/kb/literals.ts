@@ -32,7 +32,22 @@ function reqOf(exact: Set<string> | null): Set<string> | null {
 }
 
 /** Fragments found on a large share of ordinary log lines: a poor prefilter even when long. */
-const COMMON = new Set(['container image "', 'http://', 'https://', 'localhost', 'localhost/', 'error', 'error:', 'failed', 'failed to', 'warning', 'info', 'debug', 'level=', '"level":']);
+const COMMON = new Set([
+	'container image "',
+	'http://',
+	'https://',
+	'localhost',
+	'localhost/',
+	'error',
+	'error:',
+	'failed',
+	'failed to',
+	'warning',
+	'info',
+	'debug',
+	'level=',
+	'"level":',
+]);
 
 function score(s: Set<string> | null): number {
 	if (!s || s.size === 0) return -1;
@@ -54,10 +69,11 @@ function better(a: Set<string> | null, b: Set<string> | null): Set<string> | nul
 function product(a: Set<string>, b: Set<string>): Set<string> | null {
 	if (a.size * b.size > MAX_EXACT) return null;
 	const out = new Set<string>();
-	for (const x of a) for (const y of b) {
-		if (x.length + y.length > MAX_LEN) return null;
-		out.add(x + y);
-	}
+	for (const x of a)
+		for (const y of b) {
+			if (x.length + y.length > MAX_LEN) return null;
+			out.add(x + y);
+		}
 	return out;
 }
 

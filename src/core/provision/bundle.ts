@@ -16,7 +16,11 @@ export type BundleDeps = {
  * the node's own logs. One part failing (the API server gone) does not lose the others; README.txt says
  * what could not be collected and why.
  */
-export async function collectBundle(deps: BundleDeps, dir: string, namespace: string): Promise<{dir: string; files: string[]; missing: string[]}> {
+export async function collectBundle(
+	deps: BundleDeps,
+	dir: string,
+	namespace: string,
+): Promise<{dir: string; files: string[]; missing: string[]}> {
 	deps.mkdirp(dir);
 	const files: string[] = [];
 	const missing: string[] = [];
@@ -32,13 +36,18 @@ export async function collectBundle(deps: BundleDeps, dir: string, namespace: st
 		}
 	};
 	save('engine.json', `${JSON.stringify(deps.engineInfo, null, 2)}\n`);
-	await attempt('images in the node', async () => save('node-images.txt', `${(await deps.provider.nodeImages(deps.cluster)).join('\n')}\n`));
+	await attempt('images in the node', async () =>
+		save('node-images.txt', `${(await deps.provider.nodeImages(deps.cluster)).join('\n')}\n`),
+	);
 	if (deps.kube) {
 		const kube = deps.kube;
 		await attempt('objects', async () => save('objects.yaml', await kube.dump(namespace)));
 		await attempt('events', async () => {
 			const events = await kube.events(namespace);
-			save('events.txt', `${events.map((e) => `${e.lastSeen}  ${e.type.padEnd(7)}  ${e.reason.padEnd(22)}  ${e.kind}/${e.object}  ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`).join('\n')}\n`);
+			save(
+				'events.txt',
+				`${events.map((e) => `${e.lastSeen}  ${e.type.padEnd(7)}  ${e.reason.padEnd(22)}  ${e.kind}/${e.object}  ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`).join('\n')}\n`,
+			);
 		});
 		await attempt('pods', async () => {
 			const pods = await kube.pods(namespace);
@@ -49,7 +58,10 @@ export async function collectBundle(deps: BundleDeps, dir: string, namespace: st
 					for (const previous of [false, true]) {
 						if (previous && c.restartCount === 0) continue;
 						await attempt(`logs of ${p.name}/${c.name}${previous ? ' (previous)' : ''}`, async () => {
-							save(deps.join('logs', `${p.name}.${c.name}${previous ? '.previous' : ''}.log`), await kube.logs(namespace, p.name, c.name, {previous, tailLines: 2000}));
+							save(
+								deps.join('logs', `${p.name}.${c.name}${previous ? '.previous' : ''}.log`),
+								await kube.logs(namespace, p.name, c.name, {previous, tailLines: 2000}),
+							);
 						});
 					}
 				}
@@ -60,6 +72,18 @@ export async function collectBundle(deps: BundleDeps, dir: string, namespace: st
 		const written = await deps.provider.exportLogs(deps.cluster, deps.join(dir, 'node-logs'));
 		files.push(...written.map((w) => deps.join('node-logs', w)));
 	});
-	save('README.txt', [`Evidence collected by kdoctor for namespace ${namespace} on cluster ${deps.cluster.name}.`, '', 'Files:', ...files.map((f) => `  ${f}`), '', missing.length ? 'Could not collect:' : 'Nothing was missing.', ...missing.map((m) => `  ${m}`), ''].join('\n'));
+	save(
+		'README.txt',
+		[
+			`Evidence collected by kdoctor for namespace ${namespace} on cluster ${deps.cluster.name}.`,
+			'',
+			'Files:',
+			...files.map((f) => `  ${f}`),
+			'',
+			missing.length ? 'Could not collect:' : 'Nothing was missing.',
+			...missing.map((m) => `  ${m}`),
+			'',
+		].join('\n'),
+	);
 	return {dir, files, missing};
 }

@@ -47,7 +47,15 @@ export type RunEvent =
 			peakMiB?: number;
 	  }
 	/** A build was killed for memory: it will run again alone, with its learned peak raised. */
-	| {type: 'step-retry'; at: number; id: string; attempt: number; reason: string; memoryMiB: number; /** The KB's finding for the kill, with its evidence. */ finding?: Finding}
+	| {
+			type: 'step-retry';
+			at: number;
+			id: string;
+			attempt: number;
+			reason: string;
+			memoryMiB: number;
+			/** The KB's finding for the kill, with its evidence. */ finding?: Finding;
+	  }
 	| {type: 'diagnosis'; at: number; step?: string; findings: Finding[]}
 	| {
 			type: 'run-end';

@@ -75,19 +75,27 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 
 	const preflight = async (_s: PlannedStep, ctx: StepContext): Promise<StepOutcome> => {
 		const notes: string[] = [];
-		ctx.line(`engine: ${deps.engineInfo.engine} ${deps.engineInfo.version}, ${deps.engineInfo.arch}, ${deps.engineInfo.cpus} CPUs, ${deps.engineInfo.memTotalMiB} MiB (budget ${deps.engineInfo.budgetMiB} MiB from ${deps.engineInfo.budgetSource})`);
+		ctx.line(
+			`engine: ${deps.engineInfo.engine} ${deps.engineInfo.version}, ${deps.engineInfo.arch}, ${deps.engineInfo.cpus} CPUs, ${deps.engineInfo.memTotalMiB} MiB (budget ${deps.engineInfo.budgetMiB} MiB from ${deps.engineInfo.budgetSource})`,
+		);
 		if (!opts.reuse && !plan.imagesOnly) {
 			const held: string[] = [];
 			const ports: number[] = [];
 			for (const p of profile.cluster.ports) {
 				const holder = await deps.host.portHolder(p.hostPort);
 				if (holder) ports.push(p.hostPort);
-				if (holder) held.push(`listen tcp4 :${p.hostPort}: bind: address already in use (held by ${holder.pid ? `pid ${holder.pid}` : 'another process'}${holder.command ? `, ${holder.command}` : ''})`);
+				if (holder)
+					held.push(
+						`listen tcp4 :${p.hostPort}: bind: address already in use (held by ${holder.pid ? `pid ${holder.pid}` : 'another process'}${holder.command ? `, ${holder.command}` : ''})`,
+					);
 			}
 			if (held.length > 0) {
 				for (const h of held) ctx.line(h, 'stderr');
 				const d = deps.diagnose(held.join('\n'), simpleFacts({'port.inUse': [held.length]}, 'host'));
-				throw diagnosed(`host port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use: free ${held.length > 1 ? 'them' : 'it'} or change the profile's cluster.ports`, d);
+				throw diagnosed(
+					`host port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use: free ${held.length > 1 ? 'them' : 'it'} or change the profile's cluster.ports`,
+					d,
+				);
 			}
 			notes.push(`${profile.cluster.ports.length} host ports free`);
 		}
@@ -103,7 +111,8 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 
 	const build = async (s: PlannedStep, ctx: StepContext, name: string): Promise<StepOutcome> => {
 		const img = plan.images.get(name)!;
-		if (!opts.rebuild && (await deps.engine.imageExists(img.ref))) return {state: 'skipped', note: `cached: ${img.ref} already built from the same inputs`};
+		if (!opts.rebuild && (await deps.engine.imageExists(img.ref)))
+			return {state: 'skipped', note: `cached: ${img.ref} already built from the same inputs`};
 		const r = await deps.engine.build({
 			image: img.ref,
 			dockerfile: path(img.spec.dockerfile!),
@@ -120,19 +129,35 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		if (r.cancelled) throw new StepFailure('stopped');
 		const d = deps.diagnose(r.tail.join('\n'), simpleFacts({'engine.memoryMiB': [deps.engineInfo.budgetMiB]}, 'engine'));
 		const oom = d.findings.find((f) => f.id === OOM_ID && f.confidence >= 0.5);
-		if (oom) throw new StepFailure(`killed for lack of memory (${ctx.memoryMiB} MiB assumed)`, {oomKilled: true, peakMiB: r.peakMiB, findings: d.findings});
+		if (oom)
+			throw new StepFailure(`killed for lack of memory (${ctx.memoryMiB} MiB assumed)`, {
+				oomKilled: true,
+				peakMiB: r.peakMiB,
+				findings: d.findings,
+			});
 		const last = r.tail.filter((l) => l.trim()).at(-1) ?? `exit code ${r.exitCode}`;
 		if (r.timedOut)
-			throw diagnosed(`the build did not finish in ${DEFAULTS.buildTimeoutMs / 60_000} minutes${r.peakMiB ? ` (peak ${Math.round(r.peakMiB)} MiB of a ${deps.engineInfo.budgetMiB} MiB budget: builds near the memory limit thrash rather than fail)` : ''}`, d);
+			throw diagnosed(
+				`the build did not finish in ${DEFAULTS.buildTimeoutMs / 60_000} minutes${r.peakMiB ? ` (peak ${Math.round(r.peakMiB)} MiB of a ${deps.engineInfo.budgetMiB} MiB budget: builds near the memory limit thrash rather than fail)` : ''}`,
+				d,
+			);
 		throw diagnosed(`the build failed: ${last}`, d);
 	};
 
 	const pull = async (_s: PlannedStep, ctx: StepContext, name: string): Promise<StepOutcome> => {
 		const img = plan.images.get(name)!;
 		if (await deps.engine.imageExists(img.ref)) return {state: 'skipped', note: `cached: ${img.ref} is already in ${deps.engine.name}`};
-		const r = await deps.exec.run({argv: [deps.engine.name, 'pull', '--quiet', img.ref], onLine: (l, st) => ctx.line(l, st), signal: ctx.signal});
+		const r = await deps.exec.run({
+			argv: [deps.engine.name, 'pull', '--quiet', img.ref],
+			onLine: (l, st) => ctx.line(l, st),
+			signal: ctx.signal,
+		});
 		if (r.cancelled) throw new StepFailure('stopped');
-		if (r.exitCode !== 0) throw diagnosed(`could not pull ${img.ref}: ${(r.stderr.trim().split('\n').at(-1) ?? '').slice(0, 300)}`, deps.diagnose(`${r.stdout}\n${r.stderr}`));
+		if (r.exitCode !== 0)
+			throw diagnosed(
+				`could not pull ${img.ref}: ${(r.stderr.trim().split('\n').at(-1) ?? '').slice(0, 300)}`,
+				deps.diagnose(`${r.stdout}\n${r.stderr}`),
+			);
 		return {state: 'done'};
 	};
 
@@ -173,7 +198,10 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			const similar = similarImages(held, img.ref);
 			throw diagnosed(
 				`${img.ref} is not in the node after the import${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`,
-				deps.diagnose(`image ${img.ref} not present in node after import\n${held.join('\n')}`, simpleFacts({'image.nodeHasSimilar': [similar.length > 0]}, 'cluster')),
+				deps.diagnose(
+					`image ${img.ref} not present in node after import\n${held.join('\n')}`,
+					simpleFacts({'image.nodeHasSimilar': [similar.length > 0]}, 'cluster'),
+				),
 			);
 		}
 		return {state: 'done', note: `node holds ${img.ref}`};
@@ -182,9 +210,13 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 	const objectsOf = (id: string): K8sObject[] => {
 		const d = plan.deploys.get(id)!;
 		const values = {images: new Map([...plan.images].map(([n, i]) => [n, i.ref])), namespace: profile.namespace, pullPolicy: 'Never'};
-		let objects = d.files.flatMap((entry) => opts.expandFiles(entry).map((f) => ({f, text: deps.readText(f)}))).flatMap(({f, text}) => parseManifests(renderTemplate(text, values, f), f));
+		let objects = d.files
+			.flatMap((entry) => opts.expandFiles(entry).map((f) => ({f, text: deps.readText(f)})))
+			.flatMap(({f, text}) => parseManifests(renderTemplate(text, values, f), f));
 		if (d.configMapFrom) {
-			const files = deps.listFiles(path(d.configMapFrom.dir), d.configMapFrom.glob).map((f) => ({name: f.split('/').at(-1)!, text: deps.readText(opts.join(path(d.configMapFrom!.dir), f))}));
+			const files = deps
+				.listFiles(path(d.configMapFrom.dir), d.configMapFrom.glob)
+				.map((f) => ({name: f.split('/').at(-1)!, text: deps.readText(opts.join(path(d.configMapFrom!.dir), f))}));
 			objects = [configMapFrom(d.configMapFrom.name, profile.namespace, files, d.configMapFrom.gooseUpOnly), ...objects];
 		}
 		if (plan.coverage) objects = addCoverage(objects, d.coverage);
@@ -211,7 +243,13 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			if (c.pullPolicy !== 'Never' || held.includes(c.image)) continue;
 			const similar = similarImages(held, c.image);
 			const text = `kdoctor pre-deploy check: ${c.object} container ${c.container} asks for "${c.image}" with imagePullPolicy Never, which the node does not hold: it would wait in ErrImageNeverPull\nimages in the node:\n${held.join('\n')}`;
-			throw diagnosed(`${c.object} asks for ${c.image}, which the node does not hold${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`, deps.diagnose(text, simpleFacts({'pod.waitingReason': ['ErrImageNeverPull'], 'image.nodeHasSimilar': [similar.length > 0]}, 'cluster')));
+			throw diagnosed(
+				`${c.object} asks for ${c.image}, which the node does not hold${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`,
+				deps.diagnose(
+					text,
+					simpleFacts({'pod.waitingReason': ['ErrImageNeverPull'], 'image.nodeHasSimilar': [similar.length > 0]}, 'cluster'),
+				),
+			);
 		}
 		const kube = await deps.kube();
 		// A Job that completed before a pod it depends on started (a database pod replaced, its emptyDir data gone) did
@@ -220,7 +258,9 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			const doneAt = await kube.jobCompletedAt(profile.namespace, job);
 			if (!doneAt) continue;
 			const selectors = d.after.flatMap((a) => plan.deploys.get(a)?.wait?.pods ?? []);
-			const newer = (await Promise.all(selectors.map((sel) => kube.pods(profile.namespace, sel)))).flat().find((p) => !p.terminating && p.createdAt > doneAt);
+			const newer = (await Promise.all(selectors.map((sel) => kube.pods(profile.namespace, sel))))
+				.flat()
+				.find((p) => !p.terminating && p.createdAt > doneAt);
 			if (!newer) continue;
 			ctx.line(`job ${job} completed at ${doneAt}, before ${newer.name} started (${newer.createdAt}): running it again`);
 			await kube.deleteJob(profile.namespace, job, ctx.signal);
@@ -263,7 +303,9 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			for (;;) {
 				if (ctx.signal.aborted) throw new StepFailure('stopped');
 				changes.reading();
-				const podsBySelector = (await Promise.all(wait.pods.map((sel) => kube.pods(profile.namespace, sel)))).map((ps) => ps.filter(current));
+				const podsBySelector = (await Promise.all(wait.pods.map((sel) => kube.pods(profile.namespace, sel)))).map((ps) =>
+					ps.filter(current),
+				);
 				const pods = podsBySelector.flat();
 				const running = pods.filter((p) => !p.ready && p.phase === 'Running');
 				const problem =
@@ -277,12 +319,16 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 				}
 				const podsReady = podsBySelector.every((ps) => ps.length > 0 && ps.every((p) => p.ready || p.phase === 'Succeeded'));
 				const jobsDone = jobs.every(([, st]) => st === 'complete');
-				const parts = [...(wait.pods.length ? [`${pods.filter((p) => p.ready).length}/${pods.length} pods ready`] : []), ...jobs.map(([j, st]) => `job ${j} ${st}`)];
+				const parts = [
+					...(wait.pods.length ? [`${pods.filter((p) => p.ready).length}/${pods.length} pods ready`] : []),
+					...jobs.map(([j, st]) => `job ${j} ${st}`),
+				];
 				const summary = parts.join(', ');
 				if (summary !== lastSummary) ctx.line(summary);
 				lastSummary = summary;
 				if (podsReady && jobsDone) return {state: 'done', note: summary};
-				if (deps.now() > deadline) throw diagnosed(`not ready after ${wait.timeoutSeconds}s: ${summary}`, await diagnoseNamespace(kube, pods));
+				if (deps.now() > deadline)
+					throw diagnosed(`not ready after ${wait.timeoutSeconds}s: ${summary}`, await diagnoseNamespace(kube, pods));
 				await changes.next();
 			}
 		} finally {
@@ -328,7 +374,8 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			await deps.sleep(pollMs, ctx.signal);
 		}
 		const files = deps.listFiles(opts.coverdataDir, '*');
-		if (files.length === 0) throw new StepFailure(`no coverage data in ${opts.coverdataDir}: did the services run with GOCOVERDIR=/coverdata?`);
+		if (files.length === 0)
+			throw new StepFailure(`no coverage data in ${opts.coverdataDir}: did the services run with GOCOVERDIR=/coverdata?`);
 		const out = opts.join(opts.runDir, 'coverage');
 		deps.mkdirp(out);
 		const moduleDir = path([...plan.images.values()].find((i) => i.spec.context)!.spec.context!);

@@ -47,7 +47,14 @@ export function recordPeak(h: History, key: string, measuredMiB: number, at: str
  * A build was killed for memory with `assumedMiB` planned for it: raise what we assume by half, or to the
  * peak seen before the kill with headroom, whichever is higher, but never above the whole budget.
  */
-export function recordOom(h: History, key: string, assumedMiB: number, seenMiB: number | undefined, budgetMiB: number, at: string): {history: History; miB: number} {
+export function recordOom(
+	h: History,
+	key: string,
+	assumedMiB: number,
+	seenMiB: number | undefined,
+	budgetMiB: number,
+	at: string,
+): {history: History; miB: number} {
 	const raised = Math.max(Math.ceil(assumedMiB * 1.5), seenMiB ? Math.ceil(seenMiB * 1.25) : 0);
 	const miB = Math.min(raised, budgetMiB);
 	return {history: {...h, peaks: {...h.peaks, [key]: {miB, at, oomKilled: true}}}, miB};

@@ -34,7 +34,8 @@ export function parseManifests(text: string, file: string): K8sObject[] {
 		if (v === null || v === undefined) continue;
 		if (typeof v !== 'object' || Array.isArray(v)) throw new ManifestError(`${file}: a document is not a Kubernetes object`);
 		const o = v as K8sObject;
-		if (!o.apiVersion || !o.kind || !o.metadata?.name) throw new ManifestError(`${file}: a document lacks apiVersion, kind or metadata.name`);
+		if (!o.apiVersion || !o.kind || !o.metadata?.name)
+			throw new ManifestError(`${file}: a document lacks apiVersion, kind or metadata.name`);
 		out.push(o);
 	}
 	return out;
@@ -46,8 +47,16 @@ export function containerImages(objects: K8sObject[]): {object: string; containe
 	for (const o of objects) {
 		const spec = podSpecOf(o);
 		if (!spec) continue;
-		for (const c of [...((spec.initContainers as unknown[]) ?? []), ...((spec.containers as unknown[]) ?? [])] as Record<string, unknown>[]) {
-			out.push({object: `${o.kind}/${o.metadata!.name}`, container: String(c.name), image: String(c.image), pullPolicy: c.imagePullPolicy as string | undefined});
+		for (const c of [...((spec.initContainers as unknown[]) ?? []), ...((spec.containers as unknown[]) ?? [])] as Record<
+			string,
+			unknown
+		>[]) {
+			out.push({
+				object: `${o.kind}/${o.metadata!.name}`,
+				container: String(c.name),
+				image: String(c.image),
+				pullPolicy: c.imagePullPolicy as string | undefined,
+			});
 		}
 	}
 	return out;
@@ -57,7 +66,9 @@ function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
 	const spec = o.spec as Record<string, unknown> | undefined;
 	if (!spec) return undefined;
 	if (o.kind === 'Pod') return spec;
-	const template = (o.kind === 'CronJob' ? ((spec.jobTemplate as Record<string, unknown>)?.spec as Record<string, unknown>)?.template : spec.template) as Record<string, unknown> | undefined;
+	const template = (
+		o.kind === 'CronJob' ? ((spec.jobTemplate as Record<string, unknown>)?.spec as Record<string, unknown>)?.template : spec.template
+	) as Record<string, unknown> | undefined;
 	return template?.spec as Record<string, unknown> | undefined;
 }
 

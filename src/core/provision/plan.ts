@@ -67,7 +67,9 @@ export type PlanInput = {
 export function makeRunId(now: Date, random: () => number): string {
 	const p = (n: number, w = 2) => String(n).padStart(w, '0');
 	const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
-	return `${stamp}-${Math.floor(random() * 0x10000).toString(16).padStart(4, '0')}`;
+	return `${stamp}-${Math.floor(random() * 0x10000)
+		.toString(16)
+		.padStart(4, '0')}`;
 }
 
 /** The tag is the content hash: the same inputs give the same tag, so an existing image is a cache hit. */
@@ -84,7 +86,12 @@ export function imagesIn(text: string): string[] {
 export class PlanError extends Error {}
 
 /** The peak a build is assumed to need: what an earlier run measured, else the profile's estimate, else the default. */
-export function buildMemory(profileName: string, image: string, spec: Pick<ImageSpec, 'memoryMiB'>, history: History): {miB: number; source: PlannedStep['memorySource']} {
+export function buildMemory(
+	profileName: string,
+	image: string,
+	spec: Pick<ImageSpec, 'memoryMiB'>,
+	history: History,
+): {miB: number; source: PlannedStep['memorySource']} {
 	const learned = learnedPeak(history, `${profileName}/build:${image}`);
 	if (learned) return {miB: learned, source: 'learned'};
 	if (spec.memoryMiB) return {miB: spec.memoryMiB, source: 'profile'};
@@ -103,22 +110,65 @@ export function buildPlan(input: PlanInput): RunPlan {
 	}
 	const steps: PlannedStep[] = [];
 	const key = (id: string) => `${profileName}/${id}`;
-	const add = (id: string, title: string, kind: StepKind, deps: string[], memory: {miB: number; source: PlannedStep['memorySource']}, estimate: number, resident = 0) =>
-		steps.push({id, title, kind, deps, memoryMiB: memory.miB, memorySource: memory.source, residentMiB: resident, estimateMs: learnedDuration(history, key(id)) ?? estimate});
+	const add = (
+		id: string,
+		title: string,
+		kind: StepKind,
+		deps: string[],
+		memory: {miB: number; source: PlannedStep['memorySource']},
+		estimate: number,
+		resident = 0,
+	) =>
+		steps.push({
+			id,
+			title,
+			kind,
+			deps,
+			memoryMiB: memory.miB,
+			memorySource: memory.source,
+			residentMiB: resident,
+			estimateMs: learnedDuration(history, key(id)) ?? estimate,
+		});
 
 	add('preflight', 'Pre-flight checks', 'check', [], {miB: 0, source: 'default'}, DEFAULTS.checkMs);
 	for (const [name, img] of images) {
 		if (img.spec.pull) {
 			add(`pull:${name}`, `Pull ${name} (${img.ref})`, 'pull', ['preflight'], {miB: DEFAULTS.pullMiB, source: 'default'}, DEFAULTS.pullMs);
 		} else {
-			add(`build:${name}`, `Build ${name} (${img.ref})`, 'build', ['preflight'], buildMemory(profileName, name, img.spec, history), DEFAULTS.buildMs);
+			add(
+				`build:${name}`,
+				`Build ${name} (${img.ref})`,
+				'build',
+				['preflight'],
+				buildMemory(profileName, name, img.spec, history),
+				DEFAULTS.buildMs,
+			);
 		}
 	}
 	if (input.imagesOnly) {
 		const schedule = planSchedule(steps.map(toSpec(input.budgetMiB)), input.budgetMiB);
-		return {profileName, runId: input.runId, images, steps, deploys: new Map(), schedule, budgetMiB: input.budgetMiB, coverage: input.coverage, imagesOnly: true};
+		return {
+			profileName,
+			runId: input.runId,
+			images,
+			steps,
+			deploys: new Map(),
+			schedule,
+			budgetMiB: input.budgetMiB,
+			coverage: input.coverage,
+			imagesOnly: true,
+		};
 	}
-	if (!input.reuseCluster) add('cluster', `Create cluster ${profile.cluster.name}`, 'cluster', ['preflight'], {miB: DEFAULTS.clusterMiB, source: 'default'}, DEFAULTS.clusterMs, profile.cluster.memoryMiB);
+	if (!input.reuseCluster)
+		add(
+			'cluster',
+			`Create cluster ${profile.cluster.name}`,
+			'cluster',
+			['preflight'],
+			{miB: DEFAULTS.clusterMiB, source: 'default'},
+			DEFAULTS.clusterMs,
+			profile.cluster.memoryMiB,
+		);
 	const clusterDep = input.reuseCluster ? 'preflight' : 'cluster';
 
 	const deploys = new Map<string, DeployStep & {images: string[]}>();
@@ -126,15 +176,24 @@ export function buildPlan(input: PlanInput): RunPlan {
 	for (const d of profile.deploy) {
 		const text = input.manifestText.get(d.id) ?? '';
 		const names = imagesIn(text);
-		for (const n of names) if (!images.has(n)) throw new PlanError(`deploy step ${d.id} uses \${image:${n}}, which the profile does not define`);
-		for (const a of d.after) if (!profile.deploy.some((x) => x.id === a)) throw new PlanError(`deploy step ${d.id} comes after unknown step ${a}`);
+		for (const n of names)
+			if (!images.has(n)) throw new PlanError(`deploy step ${d.id} uses \${image:${n}}, which the profile does not define`);
+		for (const a of d.after)
+			if (!profile.deploy.some((x) => x.id === a)) throw new PlanError(`deploy step ${d.id} comes after unknown step ${a}`);
 		deploys.set(d.id, {...d, images: names});
 		for (const n of names) used.add(n);
 	}
 	for (const [name, img] of images) {
 		if (!used.has(name)) continue;
 		const from = img.spec.pull ? `pull:${name}` : `build:${name}`;
-		add(`load:${name}`, `Load ${name} into the node (${img.ref})`, 'load', [from, clusterDep], {miB: DEFAULTS.loadMiB, source: 'default'}, DEFAULTS.loadMs);
+		add(
+			`load:${name}`,
+			`Load ${name} into the node (${img.ref})`,
+			'load',
+			[from, clusterDep],
+			{miB: DEFAULTS.loadMiB, source: 'default'},
+			DEFAULTS.loadMs,
+		);
 	}
 	for (const d of deploys.values()) {
 		const deps = [clusterDep, ...d.images.map((n) => `load:${n}`), ...d.after.map((a) => `deploy:${a}`)];
@@ -142,17 +201,34 @@ export function buildPlan(input: PlanInput): RunPlan {
 	}
 	const deployIds = [...deploys.keys()].map((id) => `deploy:${id}`);
 	if (profile.health.length > 0) add('health', 'Health checks', 'health', deployIds, {miB: 0, source: 'default'}, DEFAULTS.healthMs);
-	if (input.coverage) add('coverage', 'Collect coverage', 'coverage', profile.health.length > 0 ? ['health'] : deployIds, {miB: 0, source: 'default'}, DEFAULTS.coverageMs);
+	if (input.coverage)
+		add(
+			'coverage',
+			'Collect coverage',
+			'coverage',
+			profile.health.length > 0 ? ['health'] : deployIds,
+			{miB: 0, source: 'default'},
+			DEFAULTS.coverageMs,
+		);
 
 	const budget = input.budgetMiB - (input.reuseCluster ? profile.cluster.memoryMiB : 0);
-	if (budget <= 0) throw new PlanError(`the engine's memory budget (${input.budgetMiB} MiB) is used up by the existing cluster node (${profile.cluster.memoryMiB} MiB)`);
+	if (budget <= 0)
+		throw new PlanError(
+			`the engine's memory budget (${input.budgetMiB} MiB) is used up by the existing cluster node (${profile.cluster.memoryMiB} MiB)`,
+		);
 	const schedule = planSchedule(steps.map(toSpec(budget)), budget);
 	return {profileName, runId: input.runId, images, steps, deploys, schedule, budgetMiB: budget, coverage: input.coverage};
 }
 
 /** A build bigger than the whole budget still runs — alone — so its estimate is clipped for planning. */
 function toSpec(budget: number): (s: PlannedStep) => StepSpec {
-	return (s) => ({id: s.id, deps: s.deps, durationMs: s.estimateMs, memoryMiB: Math.min(s.memoryMiB, budget - s.residentMiB), residentMiB: s.residentMiB});
+	return (s) => ({
+		id: s.id,
+		deps: s.deps,
+		durationMs: s.estimateMs,
+		memoryMiB: Math.min(s.memoryMiB, budget - s.residentMiB),
+		residentMiB: s.residentMiB,
+	});
 }
 
 /** The plan as text for `kdoctor up --plan`: steps, dependencies, memory and the schedule it would follow. */
@@ -169,7 +245,9 @@ export function formatPlan(plan: RunPlan): string {
 		const t = at.get(s.id)!;
 		const mem = s.memoryMiB > 0 ? `${s.memoryMiB} MiB (${s.memorySource})` : '';
 		const res = s.residentMiB > 0 ? ` + keeps ${s.residentMiB} MiB` : '';
-		out.push(`  ${`${secs(t.start)} → ${secs(t.end)}`.padEnd(13)} ${s.id.padEnd(22)} ${(mem + res).padEnd(30)} after: ${s.deps.join(', ') || '—'}`);
+		out.push(
+			`  ${`${secs(t.start)} → ${secs(t.end)}`.padEnd(13)} ${s.id.padEnd(22)} ${(mem + res).padEnd(30)} after: ${s.deps.join(', ') || '—'}`,
+		);
 	}
 	out.push('', `expected: ${secs(plan.schedule.makespan)}, peak memory ${plan.schedule.peakMemoryMiB} of ${plan.budgetMiB} MiB`);
 	return out.join('\n');

@@ -6,7 +6,10 @@ export const ImageSchema = z
 		/** Key manifests use: `${image:gateway}` becomes the exact reference the node holds. */
 		name: z.string().regex(/^[a-z][a-z0-9-]*$/),
 		/** Repository without registry or tag; podman stores it as localhost/<repository>:<tag>. */
-		repository: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/).optional(),
+		repository: z
+			.string()
+			.regex(/^[a-z0-9][a-z0-9._/-]*$/)
+			.optional(),
 		dockerfile: z.string().min(1).optional(),
 		/** Build context, relative to the profile's source folder. */
 		context: z.string().min(1).optional(),
@@ -33,7 +36,10 @@ export const ClusterSchema = z.strictObject({
 	name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
 	/** Kind's node image; pinned by digest as Kubernaut pins it. */
 	nodeImage: z.string().optional(),
-	minKindVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
+	minKindVersion: z
+		.string()
+		.regex(/^\d+\.\d+\.\d+$/)
+		.optional(),
 	ports: z.array(PortMappingSchema).default([]),
 	/** Kind kubeadmConfigPatches, passed through verbatim. */
 	kubeadmConfigPatches: z.array(z.string()).default([]),
@@ -59,9 +65,7 @@ export const DeployStepSchema = z.strictObject({
 	/** Steps (deploy ids) that must be done first; images it names are loaded first automatically. */
 	after: z.array(z.string()).default([]),
 	/** A ConfigMap generated from files (SQL migrations), applied before the manifests. */
-	configMapFrom: z
-		.strictObject({name: z.string(), glob: z.string(), dir: z.string(), gooseUpOnly: z.boolean().default(false)})
-		.optional(),
+	configMapFrom: z.strictObject({name: z.string(), glob: z.string(), dir: z.string(), gooseUpOnly: z.boolean().default(false)}).optional(),
 	wait: WaitSchema.optional(),
 	/** Deployments that get GOCOVERDIR, the /coverdata hostPath and root when --coverage is on. */
 	coverage: z.array(z.string()).default([]),

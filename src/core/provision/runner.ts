@@ -41,7 +41,16 @@ export type RunGraphInput = {
 	maxBuilds?: number;
 };
 
-export type StepResult = {id: string; state: StepState; start?: number; end?: number; attempts: number; note?: string; peakMiB?: number; error?: StepFailure};
+export type StepResult = {
+	id: string;
+	state: StepState;
+	start?: number;
+	end?: number;
+	attempts: number;
+	note?: string;
+	peakMiB?: number;
+	error?: StepFailure;
+};
 
 export type RunGraphResult = {ok: boolean; cancelled: boolean; failed?: StepResult; results: Map<string, StepResult>};
 
@@ -100,18 +109,28 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
 
 		const pump = () => {
 			if (!cancelled && !failed) {
-				const ready = (s: PlannedStep) => results.get(s.id)!.state === 'waiting' && s.deps.every((d) => ['done', 'skipped'].includes(results.get(d)!.state));
+				const ready = (s: PlannedStep) =>
+					results.get(s.id)!.state === 'waiting' && s.deps.every((d) => ['done', 'skipped'].includes(results.get(d)!.state));
 				// A build re-running alone after an OOM kill holds back every other memory-hungry step.
 				const soloWaiting = order.some((s) => solo.has(s.id) && ready(s));
 				for (const s of order) {
 					if (!ready(s)) continue;
 					if (soloRunning()) break;
-					if (s.kind === 'build' && input.maxBuilds !== undefined && [...running.keys()].filter((id) => id.startsWith('build:')).length >= input.maxBuilds) continue;
+					if (
+						s.kind === 'build' &&
+						input.maxBuilds !== undefined &&
+						[...running.keys()].filter((id) => id.startsWith('build:')).length >= input.maxBuilds
+					)
+						continue;
 					const need = memory.get(s.id)! + s.residentMiB;
 					if (solo.has(s.id)) {
 						if (hungryRunning()) continue;
 					} else if (need > 0 && (soloWaiting || (hungryRunning() && inUse() + need > input.budgetMiB))) continue;
-					if (s.residentMiB > 0 && order.some((o) => (planned.get(o.id) ?? 0) < (planned.get(s.id) ?? 0) && results.get(o.id)!.state === 'waiting')) continue;
+					if (
+						s.residentMiB > 0 &&
+						order.some((o) => (planned.get(o.id) ?? 0) < (planned.get(s.id) ?? 0) && results.get(o.id)!.state === 'waiting')
+					)
+						continue;
 					start(s);
 				}
 			}
@@ -155,14 +174,30 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
 				solo.add(s.id);
 				r.state = 'waiting';
 				const finding = o.failure.details.findings?.[0];
-				emit({type: 'step-retry', at: r.end, id: s.id, attempt: r.attempts + 1, reason: o.failure.message, memoryMiB: miB, ...(finding ? {finding} : {})});
+				emit({
+					type: 'step-retry',
+					at: r.end,
+					id: s.id,
+					attempt: r.attempts + 1,
+					reason: o.failure.message,
+					memoryMiB: miB,
+					...(finding ? {finding} : {}),
+				});
 				pump();
 				return;
 			}
 			r.state = o.state;
 			r.note = o.note ?? o.failure?.message;
 			r.error = o.failure;
-			emit({type: 'step-end', at: r.end, id: s.id, state: o.state as Exclude<StepState, 'waiting' | 'running'>, durationMs, note: r.note, peakMiB: r.peakMiB});
+			emit({
+				type: 'step-end',
+				at: r.end,
+				id: s.id,
+				state: o.state as Exclude<StepState, 'waiting' | 'running'>,
+				durationMs,
+				note: r.note,
+				peakMiB: r.peakMiB,
+			});
 			if (o.state === 'failed' && !failed) {
 				failed = r;
 				const stepKind = new Map(steps.map((x) => [x.id, x.kind]));

@@ -27,7 +27,9 @@ export function validateSteps(steps: StepSpec[], budgetMiB: number): void {
 	for (const s of steps) {
 		for (const d of s.deps) if (!ids.has(d)) throw new ScheduleError(`step ${s.id} depends on unknown step ${d}`);
 		if (s.memoryMiB + (s.residentMiB ?? 0) > budgetMiB)
-			throw new ScheduleError(`step ${s.id} needs ${s.memoryMiB + (s.residentMiB ?? 0)} MiB, more than the whole budget of ${budgetMiB} MiB`);
+			throw new ScheduleError(
+				`step ${s.id} needs ${s.memoryMiB + (s.residentMiB ?? 0)} MiB, more than the whole budget of ${budgetMiB} MiB`,
+			);
 	}
 	topologicalOrder(steps);
 }
@@ -124,8 +126,10 @@ function peakMemory(placed: Placed[]): number {
 export function planSchedule(steps: StepSpec[], budgetMiB: number): Schedule {
 	validateSteps(steps, budgetMiB);
 	const tail = criticalPath(steps);
-	const byPriority = (a: StepSpec, b: StepSpec) => tail.get(b.id)! - tail.get(a.id)! || b.memoryMiB - a.memoryMiB || a.id.localeCompare(b.id);
-	const residentLast = (a: StepSpec, b: StepSpec) => Number((a.residentMiB ?? 0) > 0) - Number((b.residentMiB ?? 0) > 0) || byPriority(a, b);
+	const byPriority = (a: StepSpec, b: StepSpec) =>
+		tail.get(b.id)! - tail.get(a.id)! || b.memoryMiB - a.memoryMiB || a.id.localeCompare(b.id);
+	const residentLast = (a: StepSpec, b: StepSpec) =>
+		Number((a.residentMiB ?? 0) > 0) - Number((b.residentMiB ?? 0) > 0) || byPriority(a, b);
 	try {
 		return serialSchedule(listOrder(steps, byPriority), budgetMiB);
 	} catch (error) {

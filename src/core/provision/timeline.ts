@@ -49,7 +49,12 @@ const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
 
 /** A build's own colours and carriage returns would break a screen's layout or a log file: keep the text only. */
 export function cleanLine(line: string, max = 2000): string {
-	const s = line.replace(ANSI, '').replace(/\r+$/, '').replace(/^[^]*\r/, '').replace(/\t/g, '    ').replace(CONTROL, '');
+	const s = line
+		.replace(ANSI, '')
+		.replace(/\r+$/, '')
+		.replace(/^[^]*\r/, '')
+		.replace(/\t/g, '    ')
+		.replace(CONTROL, '');
 	return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
@@ -108,7 +113,13 @@ export function reduceTimeline<T extends RunTimeline>(up: T, events: readonly Ru
 		switch (ev.type) {
 			case 'run-start': {
 				const {type: _type, steps, ...run} = ev;
-				Object.assign(s, {...emptyTimeline(), run, lastAt: ev.at, order: steps.map((p) => p.id), steps: Object.fromEntries(steps.map((p) => [p.id, newStep(p)]))});
+				Object.assign(s, {
+					...emptyTimeline(),
+					run,
+					lastAt: ev.at,
+					order: steps.map((p) => p.id),
+					steps: Object.fromEntries(steps.map((p) => [p.id, newStep(p)])),
+				});
 				stepsOwned = true;
 				tailsOwned = true;
 				ownedTails.clear();
@@ -117,7 +128,13 @@ export function reduceTimeline<T extends RunTimeline>(up: T, events: readonly Ru
 			case 'step-start': {
 				const st = step(ev.id);
 				closeSpan(st, ev.at, 'failed');
-				Object.assign(st, {state: 'running', attempt: ev.attempt, startedAt: ev.at, durationMs: undefined, spans: [...st.spans, {start: ev.at, state: 'running', attempt: ev.attempt}]});
+				Object.assign(st, {
+					state: 'running',
+					attempt: ev.attempt,
+					startedAt: ev.at,
+					durationMs: undefined,
+					spans: [...st.spans, {start: ev.at, state: 'running', attempt: ev.attempt}],
+				});
 				break;
 			}
 			case 'step-line': {
@@ -132,14 +149,28 @@ export function reduceTimeline<T extends RunTimeline>(up: T, events: readonly Ru
 				break;
 			case 'step-end': {
 				const st = step(ev.id);
-				if (!closeSpan(st, ev.at, ev.state)) st.spans = [...st.spans, {start: ev.at - Math.max(0, ev.durationMs), end: ev.at, state: ev.state, attempt: Math.max(1, st.attempt)}];
-				Object.assign(st, {state: ev.state, durationMs: ev.durationMs, peakMiB: ev.peakMiB ?? st.peakMiB, note: ev.note ?? st.retries.at(-1)?.reason});
+				if (!closeSpan(st, ev.at, ev.state))
+					st.spans = [
+						...st.spans,
+						{start: ev.at - Math.max(0, ev.durationMs), end: ev.at, state: ev.state, attempt: Math.max(1, st.attempt)},
+					];
+				Object.assign(st, {
+					state: ev.state,
+					durationMs: ev.durationMs,
+					peakMiB: ev.peakMiB ?? st.peakMiB,
+					note: ev.note ?? st.retries.at(-1)?.reason,
+				});
 				break;
 			}
 			case 'step-retry': {
 				const st = step(ev.id);
 				closeSpan(st, ev.at, 'failed');
-				Object.assign(st, {state: 'waiting', memoryMiB: ev.memoryMiB, note: ev.reason, retries: [...st.retries, {at: ev.at, attempt: ev.attempt, reason: ev.reason}]});
+				Object.assign(st, {
+					state: 'waiting',
+					memoryMiB: ev.memoryMiB,
+					note: ev.reason,
+					retries: [...st.retries, {at: ev.at, attempt: ev.attempt, reason: ev.reason}],
+				});
 				break;
 			}
 			case 'diagnosis':
@@ -164,4 +195,3 @@ export function reduceTimeline<T extends RunTimeline>(up: T, events: readonly Ru
 	}
 	return s;
 }
-

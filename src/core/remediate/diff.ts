@@ -4,7 +4,10 @@ export function unifiedDiff(path: string, before: string, after: string, context
 	const a = (before.endsWith('\n') ? before.slice(0, -1) : before).split('\n');
 	const b = (after.endsWith('\n') ? after.slice(0, -1) : after).split('\n');
 	const header = `--- a/${path}\n+++ b/${path}\n`;
-	if (a.length !== b.length) return header + `@@ -1,${a.length} +1,${b.length} @@\n` + a.map((l) => `-${l}`).join('\n') + '\n' + b.map((l) => `+${l}`).join('\n') + '\n';
+	if (a.length !== b.length)
+		return (
+			header + `@@ -1,${a.length} +1,${b.length} @@\n` + a.map((l) => `-${l}`).join('\n') + '\n' + b.map((l) => `+${l}`).join('\n') + '\n'
+		);
 	const changed: number[] = [];
 	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed.push(i);
 	if (changed.length === 0) return '';

@@ -66,11 +66,16 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 		case 'info':
 			return base;
 		case 'kube-patch':
-			return {...base, status: 'needs-cluster', reason: 'patches a live object: kdoctor applies cluster patches only with live access to the cluster, never from a log'};
+			return {
+				...base,
+				status: 'needs-cluster',
+				reason: 'patches a live object: kdoctor applies cluster patches only with live access to the cluster, never from a log',
+			};
 		case 'rerun': {
 			// A kdoctor up run's log sits beside its run.json, which records the exact command: re-run that, changed.
 			const run = rem.rerunWith && ctx.evidenceFile ? ctx.readRun?.(ctx.evidenceFile) : undefined;
-			if (!rem.rerunWith || !run?.invocation) return {...base, status: 'run-yourself', reason: 're-runs a provisioning step with the change above: run that step yourself'};
+			if (!rem.rerunWith || !run?.invocation)
+				return {...base, status: 'run-yourself', reason: 're-runs a provisioning step with the change above: run that step yourself'};
 			// The run's own flags, minus any the re-run sets itself (a flag and, unless it is a switch, its value).
 			const flags = new Set(rem.rerunWith.filter((a) => a.startsWith('--')));
 			const kept: string[] = [];
@@ -89,8 +94,23 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 		case 'command': {
 			const filled = rem.command!.map((a) => fillTemplate(a, vars));
 			const missing = [...new Set(filled.flatMap((f) => f.missing))];
-			if (missing.length > 0) return {...base, status: 'missing-input', reason: `needs ${missing.join(', ')}, which the evidence does not show`, argv: filled.map((f) => f.text)};
-			if (rem.run === 'confirmed') return {...base, status: 'ready', argv: filled.map((f) => f.text), check: rem.check && {command: rem.check.command.map((a) => fillTemplate(a, vars).text), lacksLine: fillTemplate(rem.check.lacksLine, vars).text}};
+			if (missing.length > 0)
+				return {
+					...base,
+					status: 'missing-input',
+					reason: `needs ${missing.join(', ')}, which the evidence does not show`,
+					argv: filled.map((f) => f.text),
+				};
+			if (rem.run === 'confirmed')
+				return {
+					...base,
+					status: 'ready',
+					argv: filled.map((f) => f.text),
+					check: rem.check && {
+						command: rem.check.command.map((a) => fillTemplate(a, vars).text),
+						lacksLine: fillTemplate(rem.check.lacksLine, vars).text,
+					},
+				};
 			return {...base, status: 'run-yourself', reason: 'acts on the host: kdoctor prints it, you run it', argv: filled.map((f) => f.text)};
 		}
 		case 'edit-file':
@@ -98,19 +118,31 @@ export function planRemediation(entry: Entry, rem: Remediation, finding: Finding
 	}
 }
 
-function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, string>, finding: Finding, ctx: PlanContext): RemediationPlan {
+function planEdit(
+	base: RemediationPlan,
+	rem: Remediation,
+	vars: Record<string, string>,
+	finding: Finding,
+	ctx: PlanContext,
+): RemediationPlan {
 	const spec = rem.edit!;
 	const find = fillTemplate(spec.find, vars);
 	const replace = fillTemplate(spec.replace, vars);
 	const missing = [...new Set([...find.missing, ...replace.missing])];
-	if (missing.length > 0) return {...base, status: 'missing-input', reason: `needs ${missing.join(', ')}, which the evidence does not show`};
+	if (missing.length > 0)
+		return {...base, status: 'missing-input', reason: `needs ${missing.join(', ')}, which the evidence does not show`};
 	let candidates: string[];
 	/** For an edit in the evidence file, only the lines the evidence points at change. */
 	let onlyLines: Set<number> | undefined;
 	if (spec.in === 'evidence') {
-		if (!ctx.evidenceFile || ctx.evidenceFile === '-') return {...base, status: 'missing-input', reason: 'the evidence came from standard input, so there is no file to edit'};
+		if (!ctx.evidenceFile || ctx.evidenceFile === '-')
+			return {...base, status: 'missing-input', reason: 'the evidence came from standard input, so there is no file to edit'};
 		if (!matchesGlob(spec.glob, ctx.evidenceFile, ctx.cwd))
-			return {...base, status: 'missing-input', reason: `the evidence is in ${ctx.evidenceFile}, which is not a file this fix edits (${spec.glob.join(', ')}): diagnose that file itself`};
+			return {
+				...base,
+				status: 'missing-input',
+				reason: `the evidence is in ${ctx.evidenceFile}, which is not a file this fix edits (${spec.glob.join(', ')}): diagnose that file itself`,
+			};
 		candidates = [resolve(ctx.cwd, ctx.evidenceFile)];
 		onlyLines = new Set(finding.lines);
 	} else {
@@ -149,7 +181,12 @@ function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, 
 				count++;
 				return replace.text;
 			});
-		const after = onlyLines ? before.split('\n').map((line, i) => (onlyLines!.has(i + 1) ? swap(line) : line)).join('\n') : swap(before);
+		const after = onlyLines
+			? before
+					.split('\n')
+					.map((line, i) => (onlyLines!.has(i + 1) ? swap(line) : line))
+					.join('\n')
+			: swap(before);
 		if (count === 0 || after === before) continue;
 		if (!ctx.fs.writable(path)) {
 			skipped.push(`${path} is read-only; kdoctor leaves it alone`);
@@ -166,7 +203,11 @@ function planEdit(base: RemediationPlan, rem: Remediation, vars: Record<string, 
 	if (edits.length === 0) {
 		if (skipped.length > 0) return {...base, status: 'missing-input', reason: [...skipped, ...guarded].join('; ')};
 		const where = spec.in === 'evidence' ? ctx.evidenceFile : `files matching ${spec.glob.join(', ')} under ${ctx.cwd}`;
-		return {...base, status: 'nothing-to-change', reason: `"${find.text}" does not appear in ${where}${guarded.length > 0 ? ` (left alone: ${guarded.join('; ')})` : ''}`};
+		return {
+			...base,
+			status: 'nothing-to-change',
+			reason: `"${find.text}" does not appear in ${where}${guarded.length > 0 ? ` (left alone: ${guarded.join('; ')})` : ''}`,
+		};
 	}
 	skipped.push(...guarded);
 	return {...base, status: 'ready', edits, ...(skipped.length > 0 ? {reason: `also found but left alone: ${skipped.join('; ')}`} : {})};
@@ -186,7 +227,6 @@ function matchesGlob(globs: string[], file: string, cwd: string): boolean {
 	});
 }
 
-
 function literalPattern(text: string, boundary: 'image-ref' | 'none'): RegExp {
 	const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 	if (boundary === 'image-ref') return new RegExp(`(?<![\\w./:@-])${escaped}(?![\\w./:@-])`, 'g');
@@ -205,7 +245,8 @@ export type ApplyContext = {fs: FsPort; journal: JournalPort; clock: ClockPort};
  * entry, then the renames. A failure before the renames changes nothing; one during them is rolled back.
  */
 export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): JournalEntry {
-	if (plan.status !== 'ready' || !plan.edits) throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
+	if (plan.status !== 'ready' || !plan.edits)
+		throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
 	for (const e of plan.edits) {
 		if (ctx.fs.read(e.path) !== e.before) throw new Error(`${e.path} changed since the preview; nothing was written (preview again)`);
 	}
@@ -270,10 +311,12 @@ export function planUndo(entry: JournalEntry, fs: FsPort, cwd: string): Remediat
 		destructive: false,
 		status: 'ready',
 	};
-	if (entry.kind !== 'edit-file') return {...base, status: 'run-yourself', reason: `a ${entry.kind}: run kdoctor undo in a shell to take it back`};
+	if (entry.kind !== 'edit-file')
+		return {...base, status: 'run-yourself', reason: `a ${entry.kind}: run kdoctor undo in a shell to take it back`};
 	const edits: FileEdit[] = [];
 	for (const f of entry.files) {
-		if (!fs.exists(f.path) || fs.read(f.path) !== f.after) return {...base, status: 'nothing-to-change', reason: `${f.path} was changed after kdoctor edited it; not undoing (${entry.id})`};
+		if (!fs.exists(f.path) || fs.read(f.path) !== f.after)
+			return {...base, status: 'nothing-to-change', reason: `${f.path} was changed after kdoctor edited it; not undoing (${entry.id})`};
 		const shown = isAbsolute(f.path) && !relative(cwd, f.path).startsWith('..') ? relative(cwd, f.path) : f.path;
 		edits.push({path: f.path, before: f.after, after: f.before, diff: unifiedDiff(shown, f.after, f.before), count: 1});
 	}

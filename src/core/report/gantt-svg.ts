@@ -32,7 +32,9 @@ export function escapeXml(s: string): string {
 
 /** Tick spacing: the smallest step that keeps the axis to at most eight intervals. */
 export function tickStep(spanMs: number): number {
-	const steps = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000];
+	const steps = [
+		10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
+	];
 	return steps.find((s) => spanMs / s <= 8) ?? Math.ceil(spanMs / 8 / 3_600_000) * 3_600_000;
 }
 
@@ -63,7 +65,9 @@ export function ganttSvg(input: GanttInput, formatMs: (ms: number) => string, wi
 	const height = HEAD_H + input.steps.length * ROW_H + LEGEND_H;
 	const x = (ms: number) => plotX + (Math.min(Math.max(ms, 0), span) / span) * plotW;
 	const out: string[] = [];
-	out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT)}" font-size="12" role="img" aria-label="${escapeXml(input.title)}">`);
+	out.push(
+		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT)}" font-size="12" role="img" aria-label="${escapeXml(input.title)}">`,
+	);
 	out.push(`<title>${escapeXml(input.title)}</title>`);
 	out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
 	out.push(`<text x="8" y="18" font-size="13" font-weight="bold" fill="#111827">${escapeXml(input.title)}</text>`);
@@ -86,25 +90,34 @@ export function ganttSvg(input: GanttInput, formatMs: (ms: number) => string, wi
 		const barY = y + (ROW_H - BAR_H) / 2;
 		const maxChars = Math.floor((labelW - 16) / CHAR_W);
 		const label = (s.failed ? '✗ ' : '') + (s.id.length > maxChars ? `${s.id.slice(0, maxChars - 1)}…` : s.id);
-		out.push(`<text x="8" y="${y + 15}" fill="${s.failed ? GANTT_COLORS.failed : s.spans.length === 0 ? '#9ca3af' : '#111827'}"${s.failed ? ' font-weight="bold"' : ''}>${escapeXml(label)}</text>`);
+		out.push(
+			`<text x="8" y="${y + 15}" fill="${s.failed ? GANTT_COLORS.failed : s.spans.length === 0 ? '#9ca3af' : '#111827'}"${s.failed ? ' font-weight="bold"' : ''}>${escapeXml(label)}</text>`,
+		);
 		if (s.spans.length === 0) {
-			out.push(`<text x="${plotX + 6}" y="${y + 15}" fill="#9ca3af">${escapeXml(s.state === 'cancelled' ? 'not started' : s.state)}</text>`);
+			out.push(
+				`<text x="${plotX + 6}" y="${y + 15}" fill="#9ca3af">${escapeXml(s.state === 'cancelled' ? 'not started' : s.state)}</text>`,
+			);
 			return;
 		}
 		for (const sp of s.spans) {
 			const x1 = x(sp.startMs);
 			const w = Math.max(2, x(sp.endMs) - x1);
 			const stroke = s.cached ? ` stroke="${GANTT_COLORS.done}" stroke-width="1"` : '';
-			out.push(`<rect x="${x1.toFixed(1)}" y="${barY}" width="${w.toFixed(1)}" height="${BAR_H}" rx="2" fill="${fill(sp, s)}"${stroke}><title>${escapeXml(`${s.id} attempt ${sp.attempt}: ${sp.retried ? 're-run' : s.cached ? 'cached' : sp.state}, ${formatMs(sp.endMs - sp.startMs)}`)}</title></rect>`);
+			out.push(
+				`<rect x="${x1.toFixed(1)}" y="${barY}" width="${w.toFixed(1)}" height="${BAR_H}" rx="2" fill="${fill(sp, s)}"${stroke}><title>${escapeXml(`${s.id} attempt ${sp.attempt}: ${sp.retried ? 're-run' : s.cached ? 'cached' : sp.state}, ${formatMs(sp.endMs - sp.startMs)}`)}</title></rect>`,
+			);
 		}
 		const last = s.spans[s.spans.length - 1]!;
 		if (s.failed) {
 			// After the bar when there is room before the duration column, else inside its end, in white.
 			const end = x(last.endMs);
-			if (plotX + plotW - end >= 58) out.push(`<text x="${(end + 5).toFixed(1)}" y="${y + 15}" fill="${GANTT_COLORS.failed}" font-weight="bold">failed</text>`);
-			else if (end - x(last.startMs) >= 60) out.push(`<text x="${(end - 5).toFixed(1)}" y="${y + 15}" text-anchor="end" fill="#ffffff" font-weight="bold">failed</text>`);
+			if (plotX + plotW - end >= 58)
+				out.push(`<text x="${(end + 5).toFixed(1)}" y="${y + 15}" fill="${GANTT_COLORS.failed}" font-weight="bold">failed</text>`);
+			else if (end - x(last.startMs) >= 60)
+				out.push(`<text x="${(end - 5).toFixed(1)}" y="${y + 15}" text-anchor="end" fill="#ffffff" font-weight="bold">failed</text>`);
 		}
-		if (s.durationMs !== undefined) out.push(`<text x="${width - 8}" y="${y + 15}" text-anchor="end" fill="#374151">${escapeXml(formatMs(s.durationMs))}</text>`);
+		if (s.durationMs !== undefined)
+			out.push(`<text x="${width - 8}" y="${y + 15}" text-anchor="end" fill="#374151">${escapeXml(formatMs(s.durationMs))}</text>`);
 	});
 
 	const legend: [string, string][] = [

@@ -71,7 +71,10 @@ function cells(line: string): string[] {
 
 /** In a table, `\|` inside a code span is a pipe (GFM); elsewhere the inline rules already read it. */
 function cellHtml(cell: string, images: Record<string, string>): string {
-	return inlineHtml(cell.replace(/(`+)([^`]*?)\1/g, (m, f: string, body: string) => `${f}${body.replace(/\\\|/g, '|')}${f}`), images);
+	return inlineHtml(
+		cell.replace(/(`+)([^`]*?)\1/g, (m, f: string, body: string) => `${f}${body.replace(/\\\|/g, '|')}${f}`),
+		images,
+	);
 }
 
 /**
@@ -110,8 +113,12 @@ export function markdownToHtml(md: string, images: Record<string, string> = {}):
 			i += 2;
 			const rows: string[][] = [];
 			while (i < lines.length && lines[i]!.startsWith('|')) rows.push(cells(lines[i++]!));
-			const headHtml = head.every((h) => h === '') ? '' : `<thead><tr>${head.map((h, k) => `<th${align[k] ?? ''}>${cellHtml(h, images)}</th>`).join('')}</tr></thead>`;
-			out.push(`<table>${headHtml}<tbody>${rows.map((r) => `<tr>${r.map((c, k) => `<td${align[k] ?? ''}>${cellHtml(c, images)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
+			const headHtml = head.every((h) => h === '')
+				? ''
+				: `<thead><tr>${head.map((h, k) => `<th${align[k] ?? ''}>${cellHtml(h, images)}</th>`).join('')}</tr></thead>`;
+			out.push(
+				`<table>${headHtml}<tbody>${rows.map((r) => `<tr>${r.map((c, k) => `<td${align[k] ?? ''}>${cellHtml(c, images)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
+			);
 			continue;
 		}
 		if (line.startsWith('- ')) {

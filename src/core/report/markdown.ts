@@ -23,7 +23,14 @@ function fenced(lines: string[], lang = 'text'): string {
 	return `${fence}${lang}\n${lines.join('\n')}\n${fence}`;
 }
 
-const STATE_MARK: Record<string, string> = {done: '✓ done', failed: '✗ failed', skipped: '↷ skipped', cancelled: '⊘ cancelled', running: '▶ running', waiting: '· waiting'};
+const STATE_MARK: Record<string, string> = {
+	done: '✓ done',
+	failed: '✗ failed',
+	skipped: '↷ skipped',
+	cancelled: '⊘ cancelled',
+	running: '▶ running',
+	waiting: '· waiting',
+};
 
 function when(iso: string): string {
 	const d = new Date(iso);
@@ -47,7 +54,16 @@ function timeline(m: ReportModel, fmt: (ms: number) => string): string[] {
 	m.steps.forEach((s: ReportStep, i) => {
 		const state = s.cached ? '✓ cached' : (STATE_MARK[s.state] ?? s.state);
 		const attempts = s.attempts > 1 ? ` (${s.attempts} attempts)` : '';
-		const row = [String(i + 1), mdCode(s.id, true), mdText(s.title), `${s.failed ? '**' : ''}${state}${attempts}${s.failed ? '**' : ''}`, s.startMs === undefined ? '' : `+${fmt(s.startMs)}`, s.durationMs === undefined ? '' : fmt(s.durationMs), s.peakMiB === undefined ? '' : `${Math.round(s.peakMiB)} MiB`, s.note ? mdText(s.note) : ''];
+		const row = [
+			String(i + 1),
+			mdCode(s.id, true),
+			mdText(s.title),
+			`${s.failed ? '**' : ''}${state}${attempts}${s.failed ? '**' : ''}`,
+			s.startMs === undefined ? '' : `+${fmt(s.startMs)}`,
+			s.durationMs === undefined ? '' : fmt(s.durationMs),
+			s.peakMiB === undefined ? '' : `${Math.round(s.peakMiB)} MiB`,
+			s.note ? mdText(s.note) : '',
+		];
 		out.push(`| ${row.join(' | ')} |`);
 	});
 	const retries = m.steps.flatMap((s) => s.retries.map((r) => ({id: s.id, ...r})));
@@ -59,11 +75,22 @@ function timeline(m: ReportModel, fmt: (ms: number) => string): string[] {
 }
 
 function finding(f: ReportFinding): string[] {
-	const out = [`### ${mdCode(f.id)} ${mdText(f.title)} (${Math.round(f.confidence * 100)}%${f.confidence < REPORT_CONFIDENCE ? ', possible' : ''})`, ''];
-	const where = f.recovered ? `Seen in step ${mdCode(f.step ?? '?')}, which was re-run and recovered` : f.step ? `Failed step: ${mdCode(f.step)}` : 'Found in the run';
+	const out = [
+		`### ${mdCode(f.id)} ${mdText(f.title)} (${Math.round(f.confidence * 100)}%${f.confidence < REPORT_CONFIDENCE ? ', possible' : ''})`,
+		'',
+	];
+	const where = f.recovered
+		? `Seen in step ${mdCode(f.step ?? '?')}, which was re-run and recovered`
+		: f.step
+			? `Failed step: ${mdCode(f.step)}`
+			: 'Found in the run';
 	out.push(`${where} · layer ${mdText(f.layer)}`, '', `> ${mdText(f.summary)}`, '', 'Evidence:', '');
 	for (const e of f.evidence) out.push(`- ${mdText(e.source)}${e.line !== undefined ? `, line ${e.line}` : ''}: ${mdCode(e.text)}`);
-	if (f.fixes.length > 0) out.push('', `Fixes the knowledge base offers: ${f.fixes.map((x) => `${mdCode(`[${x.key}]`)} ${mdText(x.title)} (${x.kind})`).join('; ')}`);
+	if (f.fixes.length > 0)
+		out.push(
+			'',
+			`Fixes the knowledge base offers: ${f.fixes.map((x) => `${mdCode(`[${x.key}]`)} ${mdText(x.title)} (${x.kind})`).join('; ')}`,
+		);
 	return out;
 }
 
@@ -79,11 +106,21 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 	if (opts.chart) out.push('', `![Gantt chart of the run's steps](${encodeURI(opts.chart)})`);
 
 	out.push('', '## Findings', '');
-	if (m.findings.length === 0) out.push(m.result === 'ok' ? 'None: the run succeeded.' : 'None: the knowledge base named no cause for this failure (see the failed step\'s output below).');
+	if (m.findings.length === 0)
+		out.push(
+			m.result === 'ok'
+				? 'None: the run succeeded.'
+				: "None: the knowledge base named no cause for this failure (see the failed step's output below).",
+		);
 	for (const f of m.findings) out.push(...finding(f), '');
 	if (m.failedLog && m.failedLog.lines.length > 0) {
 		const shown = m.failedLog.lines.length;
-		out.push(`### Output of ${mdCode(m.failedLog.step)} (${shown === m.failedLog.total ? `all ${shown} lines` : `last ${shown} of ${m.failedLog.total} lines`} of ${mdCode(m.failedLog.file)})`, '', fenced(m.failedLog.lines), '');
+		out.push(
+			`### Output of ${mdCode(m.failedLog.step)} (${shown === m.failedLog.total ? `all ${shown} lines` : `last ${shown} of ${m.failedLog.total} lines`} of ${mdCode(m.failedLog.file)})`,
+			'',
+			fenced(m.failedLog.lines),
+			'',
+		);
 	}
 
 	out.push('## Fixes applied', '');
@@ -91,9 +128,13 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 	else {
 		out.push('| when | finding | fix | what it changed | result | undone |', '|---|---|---|---|---|---|');
 		for (const x of m.fixes) {
-			const undone = x.undone ? `yes, ${when(x.undone)}${x.change === 'rollout restart' ? ' (a restart has nothing to revert)' : ''}` : 'no';
+			const undone = x.undone
+				? `yes, ${when(x.undone)}${x.change === 'rollout restart' ? ' (a restart has nothing to revert)' : ''}`
+				: 'no';
 			const result = x.verified === true ? `✓ ${x.result}` : x.verified === false ? `✗ ${x.result}` : x.result;
-			out.push(`| ${when(x.at)} | ${mdCode(x.finding, true)} | ${mdCode(`[${x.key}]`, true)} ${mdText(x.title)} | ${mdText(x.target)}${x.change ? `: ${mdText(x.change)}` : ''} | ${mdText(result)} | ${mdText(undone)} |`);
+			out.push(
+				`| ${when(x.at)} | ${mdCode(x.finding, true)} | ${mdCode(`[${x.key}]`, true)} ${mdText(x.title)} | ${mdText(x.target)}${x.change ? `: ${mdText(x.change)}` : ''} | ${mdText(result)} | ${mdText(undone)} |`,
+			);
 		}
 	}
 
@@ -105,20 +146,32 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 	}
 
 	out.push('', '## Evidence bundle', '');
-	if (!m.bundle) out.push(m.result === 'ok' ? 'None: a bundle is written only when a run fails.' : 'None: the run failed before there was a cluster to collect from.');
+	if (!m.bundle)
+		out.push(
+			m.result === 'ok'
+				? 'None: a bundle is written only when a run fails.'
+				: 'None: the run failed before there was a cluster to collect from.',
+		);
 	else {
 		const total = m.bundle.files.reduce((a, f) => a + f.bytes, 0);
-		out.push(`${mdCode(m.bundle.dir)}: ${m.bundle.files.length}${m.bundle.truncated ? '+' : ''} files, ${bytes(total)} (listed, not copied here: they are the run's raw evidence and are not redacted)`, '', '| file | size |', '|---|---:|');
+		out.push(
+			`${mdCode(m.bundle.dir)}: ${m.bundle.files.length}${m.bundle.truncated ? '+' : ''} files, ${bytes(total)} (listed, not copied here: they are the run's raw evidence and are not redacted)`,
+			'',
+			'| file | size |',
+			'|---|---:|',
+		);
 		for (const f of m.bundle.files) out.push(`| ${mdCode(f.path, true)} | ${bytes(f.bytes)} |`);
 	}
 
-	if (!opts.chart) out.push('', '## Chart', '', 'The Gantt chart of the steps is written beside the report with `-o FILE`, or inline with `--html`.');
+	if (!opts.chart)
+		out.push('', '## Chart', '', 'The Gantt chart of the steps is written beside the report with `-o FILE`, or inline with `--html`.');
 	if (m.notes.length > 0) out.push('', '## Notes', '', ...m.notes.map((n) => `- ${mdText(n)}`));
 	return `${out.join('\n')}\n`;
 }
 
 /** The last line: how many values were redacted (never which), and what was looked for. */
 export function redactionFooter(count: number, sources: string[]): string {
-	const what = count === 0 ? 'No value needed redacting' : `${count} value${count === 1 ? ' was' : 's were'} redacted (shown as ‹redacted›)`;
+	const what =
+		count === 0 ? 'No value needed redacting' : `${count} value${count === 1 ? ' was' : 's were'} redacted (shown as ‹redacted›)`;
 	return `\n---\n\n${what}. Looked for: values of keys, variables, flags and headers named like secrets; credentials in URLs; private keys${sources.length ? `; ${sources.map(mdText).join('; ')}` : ''}.\n`;
 }

@@ -7,7 +7,16 @@ import {emptyTimeline, reduceTimeline} from '../provision/timeline.js';
 import {isSecretName, type Redactor} from './redact.js';
 
 /** A step of run.json as the runner left it (StepResult, its error serialised to its details). */
-export type RunStepRecord = {id: string; state: StepState; start?: number; end?: number; attempts?: number; note?: string; peakMiB?: number; error?: {details?: {findings?: Finding[]}}};
+export type RunStepRecord = {
+	id: string;
+	state: StepState;
+	start?: number;
+	end?: number;
+	attempts?: number;
+	note?: string;
+	peakMiB?: number;
+	error?: {details?: {findings?: Finding[]}};
+};
 
 /** run.json as `kdoctor up` writes it; older runs may lack the optional parts. */
 export type RunRecord = {
@@ -89,7 +98,17 @@ export type ReportStep = {
 };
 
 export type ReportEvidence = {source: string; line?: number; text: string};
-export type ReportFinding = {id: string; title: string; confidence: number; layer: string; summary: string; step?: string; recovered: boolean; evidence: ReportEvidence[]; fixes: {key: string; title: string; kind: string}[]};
+export type ReportFinding = {
+	id: string;
+	title: string;
+	confidence: number;
+	layer: string;
+	summary: string;
+	step?: string;
+	recovered: boolean;
+	evidence: ReportEvidence[];
+	fixes: {key: string; title: string; kind: string}[];
+};
 
 export type ReportFix = {
 	at: string;
@@ -139,14 +158,26 @@ export function isCached(state: StepState, note: string | undefined): boolean {
  */
 function reportSteps(inputs: ReportInputs, t0: number, redact: Redactor): ReportStep[] {
 	const up = reduceTimeline(emptyTimeline(), inputs.events);
-	const planned = new Map<string, PlannedStep>((inputs.events.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}> | undefined)?.steps.map((s) => [s.id, s]) ?? []);
+	const planned = new Map<string, PlannedStep>(
+		(inputs.events.find((e) => e.type === 'run-start') as Extract<RunEvent, {type: 'run-start'}> | undefined)?.steps.map((s) => [
+			s.id,
+			s,
+		]) ?? [],
+	);
 	const records = new Map(inputs.run.steps.map((s) => [s.id, s]));
 	const ids = [...new Set([...up.order, ...inputs.run.steps.map((s) => s.id)])];
 	const steps = ids.map((id): ReportStep => {
 		const live = up.steps[id];
 		const rec = records.get(id);
-		let spans: ReportSpan[] = (live?.spans ?? []).map((sp, i, all) => ({startMs: sp.start - t0, endMs: (sp.end ?? sp.start) - t0, state: sp.state, attempt: sp.attempt, retried: i < all.length - 1}));
-		if (spans.length === 0 && rec?.start !== undefined) spans = [{startMs: rec.start - t0, endMs: (rec.end ?? rec.start) - t0, state: rec.state, attempt: rec.attempts ?? 1, retried: false}];
+		let spans: ReportSpan[] = (live?.spans ?? []).map((sp, i, all) => ({
+			startMs: sp.start - t0,
+			endMs: (sp.end ?? sp.start) - t0,
+			state: sp.state,
+			attempt: sp.attempt,
+			retried: i < all.length - 1,
+		}));
+		if (spans.length === 0 && rec?.start !== undefined)
+			spans = [{startMs: rec.start - t0, endMs: (rec.end ?? rec.start) - t0, state: rec.state, attempt: rec.attempts ?? 1, retried: false}];
 		const state = rec?.state ?? live?.state ?? 'waiting';
 		const note = rec?.note ?? live?.note;
 		return {
@@ -194,8 +225,12 @@ function reportFindings(inputs: ReportInputs, redact: Redactor): ReportFinding[]
 	const {run, events} = inputs;
 	const diagnosis = events.find((e) => e.type === 'diagnosis') as Extract<RunEvent, {type: 'diagnosis'}> | undefined;
 	const failedStep = run.failedStep ?? diagnosis?.step;
-	const main = (run.findings && run.findings.length > 0 ? run.findings : (diagnosis?.findings ?? [])).map((f) => reportFinding(f, failedStep, false, redact));
-	const retried = events.filter((e): e is Extract<RunEvent, {type: 'step-retry'}> => e.type === 'step-retry' && e.finding !== undefined).map((e) => reportFinding(e.finding!, e.id, true, redact));
+	const main = (run.findings && run.findings.length > 0 ? run.findings : (diagnosis?.findings ?? [])).map((f) =>
+		reportFinding(f, failedStep, false, redact),
+	);
+	const retried = events
+		.filter((e): e is Extract<RunEvent, {type: 'step-retry'}> => e.type === 'step-retry' && e.finding !== undefined)
+		.map((e) => reportFinding(e.finding!, e.id, true, redact));
 	const seen = new Set<string>();
 	return [...main, ...retried].filter((f) => {
 		const k = `${f.step}/${f.id}`;
@@ -208,7 +243,10 @@ function reportFindings(inputs: ReportInputs, redact: Redactor): ReportFinding[]
 /** "verified in 4.2s", "did not verify: …", "not verified (no check)": what the journal says a fix achieved. */
 export function fixResult(entry: JournalEntry, formatMs: (ms: number) => string): {text: string; verified?: boolean} {
 	const v = entry.verify;
-	if (v) return v.ok ? {text: v.ms !== undefined ? `verified in ${formatMs(v.ms)}` : 'verified', verified: true} : {text: `did not verify: ${v.message}`, verified: false};
+	if (v)
+		return v.ok
+			? {text: v.ms !== undefined ? `verified in ${formatMs(v.ms)}` : 'verified', verified: true}
+			: {text: `did not verify: ${v.message}`, verified: false};
 	if (entry.kind === 'kube-patch') return {text: 'not recorded (made before kdoctor journaled the rollout check)'};
 	return {text: 'not verified (no check)'};
 }
@@ -251,7 +289,18 @@ function reportFix(e: JournalEntry, redact: Redactor, formatMs: (ms: number) => 
 		}
 	} else if (e.files.length > 0) target = e.files.map((f) => f.path).join(', ');
 	else target = e.kind === 'command' ? 'a command' : '—';
-	return {at: e.at, finding: e.finding, key: e.remediation, title: redact.text(e.title), kind: e.kind, target: redact.text(target), change, result: redact.text(r.text), verified: r.verified, undone: e.undone};
+	return {
+		at: e.at,
+		finding: e.finding,
+		key: e.remediation,
+		title: redact.text(e.title),
+		kind: e.kind,
+		target: redact.text(target),
+		change,
+		result: redact.text(r.text),
+		verified: r.verified,
+		undone: e.undone,
+	};
 }
 
 function environment(inputs: ReportInputs, redact: Redactor): {label: string; value: string}[] {
@@ -261,7 +310,12 @@ function environment(inputs: ReportInputs, redact: Redactor): {label: string; va
 	const add = (label: string, value: string | number | undefined) => {
 		if (value !== undefined && value !== '') rows.push({label, value: redact.text(String(value))});
 	};
-	add('kdoctor', run.kdoctor ? `${run.kdoctor} (made the run); report by ${inputs.kdoctorVersion}` : `report by ${inputs.kdoctorVersion} (the run did not record its version)`);
+	add(
+		'kdoctor',
+		run.kdoctor
+			? `${run.kdoctor} (made the run); report by ${inputs.kdoctorVersion}`
+			: `report by ${inputs.kdoctorVersion} (the run did not record its version)`,
+	);
 	if (e) {
 		add('engine', `${e.engine} ${e.version}${e.rootless ? ' (rootless)' : ''}`);
 		add('architecture', e.arch);
@@ -269,7 +323,11 @@ function environment(inputs: ReportInputs, redact: Redactor): {label: string; va
 		add('CPUs', e.cpus || undefined);
 		add('memory', e.memTotalMiB ? `${e.memTotalMiB} MiB` : undefined);
 		add('peak memory measured', e.measuresPeak ? 'yes (cgroup accounting)' : 'no');
-		if (e.machine) add('podman machine', `${e.machine.name}: ${e.machine.cpus} CPUs, ${e.machine.memoryMiB} MiB, ${e.machine.diskGiB} GiB disk, ${e.machine.rootful ? 'rootful' : 'rootless'}, ${e.machine.state}`);
+		if (e.machine)
+			add(
+				'podman machine',
+				`${e.machine.name}: ${e.machine.cpus} CPUs, ${e.machine.memoryMiB} MiB, ${e.machine.diskGiB} GiB disk, ${e.machine.rootful ? 'rootful' : 'rootless'}, ${e.machine.state}`,
+			);
 	}
 	add('budget', run.budgetMiB !== undefined ? `${run.budgetMiB} MiB${e?.budgetSource ? ` (${e.budgetSource})` : ''}` : undefined);
 	add('provider', run.provider);
@@ -307,9 +365,24 @@ export function buildReportModel(inputs: ReportInputs, redact: Redactor, formatM
 		environment: environment(inputs, redact),
 		images: Object.entries(run.images ?? {}).map(([name, ref]) => ({name, ref})),
 		bundle: inputs.bundle,
-		failedLog: inputs.failedLog && run.failedStep ? {step: run.failedStep, file: inputs.failedLog.file, total: inputs.failedLog.total, lines: inputs.failedLog.lines.map((l) => redact.text(l))} : undefined,
+		failedLog:
+			inputs.failedLog && run.failedStep
+				? {
+						step: run.failedStep,
+						file: inputs.failedLog.file,
+						total: inputs.failedLog.total,
+						lines: inputs.failedLog.lines.map((l) => redact.text(l)),
+					}
+				: undefined,
 		runDir: inputs.runDir,
 		secretSources: inputs.secretSources,
-		notes: [...inputs.notes, ...(inputs.damagedEvents > 0 ? [`events.jsonl: ${inputs.damagedEvents} line${inputs.damagedEvents === 1 ? ' could not be read and was' : 's could not be read and were'} left out`] : [])],
+		notes: [
+			...inputs.notes,
+			...(inputs.damagedEvents > 0
+				? [
+						`events.jsonl: ${inputs.damagedEvents} line${inputs.damagedEvents === 1 ? ' could not be read and was' : 's could not be read and were'} left out`,
+					]
+				: []),
+		],
 	};
 }

@@ -6,13 +6,111 @@ export const REDACTED = '‹redacted›';
 /** Shorter values are scrubbed only where a key names them: scrubbing "abc" everywhere would eat ordinary words. */
 export const MIN_VALUE_LENGTH = 4;
 
-const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'secrets', 'token', 'tokens', 'apikey', 'credential', 'credentials', 'auth', 'authorization', 'privatekey', 'accesskey', 'secretkey', 'dsn', 'cookie', 'sessionid']);
+const SECRET_WORDS = new Set([
+	'password',
+	'passwd',
+	'pwd',
+	'pass',
+	'passphrase',
+	'secret',
+	'secrets',
+	'token',
+	'tokens',
+	'apikey',
+	'credential',
+	'credentials',
+	'auth',
+	'authorization',
+	'privatekey',
+	'accesskey',
+	'secretkey',
+	'dsn',
+	'cookie',
+	'sessionid',
+]);
 /** Two words that together name a secret, though neither does alone ("key" alone is how Kubernetes names a Secret's key). */
-const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'secret key', 'client secret', 'client key', 'signing key', 'encryption key', 'master key', 'tls key', 'ssh key', 'account key', 'connection string']);
+const SECRET_PAIRS = new Set([
+	'api key',
+	'access key',
+	'private key',
+	'secret key',
+	'client secret',
+	'client key',
+	'signing key',
+	'encryption key',
+	'master key',
+	'tls key',
+	'ssh key',
+	'account key',
+	'connection string',
+]);
 /** A last word that makes the name a reference to a secret, not the secret: secretName, tokenPath, passwordFile. */
-const REFERENCE_WORDS = new Set(['name', 'names', 'ref', 'refs', 'keyref', 'file', 'files', 'path', 'paths', 'dir', 'mount', 'mountpath', 'type', 'kind', 'id', 'ids', 'length', 'len', 'ttl', 'expiry', 'expires', 'expiration', 'url', 'uri', 'endpoint', 'method', 'mode', 'header', 'source', 'enabled', 'required', 'namespace', 'version', 'count', 'policy', 'provider', 'format', 'size', 'hash', 'required', 'optional']);
+const REFERENCE_WORDS = new Set([
+	'name',
+	'names',
+	'ref',
+	'refs',
+	'keyref',
+	'file',
+	'files',
+	'path',
+	'paths',
+	'dir',
+	'mount',
+	'mountpath',
+	'type',
+	'kind',
+	'id',
+	'ids',
+	'length',
+	'len',
+	'ttl',
+	'expiry',
+	'expires',
+	'expiration',
+	'url',
+	'uri',
+	'endpoint',
+	'method',
+	'mode',
+	'header',
+	'source',
+	'enabled',
+	'required',
+	'namespace',
+	'version',
+	'count',
+	'policy',
+	'provider',
+	'format',
+	'size',
+	'hash',
+	'required',
+	'optional',
+]);
 /** Keys of a Secret's data that hold no secret: the user name in a login failure must stay readable. */
-const PLAIN_DATA_WORDS = new Set(['user', 'username', 'login', 'host', 'hostname', 'port', 'db', 'database', 'dbname', 'name', 'namespace', 'ca', 'crt', 'cert', 'certificate', 'pub', 'public', 'sslmode', 'schema', 'region']);
+const PLAIN_DATA_WORDS = new Set([
+	'user',
+	'username',
+	'login',
+	'host',
+	'hostname',
+	'port',
+	'db',
+	'database',
+	'dbname',
+	'name',
+	'namespace',
+	'ca',
+	'crt',
+	'cert',
+	'certificate',
+	'pub',
+	'public',
+	'sslmode',
+	'schema',
+	'region',
+]);
 
 /** The words of a name, lower case: DB_PASSWORD, dbPassword and db-password all give [db, password]. */
 function words(name: string): string[] {
@@ -38,7 +136,18 @@ export function isSecretName(name: string): boolean {
 /** A value that hides nothing: empty, already redacted, a reference to a variable, a mask, a YAML block start. */
 function isPlaceholder(v: string): boolean {
 	const t = v.trim();
-	return t === '' || t.includes(REDACTED) || /^\$\{?[\w.]+\}?$/.test(t) || /^\$\(.*\)$/.test(t) || /^\*+$/.test(t) || /^<[^>]*>$/.test(t) || /^(null|~|true|false)$/i.test(t) || /^[|>][-+]?\d*$/.test(t) || t === '{' || t === '[';
+	return (
+		t === '' ||
+		t.includes(REDACTED) ||
+		/^\$\{?[\w.]+\}?$/.test(t) ||
+		/^\$\(.*\)$/.test(t) ||
+		/^\*+$/.test(t) ||
+		/^<[^>]*>$/.test(t) ||
+		/^(null|~|true|false)$/i.test(t) ||
+		/^[|>][-+]?\d*$/.test(t) ||
+		t === '{' ||
+		t === '['
+	);
 }
 
 function unquote(v: string): string {
@@ -68,21 +177,32 @@ const RULES: Rule[] = [
 	},
 	// A YAML block scalar under a secret key: every more-indented line after it.
 	{
-		re: new RegExp(String.raw`^([ \t]*)((?:- )?)(["']?)(${NAME})\3:[ \t]*[|>][-+]?\d*[ \t]*\n((?:(?:\1[ \t]+.*|[ \t]*)(?:\n|$(?![^])))+)`, 'gm'),
+		re: new RegExp(
+			String.raw`^([ \t]*)((?:- )?)(["']?)(${NAME})\3:[ \t]*[|>][-+]?\d*[ \t]*\n((?:(?:\1[ \t]+.*|[ \t]*)(?:\n|$(?![^])))+)`,
+			'gm',
+		),
 		replace: (m, found) => {
 			if (!isSecretName(m[4]!)) return undefined;
 			const raw = m[5]!;
 			const body = raw.replace(/\n+$/, '');
 			const indent = /^[ \t]*/.exec(body)![0];
 			if (!body.trim()) return undefined;
-			found(body.split('\n').map((l) => l.slice(indent.length)).join('\n'));
+			found(
+				body
+					.split('\n')
+					.map((l) => l.slice(indent.length))
+					.join('\n'),
+			);
 			for (const l of body.split('\n')) if (/^\S{16,}$/.test(l.trim())) found(l.trim());
 			return `${m[0].slice(0, m[0].length - raw.length)}${indent}${REDACTED}${raw.slice(body.length)}`;
 		},
 	},
 	// An env entry given as name and value: `- name: DB_PASSWORD` / `  value: x`, {name: X, value: y}, {"name":"X","value":"y"}.
 	{
-		re: new RegExp(String.raw`(\\?["']?name\\?["']?:[ \t]*\\?["']?)(${NAME})(\\?["']?[ \t]*,?[ \t]*(?:\n[ \t]*)?\\?["']?value\\?["']?:[ \t]*)(${QUOTED}|[^\s,}\]"']+)`, 'g'),
+		re: new RegExp(
+			String.raw`(\\?["']?name\\?["']?:[ \t]*\\?["']?)(${NAME})(\\?["']?[ \t]*,?[ \t]*(?:\n[ \t]*)?\\?["']?value\\?["']?:[ \t]*)(${QUOTED}|[^\s,}\]"']+)`,
+			'g',
+		),
 		replace: (m, found) => {
 			const value = unquote(m[4]!);
 			if (!isSecretName(m[2]!) || isPlaceholder(value)) return undefined;
@@ -113,7 +233,10 @@ const RULES: Rule[] = [
 	// A key and its value: `password: x` (YAML), "token": "x" (JSON), X-Auth-Token: x (a header). Mid-line prose
 	// ("could not get token: connection refused") is left alone; a quoted key or a line that starts with the key is not prose.
 	{
-		re: new RegExp(String.raw`(^[ \t]*(?:- )?|[{,;(\[][ \t]*|(?<![\w.-]))(\\?["']?)(${NAME})\2:([ \t]*)(${QUOTED}|[^\s,}\]"']+(?:[ \t]+[^\s,}\]"']+)*)`, 'gm'),
+		re: new RegExp(
+			String.raw`(^[ \t]*(?:- )?|[{,;(\[][ \t]*|(?<![\w.-]))(\\?["']?)(${NAME})\2:([ \t]*)(${QUOTED}|[^\s,}\]"']+(?:[ \t]+[^\s,}\]"']+)*)`,
+			'gm',
+		),
 		replace: (m, found) => {
 			const [, lead, quote, name, space, raw] = m as unknown as string[];
 			if (!isSecretName(name!)) return undefined;
@@ -250,7 +373,13 @@ export class Redactor {
 	/** Only the known values, for text kdoctor wrote itself (a finished report), where the key rules would misread prose. */
 	scrub(text: string): string {
 		if (this.values.size === 0) return text;
-		this.pattern ??= new RegExp([...this.values].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+		this.pattern ??= new RegExp(
+			[...this.values]
+				.sort((a, b) => b.length - a.length)
+				.map(escapeRegExp)
+				.join('|'),
+			'g',
+		);
 		return text.replace(this.pattern, () => {
 			this.replaced++;
 			return REDACTED;

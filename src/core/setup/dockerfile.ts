@@ -47,20 +47,32 @@ function logicalLines(text: string): {line: number; text: string}[] {
 
 const ARCHES = new Set(['amd64', 'arm64', '386', 'arm', 'ppc64le', 's390x', 'riscv64']);
 /** Args the engine sets itself for the platform it builds (BuildKit and buildah both do). */
-const AUTOMATIC = new Set(['TARGETARCH', 'TARGETPLATFORM', 'TARGETOS', 'TARGETVARIANT', 'BUILDARCH', 'BUILDPLATFORM', 'BUILDOS', 'BUILDVARIANT']);
+const AUTOMATIC = new Set([
+	'TARGETARCH',
+	'TARGETPLATFORM',
+	'TARGETOS',
+	'TARGETVARIANT',
+	'BUILDARCH',
+	'BUILDPLATFORM',
+	'BUILDOS',
+	'BUILDVARIANT',
+]);
 
 type ArgValue = {value: string | undefined; line?: number; fromBuildArg: boolean};
 
 /** ${VAR}, $VAR and ${VAR:-default} as the Dockerfile frontend expands them; automatic platform args stay symbolic. */
 function expand(text: string, args: Map<string, ArgValue>): {text: string; used: string[]} {
 	const used: string[] = [];
-	const out = text.replace(/\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)/g, (whole, a: string | undefined, dflt: string | undefined, b: string | undefined) => {
-		const name = (a ?? b)!;
-		if (AUTOMATIC.has(name)) return `\${${name}}`;
-		used.push(name);
-		const v = args.get(name)?.value;
-		return v !== undefined && v !== '' ? v : (dflt ?? '');
-	});
+	const out = text.replace(
+		/\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)/g,
+		(whole, a: string | undefined, dflt: string | undefined, b: string | undefined) => {
+			const name = (a ?? b)!;
+			if (AUTOMATIC.has(name)) return `\${${name}}`;
+			used.push(name);
+			const v = args.get(name)?.value;
+			return v !== undefined && v !== '' ? v : (dflt ?? '');
+		},
+	);
 	return {text: out, used};
 }
 
@@ -94,7 +106,13 @@ export function analyzeDockerfile(text: string, buildArgs: Record<string, string
 				declare(inStage ? stageArgs : globalArgs, name, dflt, line);
 				if (name === 'GOARCH') {
 					const val = (inStage ? stageArgs : globalArgs).get(name)!;
-					if (val.value && ARCHES.has(val.value)) pins.push({arch: val.value, text: val.fromBuildArg ? `--build-arg GOARCH=${val.value}` : decl, line: val.fromBuildArg ? undefined : line, origin: val.fromBuildArg ? 'build-arg' : 'dockerfile'});
+					if (val.value && ARCHES.has(val.value))
+						pins.push({
+							arch: val.value,
+							text: val.fromBuildArg ? `--build-arg GOARCH=${val.value}` : decl,
+							line: val.fromBuildArg ? undefined : line,
+							origin: val.fromBuildArg ? 'build-arg' : 'dockerfile',
+						});
 				}
 			}
 			continue;
@@ -110,7 +128,14 @@ export function analyzeDockerfile(text: string, buildArgs: Record<string, string
 			if (!stageNames.has(exp.text.toLowerCase()) && exp.text !== 'scratch') {
 				const arg = exp.used[0];
 				const a = arg ? globalArgs.get(arg) : undefined;
-				bases.push({image: exp.text, line, origin: a?.fromBuildArg ? 'build-arg' : 'dockerfile', ...(arg ? {arg} : {}), ...(a?.line ? {argLine: a.line} : {}), ...(platform ? {platform} : {})});
+				bases.push({
+					image: exp.text,
+					line,
+					origin: a?.fromBuildArg ? 'build-arg' : 'dockerfile',
+					...(arg ? {arg} : {}),
+					...(a?.line ? {argLine: a.line} : {}),
+					...(platform ? {platform} : {}),
+				});
 			}
 			if (fm[3]) stageNames.add(fm[3].toLowerCase());
 			const archOf = platform && !platform.includes('$') ? platform.split('/')[1] : undefined;
@@ -122,7 +147,13 @@ export function analyzeDockerfile(text: string, buildArgs: Record<string, string
 			for (const g of rest.matchAll(/\bGOARCH=("?)([^\s"';&]+)\1/g)) {
 				const value = expand(g[2]!, scope).text;
 				// GOARCH=${TARGETARCH} (or an ARG that follows it) builds for the platform being built: not a pin.
-				if (ARCHES.has(value)) pins.push({arch: value, text: `${instr} …GOARCH=${g[2]}`, line, origin: /\$/.test(g[2]!) && scope.get(g[2]!.replace(/[${}]/g, ''))?.fromBuildArg ? 'build-arg' : 'dockerfile'});
+				if (ARCHES.has(value))
+					pins.push({
+						arch: value,
+						text: `${instr} …GOARCH=${g[2]}`,
+						line,
+						origin: /\$/.test(g[2]!) && scope.get(g[2]!.replace(/[${}]/g, ''))?.fromBuildArg ? 'build-arg' : 'dockerfile',
+					});
 			}
 		}
 	}

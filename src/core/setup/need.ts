@@ -22,7 +22,11 @@ export function memoryNeed(profileName: string, profile: Profile, history: Histo
 		.filter((i) => !i.pull)
 		.map((i) => {
 			const m = buildMemory(profileName, i.name, i, history);
-			return {image: i.name, ...m, ...(m.source === 'learned' && history.peaks[`${profileName}/build:${i.name}`]?.oomKilled ? {oomKilled: true} : {})};
+			return {
+				image: i.name,
+				...m,
+				...(m.source === 'learned' && history.peaks[`${profileName}/build:${i.name}`]?.oomKilled ? {oomKilled: true} : {}),
+			};
 		});
 	const largest = builds.reduce<BuildNeed | undefined>((a, b) => (!a || b.miB > a.miB ? b : a), undefined);
 	const clusterMiB = profile.cluster.memoryMiB;

@@ -80,7 +80,13 @@ export type PodmanInfo = {
 };
 
 /** One entry of podman machine inspect. */
-export type PodmanMachine = {Name?: string; Resources?: {CPUs?: number; Memory?: number; DiskSize?: number}; Rootful?: boolean; State?: string; VMType?: string};
+export type PodmanMachine = {
+	Name?: string;
+	Resources?: {CPUs?: number; Memory?: number; DiskSize?: number};
+	Rootful?: boolean;
+	State?: string;
+	VMType?: string;
+};
 
 export type DockerInfo = {MemTotal?: number; NCPU?: number; Architecture?: string; ServerVersion?: string; OperatingSystem?: string};
 

@@ -35,7 +35,9 @@ export function DiagnosisPanel({findings, stepTitle, width, keyLabel, color}: Di
 			) : (
 				<Box flexDirection="column">
 					<Text>
-						<Text color={hue(color, top.confidence >= REPORT_CONFIDENCE ? 'red' : 'yellow')}>{top.confidence >= REPORT_CONFIDENCE ? '✗ ' : '? '}</Text>
+						<Text color={hue(color, top.confidence >= REPORT_CONFIDENCE ? 'red' : 'yellow')}>
+							{top.confidence >= REPORT_CONFIDENCE ? '✗ ' : '? '}
+						</Text>
 						<Text bold>{clip(top.title, Math.max(20, width - top.id.length - 22))}</Text>
 						<Text dimColor>{`  ${top.id} · ${top.layer} · ${Math.round(top.confidence * 100)}%`}</Text>
 					</Text>
@@ -63,7 +65,9 @@ export function DiagnosisPanel({findings, stepTitle, width, keyLabel, color}: Di
 							<Text dimColor>Also possible</Text>
 							{rest.slice(0, 3).map((f) => (
 								<Text key={f.id}>
-									<Text color={hue(color, f.confidence >= REPORT_CONFIDENCE ? 'red' : 'yellow')}>{`  ${f.confidence >= REPORT_CONFIDENCE ? '✗' : '?'}`}</Text>
+									<Text
+										color={hue(color, f.confidence >= REPORT_CONFIDENCE ? 'red' : 'yellow')}
+									>{`  ${f.confidence >= REPORT_CONFIDENCE ? '✗' : '?'}`}</Text>
 									<Text>{` ${String(Math.round(f.confidence * 100)).padStart(3)}%  ${clip(f.title, Math.max(20, width - f.id.length - 14))}`}</Text>
 									<Text dimColor>{`  ${f.id}`}</Text>
 								</Text>

@@ -26,12 +26,15 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 			</Text>
 			{finding.explainedBy ? <Text color="yellow">{`Probably a symptom of ${finding.explainedBy} (ranked above it).`}</Text> : null}
 			<Text>{finding.summary}</Text>
-			{finding.tellApart?.map((t) => <Text key={t.id} color="yellow">{`Possible, as ${t.id} is: to tell them apart, ${t.check}`}</Text>)}
+			{finding.tellApart?.map((t) => (
+				<Text key={t.id} color="yellow">{`Possible, as ${t.id} is: to tell them apart, ${t.check}`}</Text>
+			))}
 			<Box marginTop={1} flexDirection="column">
 				<Text bold>Evidence</Text>
 				{evidence.map((e, i) => (
 					<Box key={`${e.signal}-${e.line}-${i}`} flexDirection="column">
-						{full && e.before?.map((b, j) => <Text key={`b${j}`} dimColor>{`  ${' '.repeat(6)}│ ${clip(dedent(b, e.text), textWidth)}`}</Text>)}
+						{full &&
+							e.before?.map((b, j) => <Text key={`b${j}`} dimColor>{`  ${' '.repeat(6)}│ ${clip(dedent(b, e.text), textWidth)}`}</Text>)}
 						<Text>
 							<Text color="cyan">{`  ${e.line === null ? e.source.padStart(6) : String(e.line).padStart(6)}`}</Text>
 							<Text>{'│ '}</Text>
@@ -44,7 +47,8 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 								<Text inverse>{clip(e.related.text.trim(), textWidth)}</Text>
 							</Text>
 						) : null}
-						{full && e.after?.map((a, j) => <Text key={`a${j}`} dimColor>{`  ${' '.repeat(6)}│ ${clip(dedent(a, e.text), textWidth)}`}</Text>)}
+						{full &&
+							e.after?.map((a, j) => <Text key={`a${j}`} dimColor>{`  ${' '.repeat(6)}│ ${clip(dedent(a, e.text), textWidth)}`}</Text>)}
 						<Text dimColor>{`  ${' '.repeat(6)}  ↳ ${e.means}`}</Text>
 					</Box>
 				))}
@@ -54,7 +58,9 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 					<Text bold>Why {Math.round(finding.confidence * 100)}%</Text>
 					{finding.why.map((w) => (
 						<Text key={w.signal}>
-							<Text color={w.role === 'against' ? 'yellow' : w.role === 'signature' ? 'red' : undefined}>{`  ${w.role === 'against' ? '−' : '+'}${w.weight.toFixed(2)} `}</Text>
+							<Text
+								color={w.role === 'against' ? 'yellow' : w.role === 'signature' ? 'red' : undefined}
+							>{`  ${w.role === 'against' ? '−' : '+'}${w.weight.toFixed(2)} `}</Text>
 							<Text>{`${w.means}${w.count > 1 ? ` (×${w.count})` : ''}`}</Text>
 						</Text>
 					))}

@@ -24,7 +24,14 @@ type GanttProps = {
 type Color = Hue | undefined;
 
 export const GLYPH: Record<StepState, string> = {waiting: '·', running: '▶', done: '✓', failed: '✗', skipped: '↷', cancelled: '⊘'};
-const GLYPH_COLOR: Record<StepState, Color> = {waiting: 'gray', running: 'cyan', done: 'green', failed: 'red', skipped: 'gray', cancelled: 'yellow'};
+const GLYPH_COLOR: Record<StepState, Color> = {
+	waiting: 'gray',
+	running: 'cyan',
+	done: 'green',
+	failed: 'red',
+	skipped: 'gray',
+	cancelled: 'yellow',
+};
 /** Each state has its own fill so the chart reads without colour (NO_COLOR): █ done, ▓ running, ▒ failed or stopped, ░ still expected. */
 const FILL: Record<StepState, string> = {waiting: ' ', running: '▓', done: '█', failed: '▒', skipped: '▏', cancelled: '▒'};
 const ESTIMATE = '░';
@@ -83,7 +90,8 @@ export function barCells(s: UpStep, t0: number, t1: number, now: number, barW: n
 		const end = sp.end ?? now;
 		const from = Math.min(barW - 1, col(sp.start));
 		const to = Math.max(from + 1, col(end));
-		if (sp.end === undefined && s.startedAt !== undefined && s.startedAt + s.estimateMs > end) fill(to, Math.max(to, col(s.startedAt + s.estimateMs)), {ch: ESTIMATE, color: undefined, dim: true});
+		if (sp.end === undefined && s.startedAt !== undefined && s.startedAt + s.estimateMs > end)
+			fill(to, Math.max(to, col(s.startedAt + s.estimateMs)), {ch: ESTIMATE, color: undefined, dim: true});
 		fill(from, to, {ch: FILL[sp.state], color: GLYPH_COLOR[sp.state], dim: sp.state === 'skipped'});
 	}
 	return cells;

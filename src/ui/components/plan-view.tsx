@@ -38,7 +38,19 @@ export function PlanView({plan, width, busy}: PlanViewProps) {
 						.filter((l) => l !== '')
 						.slice(0, 40)
 						.map((l, i) => (
-							<Text key={i} color={l.startsWith('+') && !l.startsWith('+++') ? 'green' : l.startsWith('-') && !l.startsWith('---') ? 'red' : l.startsWith('@@') ? 'cyan' : undefined} dimColor={l.startsWith(' ')}>
+							<Text
+								key={i}
+								color={
+									l.startsWith('+') && !l.startsWith('+++')
+										? 'green'
+										: l.startsWith('-') && !l.startsWith('---')
+											? 'red'
+											: l.startsWith('@@')
+												? 'cyan'
+												: undefined
+								}
+								dimColor={l.startsWith(' ')}
+							>
 								{clip(`  ${l}`, w)}
 							</Text>
 						))}
@@ -50,7 +62,7 @@ export function PlanView({plan, width, busy}: PlanViewProps) {
 					{plan.verify}
 				</Text>
 				<Text>
-					<Text dimColor>undo:   </Text>
+					<Text dimColor>undo: </Text>
 					{plan.undo}
 				</Text>
 			</Box>

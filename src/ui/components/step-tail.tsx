@@ -17,7 +17,12 @@ type StepTailProps = {title: string; tail: UpTail | undefined; width: number; co
 export function StepTail({title, tail, width, color}: StepTailProps) {
 	const lines = tail ? tail.lines.slice(-TAIL_SHOWN) : [];
 	const total = tail?.total ?? 0;
-	const head = total === 0 ? 'no output yet' : total > lines.length ? `last ${lines.length} of ${total.toLocaleString('en-US')} lines` : `${total} line${total === 1 ? '' : 's'}`;
+	const head =
+		total === 0
+			? 'no output yet'
+			: total > lines.length
+				? `last ${lines.length} of ${total.toLocaleString('en-US')} lines`
+				: `${total} line${total === 1 ? '' : 's'}`;
 	return (
 		<Box flexDirection="column">
 			<Text>

@@ -54,7 +54,11 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 	const kbHits = useMemo(() => {
 		const all = [...entries.values()];
 		if (!search) return all.slice(0, 12);
-		const fuse = new Fuse(all, {keys: [{name: 'id', weight: 2}, {name: 'title', weight: 2}, 'summary', 'signals.means'], threshold: 0.4, ignoreLocation: true});
+		const fuse = new Fuse(all, {
+			keys: [{name: 'id', weight: 2}, {name: 'title', weight: 2}, 'summary', 'signals.means'],
+			threshold: 0.4,
+			ignoreLocation: true,
+		});
 		return fuse.search(search, {limit: 12}).map((r) => r.item);
 	}, [entries, search]);
 
@@ -92,8 +96,7 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				else if (input === 'n' || key.escape || key.leftArrow) {
 					intents.cancel?.();
 					s.showPlan(undefined);
-				}
-				else if (input === 'q') exit();
+				} else if (input === 'q') exit();
 				return;
 			}
 			if (view === 'help') {
@@ -132,7 +135,11 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 			<Text>
 				<Text bold>kdoctor diagnose</Text>
 				<Text>{` ${clip(files, Math.max(10, width - 60))} · ${lines.toLocaleString('en-US')} lines · `}</Text>
-				{causes > 0 ? <Text color="red">{`${causes} likely cause${causes === 1 ? '' : 's'}`}</Text> : <Text color="green">no confident cause</Text>}
+				{causes > 0 ? (
+					<Text color="red">{`${causes} likely cause${causes === 1 ? '' : 's'}`}</Text>
+				) : (
+					<Text color="green">no confident cause</Text>
+				)}
 				<Text dimColor>{`${rows.length - causes > 0 ? `, ${rows.length - causes} possible` : ''}   ? help`}</Text>
 			</Text>
 			<Text dimColor>{rule}</Text>
@@ -177,13 +184,15 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 					) : inputs.some((i) => i.diagnosis?.unmatched?.length) ? (
 						<Box flexDirection="column">
 							<Text color="yellow">No known cause matched. The lines that look most like the failure:</Text>
-							{inputs.flatMap((i) => (i.diagnosis?.unmatched ?? []).map((u) => (
-								<Text key={`${i.file}:${u.line}`}>
-									<Text color="cyan">{`  ${String(u.line).padStart(6)}`}</Text>
-									<Text>{`│ ${clip(u.text.trim(), Math.max(20, width - 30))}`}</Text>
-									<Text dimColor>{`  (${u.why})`}</Text>
-								</Text>
-							)))}
+							{inputs.flatMap((i) =>
+								(i.diagnosis?.unmatched ?? []).map((u) => (
+									<Text key={`${i.file}:${u.line}`}>
+										<Text color="cyan">{`  ${String(u.line).padStart(6)}`}</Text>
+										<Text>{`│ ${clip(u.text.trim(), Math.max(20, width - 30))}`}</Text>
+										<Text dimColor>{`  (${u.why})`}</Text>
+									</Text>
+								)),
+							)}
 						</Box>
 					) : (
 						<Text color="green">No known failure found in this output.</Text>
@@ -204,7 +213,13 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 					{current ? (
 						<Box marginTop={view === 'list' ? 1 : 0} flexDirection="column">
 							{view === 'list' ? <Text dimColor>{rule}</Text> : null}
-							<FindingDetail finding={current.finding} entry={entries.get(current.finding.id)!} file={current.file} width={width} full={view === 'detail'} />
+							<FindingDetail
+								finding={current.finding}
+								entry={entries.get(current.finding.id)!}
+								file={current.file}
+								width={width}
+								full={view === 'detail'}
+							/>
 						</Box>
 					) : null}
 				</Box>
@@ -216,7 +231,13 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 			) : null}
 			<Text dimColor>{rule}</Text>
 			<Text dimColor>
-				{view === 'preview' ? (plan?.status === 'ready' ? 'y apply  n/esc cancel  q quit' : 'esc back  q quit') : view === 'search' ? 'type to search  ↑↓ move  esc back' : '↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo  ? help  q quit'}
+				{view === 'preview'
+					? plan?.status === 'ready'
+						? 'y apply  n/esc cancel  q quit'
+						: 'esc back  q quit'
+					: view === 'search'
+						? 'type to search  ↑↓ move  esc back'
+						: '↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo  ? help  q quit'}
 			</Text>
 		</Box>
 	);

@@ -15,10 +15,25 @@ function ago(iso: string | undefined, now: number): string {
 }
 
 /** `kdoctor` alone: what happened last, and the one-key way on from there. Props in, the chosen action out. */
-export function HomeScreen({state, onChoose, color, now = Date.now()}: {state: HomeState; onChoose(a: HomeAction | undefined): void; color?: boolean; now?: number}) {
+export function HomeScreen({
+	state,
+	onChoose,
+	color,
+	now = Date.now(),
+}: {
+	state: HomeState;
+	onChoose(a: HomeAction | undefined): void;
+	color?: boolean;
+	now?: number;
+}) {
 	const on = color ?? colorWanted();
 	const {exit} = useApp();
-	const [profileIndex, setProfileIndex] = useState(Math.max(0, state.profiles.findIndex((p) => p.name === (state.last?.profile ?? 'demo'))));
+	const [profileIndex, setProfileIndex] = useState(
+		Math.max(
+			0,
+			state.profiles.findIndex((p) => p.name === (state.last?.profile ?? 'demo')),
+		),
+	);
 	const profile = state.profiles[profileIndex]?.name ?? 'demo';
 	const actions = homeActions(state, profile);
 	const [asking, setAsking] = useState<HomeAction | undefined>(undefined);
@@ -57,14 +72,22 @@ export function HomeScreen({state, onChoose, color, now = Date.now()}: {state: H
 			{last ? (
 				<Text>
 					{'Last run: '}
-					<Text color={hue(on, last.ok ? 'green' : 'red')}>{last.ok ? 'up' : last.cancelled ? 'stopped' : `failed at ${last.failedStep ?? '?'}`}</Text>
+					<Text color={hue(on, last.ok ? 'green' : 'red')}>
+						{last.ok ? 'up' : last.cancelled ? 'stopped' : `failed at ${last.failedStep ?? '?'}`}
+					</Text>
 					{` — profile ${last.profile}, ${ago(last.startedAt, now)}${last.durationMs !== undefined ? `, took ${Math.round(last.durationMs / 1000)}s` : ''}`}
 				</Text>
 			) : (
 				<Text>{state.firstRun ? 'No run yet on this machine: start by checking it.' : 'No run recorded.'}</Text>
 			)}
-			{last?.finding ? <Text>{`  cause: ${last.finding.title} (${last.finding.id}, ${Math.round(last.finding.confidence * 100)}%)`}</Text> : null}
-			{state.cluster ? <Text color={hue(on, state.cluster.healthy ? 'green' : 'yellow')}>{`  cluster: ${state.cluster.healthy ? 'answering' : `not answering (${state.cluster.detail})`}`}</Text> : null}
+			{last?.finding ? (
+				<Text>{`  cause: ${last.finding.title} (${last.finding.id}, ${Math.round(last.finding.confidence * 100)}%)`}</Text>
+			) : null}
+			{state.cluster ? (
+				<Text
+					color={hue(on, state.cluster.healthy ? 'green' : 'yellow')}
+				>{`  cluster: ${state.cluster.healthy ? 'answering' : `not answering (${state.cluster.detail})`}`}</Text>
+			) : null}
 			<Text> </Text>
 			{actions.map((a) => (
 				<Text key={a.key} color={a.primary ? hue(on, 'cyan') : undefined} bold={a.primary}>
@@ -74,7 +97,10 @@ export function HomeScreen({state, onChoose, color, now = Date.now()}: {state: H
 			<Text> </Text>
 			<Text bold>Profiles</Text>
 			{state.profiles.map((p, i) => (
-				<Text key={p.name} inverse={i === profileIndex}>{`  ${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
+				<Text
+					key={p.name}
+					inverse={i === profileIndex}
+				>{`  ${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
 			))}
 			{asking ? (
 				<Text color={hue(on, 'yellow')}>{`${asking.confirm}. Start it? y yes · any other key no`}</Text>

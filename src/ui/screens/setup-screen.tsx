@@ -33,7 +33,11 @@ export type SetupRow = {kind: 'result'; result: CheckResult} | {kind: 'running';
 
 /** Rows in the checks' order: the results of a check that has ended, a "checking" row for one still running. */
 export function setupRows(s: SetupSlice): SetupRow[] {
-	return s.checks.flatMap((c): SetupRow[] => (s.results[c.id] ? s.results[c.id]!.map((result) => ({kind: 'result' as const, result})) : [{kind: 'running' as const, id: c.id, title: c.title, group: c.group}]));
+	return s.checks.flatMap((c): SetupRow[] =>
+		s.results[c.id]
+			? s.results[c.id]!.map((result) => ({kind: 'result' as const, result}))
+			: [{kind: 'running' as const, id: c.id, title: c.title, group: c.group}],
+	);
 }
 
 function resultRows(s: SetupSlice): CheckResult[] {
@@ -110,7 +114,7 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 			<Text bold>{heading}</Text>
 			{rows.map((r, i) => {
 				const g = r.kind === 'result' ? r.result.group : r.group;
-				const header = g !== group ? ((group = g), <Text bold key={`g-${g}-${i}`}>{`\n${GROUP_TITLES[g]}`}</Text>) : null;
+				const header = g !== group ? ((group = g), (<Text bold key={`g-${g}-${i}`}>{`\n${GROUP_TITLES[g]}`}</Text>)) : null;
 				if (r.kind === 'running') {
 					const slow = s.startedAt !== undefined && now - s.startedAt > SLOW_MS;
 					return (
@@ -140,7 +144,9 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 			{running.length > 0 ? (
 				<Text dimColor>{`${running.length} check${running.length > 1 ? 's' : ''} still running…`}</Text>
 			) : (
-				<Text color={hue(on, v.ready ? 'green' : v.failed > 0 ? 'red' : 'yellow')}>{`${v.ready ? 'Ready' : v.failed > 0 ? 'Not ready' : 'Not sure'}: ${v.failed} failed, ${v.warnings} warning${v.warnings === 1 ? '' : 's'}, ${v.unknown} could not be checked.`}</Text>
+				<Text
+					color={hue(on, v.ready ? 'green' : v.failed > 0 ? 'red' : 'yellow')}
+				>{`${v.ready ? 'Ready' : v.failed > 0 ? 'Not ready' : 'Not sure'}: ${v.failed} failed, ${v.warnings} warning${v.warnings === 1 ? '' : 's'}, ${v.unknown} could not be checked.`}</Text>
 			)}
 			<Text dimColor>↑↓ select · enter details · letter: its fix · r re-check · ? help · q quit</Text>
 		</Box>
@@ -180,7 +186,9 @@ function FixPane({fix, on}: {fix: NonNullable<SetupSlice['fix']>; on: boolean}) 
 					{l}
 				</Text>
 			))}
-			{fix.message ? <Text color={hue(on, fix.state === 'done' ? 'green' : fix.state === 'failed' ? 'red' : undefined)}>{fix.message}</Text> : null}
+			{fix.message ? (
+				<Text color={hue(on, fix.state === 'done' ? 'green' : fix.state === 'failed' ? 'red' : undefined)}>{fix.message}</Text>
+			) : null}
 			<Text dimColor>{foot}</Text>
 		</Box>
 	);

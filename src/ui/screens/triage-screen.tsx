@@ -9,7 +9,8 @@ import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 
 /** What a key press asks of the live session; the composition root carries it out and reports into the store. */
-export type TriageIntent = {type: 'fix'; workload: string; key: string} | {type: 'answer'; value: string} | {type: 'apply'} | {type: 'cancel-fix'};
+export type TriageIntent =
+	{type: 'fix'; workload: string; key: string} | {type: 'answer'; value: string} | {type: 'apply'} | {type: 'cancel-fix'};
 
 /** Letters the screen answers to itself; a fix on one of these is pressed with Shift. */
 export const TRIAGE_KEYS = new Set(['q', 'j', 'k', 'l', 'e', 'd']);
@@ -30,7 +31,8 @@ const HELP: [string, string][] = [
 export function visibleWorkloads(s: TriageSnapshot | undefined, filter: string): TriageWorkload[] {
 	if (!s) return [];
 	const f = filter.toLowerCase();
-	const match = (w: TriageWorkload) => !f || w.name.toLowerCase().includes(f) || w.findings.some((x) => x.id.includes(f)) || w.kind.toLowerCase().includes(f);
+	const match = (w: TriageWorkload) =>
+		!f || w.name.toLowerCase().includes(f) || w.findings.some((x) => x.id.includes(f)) || w.kind.toLowerCase().includes(f);
 	return [...s.failing, ...s.settling].filter(match);
 }
 
@@ -77,9 +79,13 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 		}
 		if (input === 'q') return exit();
 		if (input === '?') return set({view: t.view === 'help' ? 'list' : 'help'});
-		if (key.escape) return set({view: t.view === 'list' ? 'list' : t.view === 'detail' ? 'list' : 'detail', ...(t.view === 'list' ? {filter: ''} : {})});
+		if (key.escape)
+			return set({view: t.view === 'list' ? 'list' : t.view === 'detail' ? 'list' : 'detail', ...(t.view === 'list' ? {filter: ''} : {})});
 		if (input === '/') return set({filtering: true, filter: ''});
-		const i = Math.max(0, rows.findIndex((w) => w.key === selected?.key));
+		const i = Math.max(
+			0,
+			rows.findIndex((w) => w.key === selected?.key),
+		);
 		if (key.upArrow || input === 'k') return rows.length && set({selected: rows[Math.max(0, i - 1)]!.key});
 		if (key.downArrow || input === 'j') return rows.length && set({selected: rows[Math.min(rows.length - 1, i + 1)]!.key});
 		if (!selected) return;
@@ -110,7 +116,10 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 }
 
 function footer(t: TriageSlice): string {
-	const keys = t.view === 'list' ? '↑↓ select · enter details · l logs · e events · d describe · / filter' : 'esc back · l logs · e events · d describe';
+	const keys =
+		t.view === 'list'
+			? '↑↓ select · enter details · l logs · e events · d describe · / filter'
+			: 'esc back · l logs · e events · d describe';
 	return `${keys}${t.readOnly ? ' · read-only' : ' · letters: fixes'} · ? help · q quit${t.filter ? `   filter: ${t.filter}` : ''}`;
 }
 
@@ -127,7 +136,9 @@ function Header({s, where, readOnly, on}: {s?: TriageSnapshot; where: string; re
 				{' · '}
 				<Text color={hue(on, s.failing.length ? 'red' : undefined)}>{`${s.failing.length} failing`}</Text>
 				{` · ${s.settling.length} settling`}
-				<Text dimColor>{`  ${watching ? 'live' : trouble.map((r) => `${r.resource} ${r.state}`).join(', ')}${readOnly ? ' · read-only' : ''}`}</Text>
+				<Text
+					dimColor
+				>{`  ${watching ? 'live' : trouble.map((r) => `${r.resource} ${r.state}`).join(', ')}${readOnly ? ' · read-only' : ''}`}</Text>
 			</Text>
 			{s.couldNotLook.map((c) => (
 				<Text key={c} color={hue(on, 'yellow')}>{`could not look: ${c} — what is shown was checked without it`}</Text>
@@ -136,7 +147,19 @@ function Header({s, where, readOnly, on}: {s?: TriageSnapshot; where: string; re
 	);
 }
 
-function List({rows, selected, width, on, settled}: {rows: TriageWorkload[]; selected?: string; width: number; on: boolean; settled: number}) {
+function List({
+	rows,
+	selected,
+	width,
+	on,
+	settled,
+}: {
+	rows: TriageWorkload[];
+	selected?: string;
+	width: number;
+	on: boolean;
+	settled: number;
+}) {
 	if (rows.length === 0) return <Text color={hue(on, 'green')}>{`✓ nothing unhealthy (${settled} workloads healthy)`}</Text>;
 	const nameWidth = Math.min(36, Math.max(...rows.map((w) => `${w.kind.toLowerCase()}/${w.name}`.length)));
 	return (
@@ -146,12 +169,21 @@ function List({rows, selected, width, on, settled}: {rows: TriageWorkload[]; sel
 				const isSel = w.key === selected;
 				const name = clip(`${w.kind.toLowerCase()}/${w.name}`, nameWidth).padEnd(nameWidth);
 				const mark = w.state === 'settling' ? '…' : f && f.confidence >= REPORT_CONFIDENCE ? '✗' : '?';
-				const what = w.state === 'settling' ? `settling: not ready yet (grace ends in ${Math.max(0, Math.round(((w.settlesAt ?? 0) - Date.now()) / 1000))}s)` : f ? `${String(Math.round(f.confidence * 100)).padStart(3)}%  ${f.title}` : w.diagnosedAt ? 'no known cause' : 'diagnosing…';
+				const what =
+					w.state === 'settling'
+						? `settling: not ready yet (grace ends in ${Math.max(0, Math.round(((w.settlesAt ?? 0) - Date.now()) / 1000))}s)`
+						: f
+							? `${String(Math.round(f.confidence * 100)).padStart(3)}%  ${f.title}`
+							: w.diagnosedAt
+								? 'no known cause'
+								: 'diagnosing…';
 				return (
 					<Text key={w.key} wrap="truncate">
 						<Text color={hue(on, isSel ? 'cyan' : undefined)}>{isSel ? '›' : ' '}</Text>
 						<Text color={hue(on, w.state === 'settling' ? 'gray' : mark === '✗' ? 'red' : 'yellow')}>{` ${mark} `}</Text>
-						<Text bold={isSel} inverse={isSel}>{name}</Text>
+						<Text bold={isSel} inverse={isSel}>
+							{name}
+						</Text>
 						<Text>{`  ${clip(what, Math.max(10, width - nameWidth - 36))}`}</Text>
 						<Text dimColor>{`  ${f ? f.id : ''}  ${w.troubled.length}/${w.pods.length} pods`}</Text>
 					</Text>
@@ -163,7 +195,9 @@ function List({rows, selected, width, on, settled}: {rows: TriageWorkload[]; sel
 
 function Detail({w, view, width, readOnly, on}: {w: TriageWorkload; view: string; width: number; readOnly: boolean; on: boolean}) {
 	const f = w.findings[0];
-	const timeline = w.timeline.filter((x) => (view === 'logs' ? x.source === 'log' : view === 'events' ? x.source === 'event' : true)).slice(-20);
+	const timeline = w.timeline
+		.filter((x) => (view === 'logs' ? x.source === 'log' : view === 'events' ? x.source === 'event' : true))
+		.slice(-20);
 	return (
 		<Box flexDirection="column">
 			<Text bold>{`${w.kind.toLowerCase()}/${w.name}  (namespace ${w.namespace})`}</Text>
@@ -175,7 +209,9 @@ function Detail({w, view, width, readOnly, on}: {w: TriageWorkload; view: string
 					{f && view === 'detail' ? (
 						<Box flexDirection="column" marginTop={1}>
 							<Text>
-								<Text color={hue(on, f.confidence >= REPORT_CONFIDENCE ? 'red' : 'yellow')}>{f.confidence >= REPORT_CONFIDENCE ? '✗ ' : '? '}</Text>
+								<Text color={hue(on, f.confidence >= REPORT_CONFIDENCE ? 'red' : 'yellow')}>
+									{f.confidence >= REPORT_CONFIDENCE ? '✗ ' : '? '}
+								</Text>
 								<Text bold>{f.title}</Text>
 								<Text dimColor>{`  [${f.id} · ${Math.round(f.confidence * 100)}%]`}</Text>
 							</Text>
@@ -185,7 +221,11 @@ function Detail({w, view, width, readOnly, on}: {w: TriageWorkload; view: string
 							{readOnly
 								? null
 								: f.remediations.map((r) => (
-										<Text key={r.key} color={hue(on, r.kind === 'kube-patch' ? 'cyan' : undefined)} dimColor={r.kind !== 'kube-patch'}>{`  [${fixLabel(r.key)}] ${r.title}${r.kind === 'kube-patch' ? '' : ` (${r.kind})`}`}</Text>
+										<Text
+											key={r.key}
+											color={hue(on, r.kind === 'kube-patch' ? 'cyan' : undefined)}
+											dimColor={r.kind !== 'kube-patch'}
+										>{`  [${fixLabel(r.key)}] ${r.title}${r.kind === 'kube-patch' ? '' : ` (${r.kind})`}`}</Text>
 									))}
 							{w.findings.slice(1, 3).map((o) => (
 								<Text key={o.id} dimColor>{`  also possible: ${o.id} ${Math.round(o.confidence * 100)}%`}</Text>
@@ -193,8 +233,18 @@ function Detail({w, view, width, readOnly, on}: {w: TriageWorkload; view: string
 						</Box>
 					) : null}
 					<Box flexDirection="column" marginTop={1}>
-						<Text dimColor>{view === 'logs' ? 'logs (current and previous containers)' : view === 'events' ? 'events' : 'timeline: events, status and logs'}</Text>
-						{timeline.length === 0 ? <Text dimColor>  (nothing yet)</Text> : timeline.map((x, i) => <Text key={i}>{line(x, view === 'detail' ? width : Number.POSITIVE_INFINITY)}</Text>)}
+						<Text dimColor>
+							{view === 'logs'
+								? 'logs (current and previous containers)'
+								: view === 'events'
+									? 'events'
+									: 'timeline: events, status and logs'}
+						</Text>
+						{timeline.length === 0 ? (
+							<Text dimColor> (nothing yet)</Text>
+						) : (
+							timeline.map((x, i) => <Text key={i}>{line(x, view === 'detail' ? width : Number.POSITIVE_INFINITY)}</Text>)
+						)}
 					</Box>
 					{w.couldNotRead.map((c) => (
 						<Text key={c} color={hue(on, 'yellow')}>{`could not read: ${c}`}</Text>
@@ -216,10 +266,15 @@ function Describe({w, width}: {w: TriageWorkload; width: number}) {
 		<Box flexDirection="column" marginTop={1}>
 			{w.pods.map((p) => (
 				<Box key={p.name} flexDirection="column">
-					<Text bold>{`${p.name}  ${p.phase}${p.ready ? ' ready' : ' not ready'}${p.unschedulableMessage ? `  unschedulable: ${p.unschedulableMessage}` : ''}`}</Text>
+					<Text
+						bold
+					>{`${p.name}  ${p.phase}${p.ready ? ' ready' : ' not ready'}${p.unschedulableMessage ? `  unschedulable: ${p.unschedulableMessage}` : ''}`}</Text>
 					{p.containers.map((c) => (
 						<Text key={c.name}>
-							{clip(`  ${c.name}  ${c.image}  restarts ${c.restartCount}${c.waitingReason ? `  waiting: ${c.waitingReason}` : ''}${c.lastTerminatedReason ? `  last: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})` : ''}`, width)}
+							{clip(
+								`  ${c.name}  ${c.image}  restarts ${c.restartCount}${c.waitingReason ? `  waiting: ${c.waitingReason}` : ''}${c.lastTerminatedReason ? `  last: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})` : ''}`,
+								width,
+							)}
 						</Text>
 					))}
 				</Box>
@@ -240,10 +295,23 @@ function FixPanel({fix, on}: {fix: TriageFix; on: boolean}) {
 				</>
 			) : null}
 			{fix.state === 'planning' ? <Text dimColor>working out the change…</Text> : null}
-			{fix.plan?.diff && fix.state !== 'asking' ? fix.plan.diff.trimEnd().split('\n').map((l, i) => <Text key={i} color={hue(on, l.startsWith('+') ? 'green' : l.startsWith('-') ? 'red' : undefined)}>{l}</Text>) : null}
-			{fix.state === 'preview' ? <Text color={hue(on, 'yellow')}>apply this change to the cluster? y: apply (journaled; kdoctor undo reverts it) · n: cancel</Text> : null}
+			{fix.plan?.diff && fix.state !== 'asking'
+				? fix.plan.diff
+						.trimEnd()
+						.split('\n')
+						.map((l, i) => (
+							<Text key={i} color={hue(on, l.startsWith('+') ? 'green' : l.startsWith('-') ? 'red' : undefined)}>
+								{l}
+							</Text>
+						))
+				: null}
+			{fix.state === 'preview' ? (
+				<Text color={hue(on, 'yellow')}>apply this change to the cluster? y: apply (journaled; kdoctor undo reverts it) · n: cancel</Text>
+			) : null}
 			{fix.state === 'applying' ? <Text>applying, then watching the rollout…</Text> : null}
-			{fix.state === 'verified' ? <Text color={hue(on, 'green')}>{`✓ verified: ${fix.verify?.message ?? ''} — kdoctor undo reverts it (enter)`}</Text> : null}
+			{fix.state === 'verified' ? (
+				<Text color={hue(on, 'green')}>{`✓ verified: ${fix.verify?.message ?? ''} — kdoctor undo reverts it (enter)`}</Text>
+			) : null}
 			{fix.state === 'failed' ? <Text color={hue(on, 'red')}>{`✗ ${fix.message ?? fix.verify?.message ?? 'failed'} (enter)`}</Text> : null}
 		</Box>
 	);

@@ -40,7 +40,10 @@ const HELP: [string, string][] = [
 	['?', 'this help'],
 	['q  ctrl-c', 'stop the run (running steps are stopped); once it is over, quit'],
 ];
-const LEGEND = ['· waiting  ▶ running  ✓ done  ✗ failed  ↷ skipped (cached)  ⊘ cancelled  ↻2 second attempt', 'bars: █ done  ▓ running  ░ still expected  ▒ failed or stopped   est/peak: memory assumed/measured'];
+const LEGEND = [
+	'· waiting  ▶ running  ✓ done  ✗ failed  ↷ skipped (cached)  ⊘ cancelled  ↻2 second attempt',
+	'bars: █ done  ▓ running  ░ still expected  ▒ failed or stopped   est/peak: memory assumed/measured',
+];
 
 /** The step the user picked, else the one to watch: running, then failed, then the last that started. */
 export function defaultSelection(up: Pick<UpSlice, 'order' | 'steps' | 'selected'>): string | undefined {
@@ -56,7 +59,14 @@ export function defaultSelection(up: Pick<UpSlice, 'order' | 'steps' | 'selected
 
 function counts(steps: UpStep[]) {
 	const by = (st: UpStep['state']) => steps.filter((s) => s.state === st).length;
-	return {running: by('running'), done: by('done'), failed: by('failed'), skipped: by('skipped'), cancelled: by('cancelled'), waiting: by('waiting')};
+	return {
+		running: by('running'),
+		done: by('done'),
+		failed: by('failed'),
+		skipped: by('skipped'),
+		cancelled: by('cancelled'),
+		waiting: by('waiting'),
+	};
 }
 
 /** Memory the scheduler counts as held now: running steps' peaks and finished steps' resident memory. */
@@ -153,7 +163,13 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 			</Text>
 			<Text wrap="truncate-end">
 				{end ? (
-					<Text color={hue(color, end.ok ? 'green' : 'red')}>{end.ok ? `✓ finished in ${formatDuration(end.durationMs)}` : c.failed > 0 ? `✗ failed after ${formatDuration(end.durationMs)}` : `⊘ stopped after ${formatDuration(end.durationMs)}`}</Text>
+					<Text color={hue(color, end.ok ? 'green' : 'red')}>
+						{end.ok
+							? `✓ finished in ${formatDuration(end.durationMs)}`
+							: c.failed > 0
+								? `✗ failed after ${formatDuration(end.durationMs)}`
+								: `⊘ stopped after ${formatDuration(end.durationMs)}`}
+					</Text>
 				) : cancelling ? (
 					<Text color={hue(color, 'yellow')}>stopping… (waiting for running steps to exit)</Text>
 				) : (
@@ -184,7 +200,18 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 				</Box>
 			) : (
 				<Box flexDirection="column">
-					{run ? <Gantt steps={steps} t0={run.at} now={now} ended={!!end} width={width} selected={selected} spinner={tickMs > 0 ? SPINNER[frame % SPINNER.length]! : '▶'} color={color} /> : null}
+					{run ? (
+						<Gantt
+							steps={steps}
+							t0={run.at}
+							now={now}
+							ended={!!end}
+							width={width}
+							selected={selected}
+							spinner={tickMs > 0 ? SPINNER[frame % SPINNER.length]! : '▶'}
+							color={color}
+						/>
+					) : null}
 					{tailOpen && selStep ? (
 						<Box marginTop={1} flexDirection="column">
 							<SelectedTail id={selStep.id} title={selStep.title} width={width} color={color} />
@@ -192,7 +219,13 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 					) : null}
 					{diagnosis ? (
 						<Box marginTop={1} flexDirection="column">
-							<DiagnosisPanel findings={diagnosis.findings} stepTitle={diagnosedTitle} width={width} keyLabel={remediationKeyLabel} color={color} />
+							<DiagnosisPanel
+								findings={diagnosis.findings}
+								stepTitle={diagnosedTitle}
+								width={width}
+								keyLabel={remediationKeyLabel}
+								color={color}
+							/>
 						</Box>
 					) : null}
 					{end ? (
