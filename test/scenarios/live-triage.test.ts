@@ -15,6 +15,7 @@ import type {TriageSnapshot} from '../../src/core/cluster/engine.js';
 import type {KubePort} from '../../src/core/provision/ports.js';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
 import {CLI, runCli} from '../helpers/cli.js';
+import {LIVE_KINDS} from '../../src/core/cluster/engine.js';
 import {realKb} from '../helpers/kb.js';
 import {kubeconfigVariant, testDeployment} from '../helpers/k8s.js';
 import {freePort} from '../helpers/net.js';
@@ -195,7 +196,7 @@ describe('kdoctor triage on the real local cluster', () => {
 				const after = await waitFor(
 					snaps,
 					(s) =>
-						s.resources.length === 7 &&
+						s.resources.length === LIVE_KINDS.length &&
 						s.resources.every((r) => r.state === 'watching') &&
 						findingOf(s, 'later') === 'image-not-loaded' &&
 						findingOf(s, 'crash') === 'crashloop-config-error',
