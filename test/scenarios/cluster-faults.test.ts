@@ -108,6 +108,35 @@ async function undo() {
 	return runCli(['undo'], {env: env()});
 }
 
+type LiveFinding = {id: string; evidence: {text: string}[]};
+type TriageRow = {workload: {kind: string; name: string}; findings: LiveFinding[]};
+
+/**
+ * The ways in to the one live engine agree: after a failed run, `triage --json` and `diagnose -n --json` name the same
+ * cause with the same evidence for the same object as the run's own failure diagnosis did, and the run's evidence
+ * holds the cluster's.
+ */
+async function agree(run: {findings: LiveFinding[]}, kind: string, name: string) {
+	const t = await runCli(['triage', '-n', NS, ...kubeArgs(), '--json'], {env: env()});
+	const tj = JSON.parse(t.stdout) as {failing: TriageRow[]; settling: TriageRow[]};
+	const tri = [...tj.failing, ...tj.settling].find((w) => w.workload.kind === kind && w.workload.name === name)?.findings[0];
+	const d = await runCli(['diagnose', '-n', NS, ...kubeArgs(), '--json'], {env: env()});
+	const rows = d.stdout
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l) as {workload: string; kind: string; findings: LiveFinding[]});
+	const dia = rows.find((r) => r.kind === kind && r.workload === name)?.findings[0];
+	const expected = run.findings[0]!.id;
+	expect({triage: tri?.id, diagnose: dia?.id}, `${kind}/${name}`).toEqual({triage: expected, diagnose: expected});
+	const texts = (f: LiveFinding | undefined) => (f?.evidence ?? []).map((e) => e.text).sort();
+	expect(texts(dia), 'diagnose -n and triage show the same evidence').toEqual(texts(tri));
+	const runTexts = new Set(texts(run.findings[0]));
+	expect(
+		texts(tri).some((x) => runTexts.has(x)),
+		`up's evidence shares a line with triage's:\n${[...runTexts].join('\n')}\n--\n${texts(tri).join('\n')}`,
+	).toBe(true);
+}
+
 /** Status of a GET through the host port, polled until it is 200 or the time is up. */
 async function healthy(url: string, timeoutMs = 60_000): Promise<number | string> {
 	const deadline = Date.now() + timeoutMs;
@@ -125,9 +154,7 @@ async function healthy(url: string, timeoutMs = 60_000): Promise<number | string
 }
 
 /** The container field of a Deployment as the API server has it now. */
-async function deploymentContainer(
-	name: string,
-): Promise<{
+async function deploymentContainer(name: string): Promise<{
 	image?: string;
 	env?: {name: string; value?: string}[];
 	resources?: {limits?: Record<string, string>};
@@ -340,6 +367,7 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 					watch.firstSeen('backoff'),
 					d.at,
 				);
+				await agree(d, 'Deployment', 'gateway');
 				const end = runEnd(ev);
 				expect(r.code).toBe(1);
 				const logs = readdirSync(join(end.bundle!, 'logs'));
@@ -384,21 +412,20 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 				expect(d.findings[0]!.id).toBe('db-auth-failed');
 				expect(d.findings[0]!.evidence.map((x) => x.text).join('\n')).toMatch(/password authentication failed for user \\?"?slm_user/);
 				record('wrong PostgreSQL password', 'db-auth-failed', 'container waiting CrashLoopBackOff', watch.firstSeen('backoff'), d.at);
+				await agree(d, 'Deployment', 'datastorage');
 
 				// The person corrects the Secret (kdoctor does not guess passwords); the pods keep the old file until they restart.
 				const k8s = await import('@kubernetes/client-node');
 				const kc = new k8s.KubeConfig();
 				kc.loadFromFile(lease!.info.kubeconfig);
-				await kc
-					.makeApiClient(k8s.CoreV1Api)
-					.patchNamespacedSecret(
-						{
-							name: 'datastorage-db-secret',
-							namespace: NS,
-							body: {stringData: {'db-secrets.yaml': 'username: slm_user\npassword: test_password\n'}},
-						},
-						k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-					);
+				await kc.makeApiClient(k8s.CoreV1Api).patchNamespacedSecret(
+					{
+						name: 'datastorage-db-secret',
+						namespace: NS,
+						body: {stringData: {'db-secrets.yaml': 'username: slm_user\npassword: test_password\n'}},
+					},
+					k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+				);
 				const {out} = await fix('db-auth-failed', ['--key', 'r']);
 				expect(out!.plan).toMatchObject({status: 'ready', field: 'restart'});
 				expect(out!.verify, out!.verify?.message).toMatchObject({ok: true});
@@ -458,6 +485,7 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 				expect(d.findings[0]!.id).toBe('pod-oom-killed');
 				expect(d.findings[0]!.evidence.map((x) => x.text).join('\n')).toMatch(/OOMKilled/);
 				record('memory limit below need', 'pod-oom-killed', 'container terminated OOMKilled', watch.firstSeen('oom'), d.at);
+				await agree(d, 'Deployment', 'postgresql');
 
 				const {out} = await fix('pod-oom-killed');
 				expect(out!.plan).toMatchObject({status: 'ready', field: 'resources.limits.memory', before: '32Mi', after: '64Mi'});
@@ -519,6 +547,27 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 				const u = await undo();
 				expect(u.code, u.stderr).toBe(0);
 				expect((await deploymentContainer('gateway')).readinessProbe!.httpGet!.path).toBe('/ready');
+			},
+		);
+
+		it(
+			"the Gateway Service's selector matching no pod → service-selector-mismatch on the Service, from up, triage and diagnose -n alike",
+			{timeout: 900_000},
+			async () => {
+				if (skip()) return;
+				const {ev} = await faultyRun('selector', {}, (m) =>
+					replaceIn(
+						join(m, 'gateway.yaml'),
+						/type: NodePort\n(\s+)selector:\n(\s+)app: gateway\n/,
+						'type: NodePort\n$1selector:\n$2app: gateway-api\n',
+					),
+				);
+				const d = diagnosisOf(ev)!;
+				expect(d, 'the run ended without a diagnosis').toBeDefined();
+				expect(d.findings[0]!.id).toBe('service-selector-mismatch');
+				expect(d.findings[0]!.evidence.map((x) => x.text).join('\n')).toMatch(/gateway-service/);
+				record('Service selector matches no pod', 'service-selector-mismatch', 'never: no event for an empty Service', undefined, d.at);
+				await agree(d, 'Service', 'gateway-service');
 			},
 		);
 
