@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(root, 'dist/cli.js');
+const CLI = join(root, 'dist/bin/cli.js');
 const BUDGET_MIB = Number(process.env.BENCH_BUDGET_MIB ?? 350);
 const CG_NAME = 'kdoctor-bench';
 const MEMROOT = '/sys/fs/cgroup/memory';

@@ -10,10 +10,10 @@ import {parse} from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}bench/out`;
-const CLI = `${root}dist/cli.js`;
+const CLI = `${root}dist/bin/cli.js`;
 mkdirSync(out, {recursive: true});
 if (!existsSync(CLI)) {
-	console.error('bench: dist/cli.js is missing: run npm run build first');
+	console.error('bench: dist/bin/cli.js is missing: run npm run build first');
 	process.exit(2);
 }
 const {readKbSources} = await import(`${root}dist/adapters/kb-files.js`);

@@ -30,7 +30,7 @@ for (let i = 0; i < ROUNDS; i++) {
 const proc = [];
 for (let i = 0; i < 3; i++) {
 	const t = performance.now();
-	spawnSync(process.execPath, [`${root}dist/cli.js`, 'setup', '--json'], {encoding: 'utf8'});
+	spawnSync(process.execPath, [`${root}dist/bin/cli.js`, 'setup', '--json'], {encoding: 'utf8'});
 	proc.push(performance.now() - t);
 }
 const res = {

@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(root, 'dist/cli.js');
+const CLI = join(root, 'dist/bin/cli.js');
 const clusterDir = process.env.KDOCTOR_CLUSTER_DIR ?? '/tmp/kdoctor-cluster';
 const NS = 'kdoctor-demo';
 const WORLD_ARGS = [

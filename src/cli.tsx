@@ -2,6 +2,7 @@
 import {readFileSync} from 'node:fs';
 import {Command, CommanderError} from 'commander';
 import {describeFsError, InputError} from './adapters/input.js';
+import {packageVersion} from './adapters/kb-files.js';
 import type {GlobalOptions} from './commands/context.js';
 import {stepLogPath} from './core/run-folder.js';
 import {shellLine} from './core/text/quote.js';
@@ -35,7 +36,7 @@ async function loadCompiledKb(opts: GlobalOptions) {
 	return (await lazy.context()).loadCompiledKb(opts);
 }
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
+const pkg = {version: packageVersion};
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function useColor(): boolean {
@@ -127,9 +128,8 @@ Examples:
 			if (opts.namespace) {
 				if (files.length > 0) throw new InputError('give files or --namespace, not both');
 				const {diagnoseLiveCommand} = await lazy.live();
-				const compiled = await loadCompiledKb(globals(cmd));
 				process.exitCode = await diagnoseLiveCommand(
-					compiled,
+					() => loadCompiledKb(globals(cmd)),
 					{...liveOpts(opts as LiveCli), json: opts.json, verbose: opts.verbose, color: !opts.plain && useColor()},
 					stdout,
 				);
@@ -325,7 +325,6 @@ Examples:
 				const timeoutSeconds = Number(opts.timeout);
 				if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
 					throw new InputError(`--timeout ${opts.timeout} is not a number of seconds`);
-				const compiled = await loadCompiledKb(globals(cmd));
 				const namespace = opts.allNamespaces
 					? undefined
 					: (opts.namespace ?? (await (await lazy.live()).contextNamespace({kubeconfig: opts.kubeconfig, context: opts.context})));
@@ -339,12 +338,12 @@ Examples:
 				};
 				if (interactive(opts)) {
 					const {runTriageTui} = await import('./ui/run-triage.js');
-					await runTriageTui(compiled, {...live, readOnly: opts.readOnly === true});
+					await runTriageTui(await loadCompiledKb(globals(cmd)), {...live, readOnly: opts.readOnly === true});
 					return;
 				}
 				const {triageOnce} = await lazy.triage();
 				process.exitCode = await triageOnce(
-					compiled,
+					() => loadCompiledKb(globals(cmd)),
 					{...live, json: opts.json, timeoutSeconds, color: !opts.plain && !opts.json && useColor()},
 					stdout,
 				);

@@ -42,7 +42,7 @@ describe('the rooms of src/', () => {
 				const local = spec.startsWith('.') ? resolveLocal(f, spec) : undefined;
 				if (local && room(local) !== 'core') bad.push(`${relative(SRC, f)} → ${relative(SRC, local)}`);
 				if (
-					/^(?:node:)?(?:fs|fs\/promises|child_process|net|tls|http|https|dgram|tty)$/.test(spec) ||
+					/^(?:node:)?(?:fs|fs\/promises|child_process|net|tls|http|https|http2|dgram|tty)$/.test(spec) ||
 					/^(?:execa|@kubernetes\/client-node|ink|react|zustand)/.test(spec)
 				)
 					bad.push(`${relative(SRC, f)} → ${spec}`);

@@ -1,6 +1,5 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {StringDecoder} from 'node:string_decoder';
-import {execa} from 'execa';
 import {installHint, type Platform} from '../core/install-hints.js';
 import {ToolMissingError, type ExecPort, type ExecRequest, type ExecResult, type LineSink, type Stream} from '../core/provision/ports.js';
 
@@ -212,6 +211,8 @@ export function createExec(opts: ExecOptions = {}): ExecPort {
 				return {argv: req.argv, exitCode: null, stdout: '', stderr: '', timedOut: false, cancelled: true, durationMs: 0};
 			}
 			installExitHook();
+			// Loaded at the first command, not at start-up: a command that never runs a child never pays for execa.
+			const {execa} = await import('execa');
 			const child = execa(file, args, {
 				reject: false,
 				buffer: false,

@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto';
-import {readdirSync, readFileSync, unlinkSync} from 'node:fs';
+import {closeSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
 import type {PrefilterParts} from '../core/kb/compile.js';
 import type {Kb, KbSource} from '../core/kb/load.js';
 import type {Entry} from '../core/kb/schema.js';
+import type {AutomatonParts} from '../core/kb/aho.js';
 import {writeFileAtomic} from './fs-port.js';
 import {privateStateDir, stateDir} from './state-dir.js';
 
@@ -45,12 +46,21 @@ export function readCachedKb(key: string): {kb: Kb; parts?: PrefilterParts} | un
 	let parts: PrefilterParts | undefined;
 	try {
 		if (c.itemLiterals && c.literals && c.outputs) {
-			const raw = readFileSync(join(dir(), `${key}.ac`));
+			const file = join(dir(), `${key}.ac`);
 			// The table has one 256-entry row per state plus the newline and escape rows.
-			if (raw.byteLength !== (c.outputs.length + 2) * 256 * 4) throw new Error('truncated automaton');
-			// A typed array needs 4-byte alignment: copy into a fresh buffer.
-			const bytes = new Int32Array(raw.byteLength / 4);
-			new Uint8Array(bytes.buffer).set(raw);
+			const size = (c.outputs.length + 2) * 256 * 4;
+			if (statSync(file).size !== size) throw new Error('truncated automaton');
+			// Read when first scanned, straight into an aligned typed array (no copy).
+			const bytes = () => {
+				const table = new Int32Array(size / 4);
+				const fd = openSync(file, 'r');
+				try {
+					if (readSync(fd, new Uint8Array(table.buffer), 0, size, 0) !== size) throw new Error('truncated automaton');
+				} finally {
+					closeSync(fd);
+				}
+				return table;
+			};
 			parts = {itemLiterals: c.itemLiterals, automaton: {literals: c.literals, outputs: c.outputs, bytes}};
 		}
 	} catch {
@@ -60,7 +70,7 @@ export function readCachedKb(key: string): {kb: Kb; parts?: PrefilterParts} | un
 }
 
 /** Remembers a validated KB and its prefilter; caching is an optimisation, so a read-only state dir is fine. */
-export function writeCachedKb(key: string, kb: Kb, parts: PrefilterParts): void {
+export function writeCachedKb(key: string, kb: Kb, parts: PrefilterParts & {automaton: AutomatonParts}): void {
 	try {
 		privateStateDir('kb-cache');
 		const a = parts.automaton;

@@ -1,10 +1,28 @@
-import {readdirSync, readFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
+import {dirname, join, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {KbSource} from '../core/kb/load.js';
 
-/** The KB shipped beside dist/ and src/: both resolve ../../knowledge to the same folder. */
-export const defaultKbDir = fileURLToPath(new URL('../../knowledge/', import.meta.url));
+/** The nearest folder up from this file whose package.json is kdoctor's: the same from src/, dist/ and the bundle. */
+function findInstallDir(): {dir: string; version: string} {
+	for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+		const file = join(dir, 'package.json');
+		if (existsSync(file)) {
+			const pkg = JSON.parse(readFileSync(file, 'utf8')) as {name?: string; version?: string};
+			if (pkg.name === 'kdoctor') return {dir, version: pkg.version ?? '0.0.0'};
+		}
+		if (dirname(dir) === dir) throw new Error(`kdoctor cannot find its own package.json above ${fileURLToPath(import.meta.url)}`);
+	}
+}
+const install = findInstallDir();
+
+/** kdoctor's install folder (the package root, beside dist/ and knowledge/): a fix never edits a file in it. */
+export const installDir = install.dir + sep;
+/** kdoctor's version, from its package.json. */
+export const packageVersion = install.version;
+
+/** The KB shipped in the install folder. */
+export const defaultKbDir = join(install.dir, 'knowledge') + sep;
 
 /** Reads every *.yaml of a KB folder, in name order so load order is stable. */
 export function readKbSources(dir: string = defaultKbDir): KbSource[] {
@@ -13,6 +31,3 @@ export function readKbSources(dir: string = defaultKbDir): KbSource[] {
 		.sort();
 	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')}));
 }
-
-/** kdoctor's install folder (the package root, beside dist/ and knowledge/): a fix never edits a file in it. */
-export const installDir = fileURLToPath(new URL('../../', import.meta.url));

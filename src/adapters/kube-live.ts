@@ -5,7 +5,8 @@ import type {Condition, LiveKind, LiveObject, LivePort, LiveSink, TemplateRefs} 
 import {createExec} from './exec.js';
 import {createExistingProvider} from './existing.js';
 import {controllerOf, deploymentFacts, eventFacts, iso, podFacts} from './kube-facts.js';
-import {CLUSTER_SCOPED, reflect, type WatchResource} from './kube-watch.js';
+import {CLUSTER_SCOPED, paths, reflect, type WatchResource} from './kube-watch.js';
+import {restConfig, restList, restLogs, type RestConfig} from './kube-rest.js';
 import {LIVE_KINDS} from '../core/cluster/engine.js';
 import {KubeError, createKube, loadKubeConfig, type KubeOptions} from './kube.js';
 
@@ -244,7 +245,58 @@ export async function nodeImageSource(opts: LiveOptions): Promise<(() => Promise
 	return undefined;
 }
 
-export async function createLivePort(opts: LiveOptions): Promise<LivePort> {
+/**
+ * A port that lists every kind once and stops (no watch): what a one-look command needs, over node:https when the
+ * kubeconfig allows, so it never pays for loading client-node. A failed list is tried again with backoff until the
+ * caller's signal ends the look, as a reflector would.
+ */
+function oneLookPort(rc: RestConfig, images: (() => Promise<string[]>) | undefined): LivePort {
+	return {
+		subscribe(namespace, sink, signal) {
+			// Every kind's request listens on the same signal while it runs.
+			setMaxListeners(LIVE_KINDS.length * 2 + 10, signal);
+			for (const kind of LIVE_KINDS) {
+				const path = paths(kind, CLUSTER_SCOPED.has(kind) ? undefined : namespace);
+				void (async () => {
+					for (let failures = 0; !signal.aborted; failures++) {
+						sink.status({resource: kind, state: 'listing', at: Date.now(), relists: 0});
+						try {
+							const items = await restList(rc, path, `list ${kind}`, signal);
+							if (signal.aborted) return;
+							sink.reset(
+								kind,
+								items.map((i) => toLive(kind, i)),
+							);
+							sink.status({resource: kind, state: 'listed', at: Date.now(), relists: 1});
+							return;
+						} catch (error) {
+							if (signal.aborted) return;
+							const e = error as KubeError;
+							sink.status({
+								resource: kind,
+								state: e.status === 403 ? 'forbidden' : 'retrying',
+								message: e.message,
+								at: Date.now(),
+								relists: 0,
+							});
+							if (e.status === 403) return;
+							await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * 2 ** failures)).unref());
+						}
+					}
+				})();
+			}
+		},
+		logs: (namespace, pod, container, o) => restLogs(rc, namespace, pod, container, {...o, timestamps: true}),
+		...(images ? {nodeImages: images} : {}),
+	};
+}
+
+/** The live port: reflectors that keep watching, or (`once`) one look at every kind, as cheaply as the kubeconfig allows. */
+export async function createLivePort(opts: LiveOptions, how: {once?: boolean} = {}): Promise<LivePort> {
+	if (how.once) {
+		const rc = restConfig(opts);
+		if (rc) return oneLookPort(rc, await nodeImageSource(opts));
+	}
 	const k8s = await import('@kubernetes/client-node');
 	const kc = loadKubeConfig(k8s, opts);
 	if (!kc.getCurrentCluster()) throw new KubeError('config', `kubeconfig context "${kc.getCurrentContext()}" names no cluster`);

@@ -10,7 +10,7 @@ import type {LiveKind} from '../core/cluster/ports.js';
 export type WatchResource = LiveKind;
 /** Kinds that have no namespace: watched across the cluster whatever namespace the triage looks at. */
 export const CLUSTER_SCOPED = new Set<WatchResource>(['nodes', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations']);
-export type WatchState = 'listing' | 'watching' | 'retrying' | 'forbidden';
+export type WatchState = 'listing' | 'watching' | 'listed' | 'retrying' | 'forbidden';
 export type ResourceStatus = {resource: WatchResource; state: WatchState; message?: string; at: number; relists: number};
 
 type Obj = {metadata?: {name?: string; namespace?: string; uid?: string; resourceVersion?: string}};
@@ -33,7 +33,8 @@ export type ReflectorOptions = {
 	forbiddenRetryMs?: number;
 };
 
-function paths(resource: WatchResource, ns: string | undefined): string {
+/** The API path of a kind's collection, in one namespace or across the cluster. */
+export function paths(resource: WatchResource, ns: string | undefined): string {
 	const scoped = (group: string) => (ns ? `${group}/namespaces/${ns}/${resource}` : `${group}/${resource}`);
 	switch (resource) {
 		case 'pods':

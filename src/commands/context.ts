@@ -1,13 +1,11 @@
 import {existsSync, readFileSync} from 'node:fs';
-import {readKbSources, defaultKbDir} from '../adapters/kb-files.js';
+import {readKbSources, defaultKbDir, packageVersion} from '../adapters/kb-files.js';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
 import {compileKb, prefilterParts, type CompiledKb, type PrefilterParts} from '../core/kb/compile.js';
 import type {Kb} from '../core/kb/load.js';
 
 export type GlobalOptions = {kb?: string; config?: string; allowRegistry?: string[]};
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
 
 /** Settings from kdoctor.yaml (explicit --config, or ./kdoctor.yaml when present); YAML and zod load only then. */
 export async function loadOverrides(opts: GlobalOptions): Promise<Record<string, string[]>> {
@@ -45,7 +43,7 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 		throw new InputError(describeFsError(dir, error, 'file'));
 	}
 	if (sources.length === 0) throw new InputError(`${dir}: no knowledge base files (*.yaml) found`);
-	const key = kbKey(sources, pkg.version);
+	const key = kbKey(sources, packageVersion);
 	const cached = process.env.KDOCTOR_NO_KB_CACHE ? undefined : readCachedKb(key);
 	let kb: Kb | undefined = cached?.kb;
 	let parts: PrefilterParts | undefined = cached?.parts;

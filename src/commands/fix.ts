@@ -1,6 +1,5 @@
 import {readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
 import {createJournal, stateDir} from '../adapters/journal.js';
@@ -8,7 +7,15 @@ import {installDir} from '../adapters/kb-files.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
-import {applyEditPlan, journalId, planRemediation, undoEdit, type RemediationPlan} from '../core/remediate/plan.js';
+import {
+	applyEditPlan,
+	journalId,
+	offeredFixes,
+	planRemediation,
+	undoEdit,
+	withheldReason,
+	type RemediationPlan,
+} from '../core/remediate/plan.js';
 import {quoteArg, shellLine} from '../plain/quote.js';
 import {diagnoseInputs} from './diagnose.js';
 
@@ -28,10 +35,14 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 		out.write(`${id} was not found in ${opts.from.join(', ')}: nothing to fix\n`);
 		return 1;
 	}
-	const rem = opts.key
-		? entry.remediations.find((r) => r.key === opts.key)
-		: (entry.remediations.find((r) => r.kind === 'edit-file') ?? entry.remediations[0]);
-	if (!rem) throw new Error(opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no remediation`);
+	const fixes = offeredFixes(entry, hit.f);
+	const withheld = opts.key ? withheldReason(entry, hit.f, opts.key) : undefined;
+	if (withheld) throw new InputError(withheld);
+	const rem = opts.key ? fixes.find((r) => r.key === opts.key) : (fixes.find((r) => r.kind === 'edit-file') ?? fixes[0]);
+	if (!rem)
+		throw new InputError(
+			opts.key ? `${id} has no fix on key "${opts.key}" (kdoctor kb show ${id})` : `${id} has no fix this evidence supports`,
+		);
 	const fs = createFsPort();
 	const plan = planRemediation(entry, rem, hit.f, {
 		fs,
@@ -80,10 +91,7 @@ async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, o
 		files: [],
 	});
 	// `kdoctor …` is this very program, whatever PATH holds.
-	const argv =
-		plan.argv![0] === 'kdoctor'
-			? [process.execPath, fileURLToPath(new URL('../cli.js', import.meta.url)), ...plan.argv!.slice(1)]
-			: plan.argv!;
+	const argv = plan.argv![0] === 'kdoctor' ? [process.execPath, join(installDir, 'dist', 'cli.js'), ...plan.argv!.slice(1)] : plan.argv!;
 	if (plan.kind === 'rerun' && !json) out.write(`re-running: ${plan.argv!.map(quoteArg).join(' ')}\n`);
 	const r = await exec.run({argv, cwd: plan.cwd, timeoutMs: plan.kind === 'rerun' ? 3_600_000 : 300_000});
 	const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' / ');

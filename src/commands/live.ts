@@ -8,11 +8,12 @@ import type {TriageSnapshot, TriageWorkload} from '../core/cluster/engine.js';
 import type {JournalEntry} from '../core/ports.js';
 import type {KubePort, PodFacts} from '../core/provision/ports.js';
 import {planKubeFix, verifyRollout, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
-import {journalId} from '../core/remediate/plan.js';
+import {journalId, offeredFixes, withheldReason} from '../core/remediate/plan.js';
+import {InputError} from '../adapters/input.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 import {quoteArg} from '../plain/quote.js';
 import {sleep} from '../core/sleep.js';
-import {clusterSnapshot} from './triage.js';
+import {clusterSnapshot, type KbLoader} from './triage.js';
 
 type Out = {write(s: string): void};
 
@@ -25,14 +26,14 @@ type LiveRow = {workload: string; kind: string; w: TriageWorkload};
  * One look at the namespace through the one live engine (the same as `triage --json`, without grace periods):
  * every unhealthy workload, controller and object, diagnosed from the cluster.
  */
-async function snapshotRows(c: CompiledKb, opts: LiveOptions): Promise<{snap: TriageSnapshot; rows: LiveRow[]}> {
+async function snapshotRows(c: KbLoader, opts: LiveOptions): Promise<{snap: TriageSnapshot; rows: LiveRow[]}> {
 	const snap = await clusterSnapshot(c, {...opts, namespace: opts.namespace}, {settle: false, timeoutSeconds: 30});
 	return {snap, rows: snap.failing.map((w) => ({workload: w.name, kind: w.kind, w}))};
 }
 
 /** `kdoctor diagnose --namespace NS`: every unhealthy workload of the namespace, diagnosed from the live cluster. */
 export async function diagnoseLiveCommand(
-	c: CompiledKb,
+	c: KbLoader,
 	opts: LiveOptions & {json?: boolean; verbose?: boolean; color?: boolean},
 	out: Out,
 ): Promise<number> {
@@ -156,8 +157,11 @@ export async function planLiveFix(
 ): Promise<KubeFixPlan> {
 	const entry = c.kb.byId.get(t.finding.id);
 	if (!entry) throw new Error(`no entry "${t.finding.id}"`);
-	const patchable = entry.remediations.filter((r) => r.kind === 'kube-patch' && r.patch);
-	const rem = t.key ? entry.remediations.find((r) => r.key === t.key) : patchable[0];
+	const withheld = t.key ? withheldReason(entry, t.finding, t.key) : undefined;
+	if (withheld) throw new InputError(withheld);
+	const fixes = offeredFixes(entry, t.finding);
+	const patchable = fixes.filter((r) => r.kind === 'kube-patch' && r.patch);
+	const rem = t.key ? fixes.find((r) => r.key === t.key) : patchable[0];
 	if (!rem)
 		throw new Error(
 			t.key
@@ -305,6 +309,10 @@ function currentValue(
 
 /** The namespace a kubeconfig context names, as kubectl would use it; "default" when it names none. */
 export async function contextNamespace(opts: {kubeconfig?: string; context?: string}): Promise<string> {
+	// The light reader knows it when the kubeconfig is one it can read; else client-node reads it.
+	const {restConfig} = await import('../adapters/kube-rest.js');
+	const rc = restConfig(opts);
+	if (rc) return rc.namespace;
 	const {kubeconfigNamespace} = await import('../adapters/kube.js');
 	return kubeconfigNamespace(opts);
 }

@@ -1,12 +1,13 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {describeFsError, InputError} from '../adapters/input.js';
+import {installDir} from '../adapters/kb-files.js';
 import {parseConfig} from '../core/config.js';
 import {globToRegExp} from '../core/glob.js';
 import type {Profile} from '../core/provision/profile.js';
 
 /** kdoctor's own folder: the demo profile's Dockerfiles, services and manifests live here. */
-export const packageDir = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+export const packageDir = installDir.replace(/\/$/, '');
 
 export type LoadedProfile = {name: string; profile: Profile; origin: string};
 

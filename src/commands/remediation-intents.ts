@@ -1,6 +1,6 @@
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {ClockPort, FsPort, JournalPort} from '../core/ports.js';
-import {applyEditPlan, planRemediation, planUndo, undoEdit} from '../core/remediate/plan.js';
+import {applyEditPlan, offeredFixes, planRemediation, planUndo, undoEdit} from '../core/remediate/plan.js';
 import type {DoctorStore, Row} from '../state/store.js';
 
 /** What a key press may ask the engines to do; wired by the composition root. */
@@ -25,21 +25,20 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 		preview(row: Row, key: string) {
 			try {
 				const entry = compiled.kb.byId.get(row.finding.id);
-				const rem = entry?.remediations.find((r) => r.key === key);
+				// Only a fix this finding offers: the screen lists no other, and a key for another does nothing.
+				const rem = entry ? offeredFixes(entry, row.finding).find((r) => r.key === key) : undefined;
 				if (!entry || !rem) return;
 				store.getState().say(undefined);
 				undoing = undefined;
-				store
-					.getState()
-					.showPlan(
-						planRemediation(entry, rem, row.finding, {
-							fs: ports.fs,
-							cwd: ports.cwd,
-							evidenceFile: row.file,
-							evidenceFiles: store.getState().inputs.map((i) => i.file),
-							protectedRoots: ports.protectedRoots,
-						}),
-					);
+				store.getState().showPlan(
+					planRemediation(entry, rem, row.finding, {
+						fs: ports.fs,
+						cwd: ports.cwd,
+						evidenceFile: row.file,
+						evidenceFiles: store.getState().inputs.map((i) => i.file),
+						protectedRoots: ports.protectedRoots,
+					}),
+				);
 			} catch (error) {
 				fail(error);
 			}
@@ -84,12 +83,10 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 				const id = applied.at(-1);
 				const entry = id ? ports.journal.list().find((e) => e.id === id && !e.undone) : undefined;
 				if (!entry) {
-					store
-						.getState()
-						.say({
-							kind: 'info',
-							text: 'Nothing to undo: this screen has changed nothing. kdoctor undo --list shows the journal; kdoctor undo ID takes one back.',
-						});
+					store.getState().say({
+						kind: 'info',
+						text: 'Nothing to undo: this screen has changed nothing. kdoctor undo --list shows the journal; kdoctor undo ID takes one back.',
+					});
 					return;
 				}
 				undoing = entry.id;

@@ -1,14 +1,26 @@
 import {createLivePort, type LiveOptions} from '../adapters/kube-live.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
-import type {Finding} from '../core/diagnose/score.js';
+import type {Facts, Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {createTriage, LIVE_KINDS, type TriageSnapshot, type TriageWorkload} from '../core/cluster/engine.js';
-import type {LivePort} from '../core/cluster/ports.js';
+import type {LivePort, LiveSink} from '../core/cluster/ports.js';
 import {findingJson, makePaint} from '../plain/format.js';
 
 type Out = {write(s: string): void};
 
 export type TriageOptions = LiveOptions & {namespace?: string; allNamespaces?: boolean};
+
+/** What the engine needs from the world: the KB's diagnosis, the port's logs and node images, the clock. */
+function triageDeps(c: CompiledKb, live: LivePort) {
+	return {
+		diagnose: (text: string, facts?: Facts) => diagnoseText(c, text, facts),
+		logs: (ns: string, pod: string, container: string, o: {previous?: boolean; tailLines?: number}) => live.logs(ns, pod, container, o),
+		nodeImages: live.nodeImages ? () => live.nodeImages!() : undefined,
+		now: () => Date.now(),
+		setTimer: (fn: () => void, ms: number) => setTimeout(fn, ms),
+		clearTimer: (t: unknown) => clearTimeout(t as NodeJS.Timeout),
+	};
+}
 
 /** Starts the live engine on a cluster: watches in, snapshots out (to the screen, or once for --json). */
 export async function startTriage(
@@ -20,28 +32,44 @@ export async function startTriage(
 	engine: {settle?: boolean} = {},
 ) {
 	const live = port ?? (await createLivePort(opts));
-	const triage = createTriage(
-		{
-			diagnose: (text, facts) => diagnoseText(c, text, facts),
-			logs: (ns, pod, container, o) => live.logs(ns, pod, container, o),
-			nodeImages: live.nodeImages ? () => live.nodeImages!() : undefined,
-			now: () => Date.now(),
-			setTimer: (fn, ms) => setTimeout(fn, ms),
-			clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
-		},
-		{namespace: opts.allNamespaces ? undefined : opts.namespace, onUpdate, settle: engine.settle},
-	);
+	const triage = createTriage(triageDeps(c, live), {
+		namespace: opts.allNamespaces ? undefined : opts.namespace,
+		onUpdate,
+		settle: engine.settle,
+	});
 	live.subscribe(opts.allNamespaces ? undefined : opts.namespace, triage.sink, signal);
 	signal.addEventListener('abort', () => triage.stop(), {once: true});
 	return triage;
 }
+
+/** A sink that keeps what arrives until the engine is there, then hands it over in order and passes the rest through. */
+function bufferedSink(): {sink: LiveSink; attach(to: LiveSink): void} {
+	const held: ((s: LiveSink) => void)[] = [];
+	let target: LiveSink | undefined;
+	const via = (f: (s: LiveSink) => void) => (target ? f(target) : held.push(f));
+	return {
+		sink: {
+			reset: (k, items) => via((s) => s.reset(k, items)),
+			upsert: (k, item) => via((s) => s.upsert(k, item)),
+			remove: (k, uid) => via((s) => s.remove(k, uid)),
+			status: (st) => via((s) => s.status(st)),
+		},
+		attach(to) {
+			target = to;
+			for (const f of held.splice(0)) f(to);
+		},
+	};
+}
+
+/** A compiled KB, or how to get one: a one-look command starts reading the cluster while the KB loads. */
+export type KbLoader = CompiledKb | (() => Promise<CompiledKb>);
 
 /**
  * The first complete snapshot of the one live engine (every kind listed once, every troubled workload diagnosed), or
  * what it has at the timeout: what triage --json prints and what diagnose -n and fix -n act on.
  */
 export async function clusterSnapshot(
-	c: CompiledKb,
+	kb: KbLoader,
 	opts: TriageOptions,
 	o: {settle?: boolean; timeoutSeconds?: number} = {},
 	port?: LivePort,
@@ -52,11 +80,30 @@ export async function clusterSnapshot(
 	// Every resource failed its first list: nothing will be complete soon, say so now rather than at the timeout.
 	const unreachable = (s: TriageSnapshot) =>
 		s.resources.length === LIVE_KINDS.length && s.resources.every((r) => r.state === 'retrying' && r.relists === 0);
-	const triage = await startTriage(c, opts, (s) => (s.complete || unreachable(s)) && resolveDone(s), ac.signal, port, {settle: o.settle});
+	// One look: every kind listed once (over node:https where the kubeconfig allows), no watch; the requests go out
+	// before the KB is loaded, so the two overlap.
+	const namespace = opts.allNamespaces ? undefined : opts.namespace;
+	const live = port ?? (await createLivePort(opts, {once: true}));
+	const buffer = bufferedSink();
+	live.subscribe(namespace, buffer.sink, ac.signal);
+	let triage: ReturnType<typeof createTriage>;
+	try {
+		const c = typeof kb === 'function' ? await kb() : kb;
+		triage = createTriage(triageDeps(c, live), {
+			namespace,
+			onUpdate: (s) => (s.complete || unreachable(s)) && resolveDone(s),
+			settle: o.settle,
+		});
+	} catch (error) {
+		ac.abort();
+		throw error;
+	}
+	buffer.attach(triage.sink);
 	const timeout = setTimeout(() => resolveDone(triage.snapshot()), (o.timeoutSeconds ?? 30) * 1000);
 	const snap = await done;
 	clearTimeout(timeout);
 	ac.abort();
+	triage.stop();
 	if (unreachable(snap)) {
 		const why = [...new Set(snap.resources.map((r) => r.message ?? r.state))];
 		throw new Error(
@@ -68,7 +115,7 @@ export async function clusterSnapshot(
 
 /** `kdoctor triage --json` (or plain, off a terminal): the first complete triage, printed once. */
 export async function triageOnce(
-	c: CompiledKb,
+	c: KbLoader,
 	opts: TriageOptions & {json?: boolean; timeoutSeconds?: number; color?: boolean},
 	out: Out,
 ): Promise<number> {

@@ -91,12 +91,10 @@ export async function runTriageTui(c: CompiledKb, opts: TriageOptions & {readOnl
 	const {startTriage} = await import('../commands/triage.js');
 	const {createLivePort} = await import('../adapters/kube-live.js');
 	const store = createDoctorStore();
-	store
-		.getState()
-		.triageSet({
-			readOnly: opts.readOnly,
-			where: opts.allNamespaces ? 'all namespaces' : `namespace ${opts.namespace}${opts.context ? ` (${opts.context})` : ''}`,
-		});
+	store.getState().triageSet({
+		readOnly: opts.readOnly,
+		where: opts.allNamespaces ? 'all namespaces' : `namespace ${opts.namespace}${opts.context ? ` (${opts.context})` : ''}`,
+	});
 	const live = await createLivePort(opts);
 	const ac = new AbortController();
 	await startTriage(c, opts, (s) => store.getState().triageSnapshot(s), ac.signal, live);

@@ -8,8 +8,13 @@ set -euo pipefail
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 want=("${k8s_bins[@]}" etcd coredns pause testapp)
 images=(pause testapp coredns)
+# A testapp cached from an older version of its source is rebuilt (binary and image).
+if [ "$(cat "$BIN_DIR/testapp.version" 2>/dev/null)" != "$TESTAPP_VERSION" ] && [ "${1:-}" != --check ]; then
+	rm -f "$BIN_DIR/testapp" "$CACHE_DIR/images/testapp.tar"
+fi
 missing=()
 for b in "${want[@]}"; do [ -x "$BIN_DIR/$b" ] || missing+=("$b"); done
+[ "$(cat "$BIN_DIR/testapp.version" 2>/dev/null)" = "$TESTAPP_VERSION" ] || missing+=("testapp v$TESTAPP_VERSION")
 for i in "${images[@]}"; do [ -s "$CACHE_DIR/images/$i.tar" ] || missing+=("$i.tar"); done
 # --check: only say whether a build is needed (exit 3), so tests can tell a cheap start from a cold one.
 if [ "${1:-}" = --check ]; then
@@ -164,5 +169,6 @@ build_image() { # name ref binary [entrypoint args...]
 }
 build_image pause "$PAUSE_IMAGE" pause
 build_image testapp "$TEST_IMAGE" testapp
+echo "$TESTAPP_VERSION" >"$BIN_DIR/testapp.version"
 build_image coredns "$COREDNS_IMAGE" coredns
 log "binaries and images ready in $CACHE_DIR"

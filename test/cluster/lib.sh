@@ -7,7 +7,9 @@ K8S_VERSION=${KDOCTOR_K8S_VERSION:-v1.33.13}
 # (3.5.21 is the client version k8s.io/kubernetes v1.33.13 itself requires).
 ETCD_VERSION=${KDOCTOR_ETCD_VERSION:-v3.5.21}
 PAUSE_IMAGE=registry.k8s.io/pause:3.10
-TEST_IMAGE=localhost/kdoctor-cluster/testapp:1
+# Bumped with every change to images/testapp: build.sh rebuilds a cached testapp of another version.
+TESTAPP_VERSION=2
+TEST_IMAGE=localhost/kdoctor-cluster/testapp:$TESTAPP_VERSION
 COREDNS_VERSION=${KDOCTOR_COREDNS_VERSION:-v1.12.0}
 COREDNS_IMAGE=localhost/kdoctor-cluster/coredns:${COREDNS_VERSION#v}
 NODE_NAME=${KDOCTOR_CLUSTER_NODE:-kdoctor-node}

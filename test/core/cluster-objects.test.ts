@@ -185,16 +185,74 @@ describe('objects that break workloads', () => {
 		expect(w.findings[0]!.evidence.map((e) => e.text).join('\n')).toContain('no endpoints available for service "policy-svc"');
 	});
 
-	it('an Ingress routing to a Service that does not exist, which no entry explains: the finding is that message, verbatim, and it fails', async () => {
+	it('an Ingress routing to a Service that does not exist is ingress-backend-missing, with its own line as evidence', async () => {
 		const s = await look({
 			ingresses: [{uid: 'i', namespace: 'ns', name: 'front', backends: [{service: 'front-svc', port: 80}], createdAt: iso(-600_000)}],
 		});
 		const w = s.failing.find((x) => x.kind === 'Ingress')!;
-		expect(w.findings[0]!.id).toBe(UNEXPLAINED);
-		expect(w.findings[0]!.confidence).toBe(0.5);
-		expect(w.findings[0]!.title).toBe(
+		expect(w.findings[0]!.id).toBe('ingress-backend-missing');
+		expect(w.findings[0]!.evidence[0]!.text).toBe(
 			'ingress ns/front: backend service "front-svc" not found (the Ingress routes to a Service that does not exist)',
 		);
+	});
+
+	it("a Job past its deadline, which no entry explains: the finding is the controller's message, verbatim, and it fails", async () => {
+		const s = await look({
+			jobs: [
+				{
+					uid: 'j',
+					namespace: 'ns',
+					name: 'seed',
+					kind: 'Job',
+					desired: 1,
+					ready: 0,
+					failed: 1,
+					conditions: [
+						{type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline'},
+					],
+					refs: refs(),
+					createdAt: iso(-600_000),
+				},
+			],
+		});
+		const w = s.failing.find((x) => x.kind === 'Job')!;
+		expect(w.findings[0]!.id).toBe(UNEXPLAINED);
+		expect(w.findings[0]!.confidence).toBe(0.5);
+		expect(w.findings[0]!.title).toBe('Job was active longer than specified deadline');
+	});
+
+	it('a crash-looping container caught running between two back-offs is failing at once (settle on), diagnosed from its previous log', async () => {
+		const p: LivePod = {
+			uid: 'p',
+			name: 'api-1',
+			namespace: 'ns',
+			phase: 'Running',
+			ready: false,
+			labels: {},
+			// Made a minute ago: a pod simply starting would still be within its grace period.
+			createdAt: iso(-60_000),
+			containers: [{name: 'api', image: 'api:1', ready: false, restartCount: 3, lastTerminatedReason: 'Error', lastExitCode: 1}],
+			imagePullPolicy: {},
+		};
+		let last: TriageSnapshot | undefined;
+		const t = createTriage(
+			{
+				diagnose: (text, facts) => diagnoseText(kb, text, facts),
+				logs: async (_ns, _pod, _c, o) => (o.previous ? '2026-11-23T09:59:58Z FATAL: required env DATABASE_URL not set\n' : ''),
+				now: () => T0,
+				setTimer: (fn, ms) => setTimeout(fn, Math.min(ms, 5)),
+				clearTimer: (x) => clearTimeout(x as NodeJS.Timeout),
+			},
+			{namespace: 'ns', onUpdate: (s) => (last = s), settle: true},
+		);
+		for (const k of LIVE_KINDS)
+			t.sink.reset(k, k === 'pods' ? [p] : k === 'nodes' ? [{uid: 'n', name: 'node', ready: true, images: []}] : []);
+		for (let i = 0; i < 100 && !last?.complete; i++) await new Promise((r) => setTimeout(r, 5));
+		t.stop();
+		expect(last!.settling).toEqual([]);
+		const w = last!.failing[0]!;
+		expect(w.final).toBe('api-1/api: restarted 3 times (last: Error, exit 1)');
+		expect(w.findings[0]!.id).toBe('crashloop-config-error');
 	});
 
 	it("a pod no entry explains: the kubelet's own message, not the nearest wrong entry", async () => {

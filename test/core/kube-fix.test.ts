@@ -132,7 +132,7 @@ describe('live fixes: the patch for a finding, planned without touching the clus
 		expect(fromSecret.status).toBe('not-applicable');
 	});
 
-	it('pod-oom-killed: doubles the limit (or takes a typed one), and refuses what is not a quantity', () => {
+	it('pod-oom-killed: raises the limit it died at with headroom (twice, and at least 128 MiB more), or takes a typed one; refuses what is not a quantity', () => {
 		const r = rem('pod-oom-killed', 'p');
 		expect(
 			planKubeFix(entry('pod-oom-killed'), r, {
@@ -141,7 +141,15 @@ describe('live fixes: the patch for a finding, planned without touching the clus
 				pods: [pod()],
 				captures: {},
 			}),
-		).toMatchObject({status: 'ready', before: '32Mi', after: '64Mi'});
+		).toMatchObject({status: 'ready', before: '32Mi', after: '160Mi'});
+		expect(
+			planKubeFix(entry('pod-oom-killed'), r, {
+				namespace: 'ns',
+				deployment: deployment({memoryLimit: '16Mi'}),
+				pods: [pod()],
+				captures: {},
+			}),
+		).toMatchObject({after: '144Mi'});
 		expect(
 			planKubeFix(entry('pod-oom-killed'), r, {namespace: 'ns', deployment: deployment({memoryLimit: '1Gi'}), pods: [pod()], captures: {}}),
 		).toMatchObject({after: '2048Mi'});

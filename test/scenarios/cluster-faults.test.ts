@@ -488,7 +488,7 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 				await agree(d, 'Deployment', 'postgresql');
 
 				const {out} = await fix('pod-oom-killed');
-				expect(out!.plan).toMatchObject({status: 'ready', field: 'resources.limits.memory', before: '32Mi', after: '64Mi'});
+				expect(out!.plan).toMatchObject({status: 'ready', field: 'resources.limits.memory', before: '32Mi', after: '160Mi'});
 				expect(out!.verify, out!.verify?.message).toMatchObject({ok: true});
 				const u = await undo();
 				expect(u.code, u.stderr).toBe(0);

@@ -158,26 +158,24 @@ describe('TriageScreen', () => {
 		await tick();
 		await press(app.stdin, 'd', 'e', 'm', 'o', KEYS.ENTER);
 		expect(intents.at(-1)).toEqual({type: 'answer', value: 'demo'});
-		store
-			.getState()
-			.triageFix({
-				workload: 'demo/Job/gateway',
+		store.getState().triageFix({
+			workload: 'demo/Job/gateway',
+			key: 'v',
+			state: 'preview',
+			input: 'demo',
+			plan: {
+				finding: 'crashloop-config-error',
 				key: 'v',
-				state: 'preview',
-				input: 'demo',
-				plan: {
-					finding: 'crashloop-config-error',
-					key: 'v',
-					title: 'Set KUBERNAUT_CONTROLLER_NAMESPACE on the Deployment',
-					status: 'ready',
-					namespace: 'demo',
-					deployment: 'gateway',
-					container: 'gateway',
-					field: 'env KUBERNAUT_CONTROLLER_NAMESPACE',
-					after: 'demo',
-					diff: 'deployment/gateway container gateway (namespace demo)\n+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo\n',
-				},
-			});
+				title: 'Set KUBERNAUT_CONTROLLER_NAMESPACE on the Deployment',
+				status: 'ready',
+				namespace: 'demo',
+				deployment: 'gateway',
+				container: 'gateway',
+				field: 'env KUBERNAUT_CONTROLLER_NAMESPACE',
+				after: 'demo',
+				diff: 'deployment/gateway container gateway (namespace demo)\n+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo\n',
+			},
+		});
 		await tick();
 		expect(app.lastFrame()).toContain('+ env KUBERNAUT_CONTROLLER_NAMESPACE: demo');
 		expect(app.lastFrame()).toContain('apply this change to the cluster? y: apply');

@@ -220,6 +220,7 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 		events: events.values(),
 		pods: pods.values(),
 		listed: new Set(listed),
+		namespace: opts.namespace,
 	});
 	const statuses = new Map<LiveKind, ResourceStatus>();
 	const listed = new Set<LiveKind>();
@@ -708,6 +709,10 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 			at: deps.now(),
 			complete:
 				KINDS.every((k) => listed.has(k) || statuses.get(k)?.state === 'forbidden') &&
+				// Nothing listed but not yet looked at (an Ingress or webhook changes no workload, only the objects' pass).
+				flushTimer === undefined &&
+				!objectsDirty &&
+				!everyDirty &&
 				dirty.size === 0 &&
 				running.size === 0 &&
 				failing.every((w) => w.diagnosedAt !== undefined),

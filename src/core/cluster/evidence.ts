@@ -11,6 +11,9 @@ export const FINAL_WAITING = new Set([
 	'RunContainerError',
 ]);
 
+/** Restarts after which a container that keeps exiting is crash-looping, whatever state it is in this instant. */
+export const CRASH_RESTARTS = 2;
+
 /** Pull failures that may be transient (a slow registry): final only after this long. */
 export const PULL_GRACE_MS = 60_000;
 
@@ -38,6 +41,10 @@ export function finalProblem(pod: PodFacts, nowMs: number): string | undefined {
 		if (c.waitingReason && FINAL_WAITING.has(c.waitingReason))
 			return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
 		if (c.terminatedReason === 'OOMKilled' || c.lastTerminatedReason === 'OOMKilled') return `${pod.name}/${c.name}: OOMKilled`;
+		// Between two back-offs a crash-looping container is briefly running or just terminated, not waiting: its
+		// restarts and last exit still say it is crash-looping.
+		if (c.restartCount >= CRASH_RESTARTS && c.lastTerminatedReason && c.lastTerminatedReason !== 'Completed')
+			return `${pod.name}/${c.name}: restarted ${c.restartCount} times (last: ${c.lastTerminatedReason}, exit ${c.lastExitCode ?? '?'})`;
 		if ((c.waitingReason === 'ImagePullBackOff' || c.waitingReason === 'ErrImagePull') && nowMs - Date.parse(pod.createdAt) > PULL_GRACE_MS)
 			return `${pod.name}/${c.name}: ${c.waitingReason}${c.waitingMessage ? ` (${c.waitingMessage})` : ''}`;
 	}

@@ -38,6 +38,8 @@ export type Mirror = {
 	pods: Iterable<LivePod>;
 	/** Kinds that were listed (a kind that could not be read is never taken for "nothing exists"). */
 	listed: Set<string>;
+	/** The one namespace looked at (undefined: all): a webhook's Service elsewhere was not listed, so is not judged. */
+	namespace?: string;
 };
 
 /** A problem of one object: the lines the KB reads, facts, and the object's own words for when no entry explains it. */
@@ -284,6 +286,7 @@ export function otherProblems(m: Mirror): ObjectProblem[] {
 	for (const w of m.webhooks) {
 		const lines: string[] = [];
 		for (const s of w.services) {
+			if (m.namespace !== undefined && s.namespace !== m.namespace) continue;
 			const key = `${s.namespace}/${s.name}`;
 			if (!services.has(key)) {
 				if (m.listed.has('services'))
@@ -316,7 +319,10 @@ export function otherProblems(m: Mirror): ObjectProblem[] {
 			(p) => p.namespace === s.namespace && !p.terminating && Object.entries(s.selector!).every(([k, v]) => p.labels[k] === v),
 		);
 		if (selected.length === 0) continue;
-		const templates = [...m.deployments].filter((d) => d.namespace === s.namespace && d.refs && selected.some((p) => p.owner === d.name));
+		// A Deployment's pods are owned by its ReplicaSet `<deployment>-<pod-template-hash>`.
+		const ownedBy = (p: LivePod, d: LiveDeployment) =>
+			p.owner === d.name || (p.labels['pod-template-hash'] !== undefined && p.owner === `${d.name}-${p.labels['pod-template-hash']}`);
+		const templates = [...m.deployments].filter((d) => d.namespace === s.namespace && d.refs && selected.some((p) => ownedBy(p, d)));
 		const declared = new Set(templates.flatMap((d) => d.refs!.ports.map((p) => p.name)).filter(Boolean));
 		if (templates.length === 0) continue;
 		const missing = (s.ports ?? []).filter((p) => typeof p.targetPort === 'string' && !declared.has(p.targetPort));

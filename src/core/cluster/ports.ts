@@ -210,7 +210,8 @@ export type LiveObject =
 /** How one watched resource is doing: a resource that cannot be read is reported, never taken for healthy. */
 export type ResourceStatus = {
 	resource: LiveKind;
-	state: 'listing' | 'watching' | 'retrying' | 'forbidden';
+	/** `listed`: read once, for a one-look command (no watch follows). */
+	state: 'listing' | 'watching' | 'listed' | 'retrying' | 'forbidden';
 	message?: string;
 	at: number;
 	relists: number;

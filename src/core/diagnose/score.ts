@@ -172,7 +172,10 @@ function buildFinding(entry: Entry, matched: Matched[], confidence: number): Fin
 		evidence: unique.slice(0, MAX_EVIDENCE),
 		lines: [...new Set(matched.filter((m) => m.signal.role !== 'against').flatMap((m) => m.hits.map((h) => h.line)))].sort((a, b) => a - b),
 		why: sorted.map((m) => ({signal: m.signal.id, means: m.signal.means, role: m.signal.role, weight: m.signal.weight, count: m.count})),
-		remediations: entry.remediations.map((r) => ({key: r.key, title: displayTemplate(r.title, templateVars(r, captures)), kind: r.kind})),
+		// A fix is offered only when the evidence holds what it acts on (a fix that removes a taint needs the taint).
+		remediations: entry.remediations
+			.filter((r) => !r.needs || r.needs.some((id) => matched.some((m) => m.signal.id === id && m.signal.role !== 'against')))
+			.map((r) => ({key: r.key, title: displayTemplate(r.title, templateVars(r, captures)), kind: r.kind})),
 		captures,
 	};
 }

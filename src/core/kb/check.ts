@@ -51,6 +51,10 @@ export function lintKb(kb: Kb): LintProblem[] {
 		}
 		const positives = entry.examples.positive.length;
 		if (positives < 2) out.push({id: entry.id, severity: 'error', message: `needs at least two positive examples (has ${positives})`});
+		const signalIds = new Set(entry.signals.map((s) => s.id));
+		for (const r of entry.remediations)
+			for (const n of r.needs ?? [])
+				if (!signalIds.has(n)) out.push({id: entry.id, severity: 'error', message: `fix [${r.key}] needs unknown signal "${n}"`});
 		for (const r of entry.remediations) {
 			if (RESERVED_KEYS.has(r.key))
 				out.push({

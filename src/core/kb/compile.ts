@@ -41,7 +41,11 @@ const MAX_LITERAL = 24;
 
 /** Compiles every text pattern once; the union regex is what the scanner runs over whole chunks. */
 /** What compiling a KB derives from its patterns alone, so a cache can hand it back next time. */
-export type PrefilterParts = {itemLiterals: (string[] | null)[]; automaton: AutomatonParts};
+export type PrefilterParts = {
+	itemLiterals: (string[] | null)[];
+	/** The automaton's table may come as a reader: a look that diagnoses nothing never reads its megabytes. */
+	automaton: Omit<AutomatonParts, 'bytes'> & {bytes: Int32Array | (() => Int32Array)};
+};
 
 export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 	const text: CompiledTextSignal[] = [];
@@ -97,15 +101,35 @@ export function compileKb(kb: Kb, prebuilt?: PrefilterParts): CompiledKb {
 		if (t.unlessItem >= 0) itemSignal[t.unlessItem] = i;
 	});
 	const literals = [...ids.keys()];
-	const automaton =
-		prebuilt && sameList(prebuilt.automaton.literals, literals)
-			? LiteralAutomaton.fromParts(prebuilt.automaton)
-			: new LiteralAutomaton(literals);
+	let automaton: LiteralAutomaton | undefined;
+	const build = (): LiteralAutomaton => {
+		const p = prebuilt?.automaton;
+		if (p && sameList(p.literals, literals)) {
+			try {
+				return LiteralAutomaton.fromParts({...p, bytes: typeof p.bytes === 'function' ? p.bytes() : p.bytes});
+			} catch {
+				// A cached table that cannot be read is only a lost optimisation: build it again.
+			}
+		}
+		return new LiteralAutomaton(literals);
+	};
 	const contexts = (kb.contexts ?? []).map((c) => {
 		const patterns = contextPatterns(c);
 		return {context: c, res: patterns.map((p) => new RegExp(p, 'i')), literals: patterns.map((p) => requiredLiterals(p))};
 	});
-	return {kb, text, contexts, automaton, itemsByLiteral, alwaysItems, itemCount: literalsOf.length, itemSignal, literalsOf};
+	return {
+		kb,
+		text,
+		contexts,
+		get automaton() {
+			return (automaton ??= build());
+		},
+		itemsByLiteral,
+		alwaysItems,
+		itemCount: literalsOf.length,
+		itemSignal,
+		literalsOf,
+	};
 }
 
 /** A context's patterns as a list (they share its id: any of them shows the kind). */
@@ -114,7 +138,7 @@ export function contextPatterns(c: Context): string[] {
 }
 
 /** The parts a cache keeps: per-pattern literals and the automaton's tables. */
-export function prefilterParts(c: CompiledKb): PrefilterParts {
+export function prefilterParts(c: CompiledKb): PrefilterParts & {automaton: AutomatonParts} {
 	return {itemLiterals: c.literalsOf.map((l) => l ?? null), automaton: c.automaton.parts()};
 }
 

@@ -90,6 +90,8 @@ export const RemediationSchema = z
 		destructive: z.boolean().default(false),
 		/** Needs a live cluster (applied by the live-triage engine, previewed offline). */
 		needsCluster: z.boolean().default(false),
+		/** Signal ids of this entry: the fix is offered only when the evidence holds one (the taint it removes, the probe it edits). */
+		needs: z.array(z.string()).min(1).optional(),
 		edit: EditSpec.optional(),
 		patch: PatchSpec.optional(),
 		/** argv for `command` remediations; never a shell string. Templated with {{captures}}. */

@@ -138,7 +138,7 @@ export function planKubeFix(entry: Entry, rem: Remediation, ctx: KubeFixContext)
 		case 'memory-limit': {
 			const current = container.memoryLimit;
 			const bytes = current ? quantityBytes(current) : undefined;
-			const after = ctx.value ?? (bytes ? `${Math.ceil((bytes * 2) / 2 ** 20)}Mi` : undefined);
+			const after = ctx.value ?? (bytes ? raisedLimit(bytes) : undefined);
 			if (!after)
 				return {
 					...c,
@@ -198,6 +198,15 @@ export function planKubeFix(entry: Entry, rem: Remediation, ctx: KubeFixContext)
 			);
 		}
 	}
+}
+
+/**
+ * A limit the container died at says only that it needs more. A doubling of a small limit stays small (16Mi → 32Mi
+ * for a process that needs 64Mi), so the headroom is at least 128 MiB, rounded up to 16 MiB.
+ */
+export function raisedLimit(diedAt: number): string {
+	const mib = 2 ** 20;
+	return `${Math.ceil(Math.max(diedAt * 2, diedAt + 128 * mib) / (16 * mib)) * 16}Mi`;
 }
 
 const UNITS: Record<string, number> = {'': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40};

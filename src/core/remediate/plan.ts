@@ -49,6 +49,19 @@ export type PlanContext = {
 };
 
 /** Works out exactly what a remediation would change, without changing anything. */
+/** The entry's fixes this finding offers (those whose needed evidence it holds), in the entry's order. */
+export function offeredFixes(entry: Entry, finding: Pick<Finding, 'remediations'>): Remediation[] {
+	return entry.remediations.filter((r) => finding.remediations.some((x) => x.key === r.key));
+}
+
+/** Why a fix the entry has is not offered for this finding, in one line; undefined when it is offered or unknown. */
+export function withheldReason(entry: Entry, finding: Pick<Finding, 'remediations'>, key: string): string | undefined {
+	const r = entry.remediations.find((x) => x.key === key);
+	if (!r || finding.remediations.some((x) => x.key === key)) return undefined;
+	const needs = (r.needs ?? []).map((id) => entry.signals.find((s) => s.id === id)?.means ?? id);
+	return `${entry.id}'s fix [${key}] ${r.title} is not offered here: it needs evidence that ${needs.join(', or that ')}`;
+}
+
 export function planRemediation(entry: Entry, rem: Remediation, finding: Finding, ctx: PlanContext): RemediationPlan {
 	const vars = templateVars(rem, finding.captures);
 	const base: RemediationPlan = {

@@ -1,7 +1,8 @@
 // Command testapp is the one program of the cluster's test image: a static binary (no base image can
 // be pulled here) that serves HTTP, or prints and exits, so tests can make healthy and failing pods.
 //
-//	testapp            serve HTTP on $PORT (8080): every path answers "ok <hostname>"
+//	testapp            serve HTTP on $PORT (8080): every path answers "ok <hostname>" (only $PATHS, comma-separated, when set; others 404)
+//	testapp alloc MIB  touch MIB MiB of memory, then block until SIGTERM (a pod killed at its memory limit)
 //	testapp exit N MSG print MSG on stdout and stderr, then exit with code N (a crash loop, a Job)
 //	testapp sleep      block until SIGTERM
 //	testapp get URL    print the body of URL, exit 1 if it cannot be fetched (DNS and Service checks)
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -37,6 +39,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(code)
 	case "sleep":
+		waitForSignal()
+	case "alloc":
+		mib := 64
+		if len(args) > 1 {
+			mib, _ = strconv.Atoi(args[1])
+		}
+		fmt.Printf("testapp allocating %d MiB\n", mib)
+		// Written page by page so the memory is really resident (what the cgroup counts), not just reserved.
+		held := make([][]byte, 0, mib)
+		for i := 0; i < mib; i++ {
+			b := make([]byte, 1<<20)
+			for j := 0; j < len(b); j += 4096 {
+				b[j] = 1
+			}
+			held = append(held, b)
+		}
+		fmt.Printf("testapp holding %d MiB\n", len(held))
 		waitForSignal()
 	case "get":
 		if len(args) < 2 {
@@ -66,7 +85,17 @@ func serve() {
 		port = "8080"
 	}
 	host, _ := os.Hostname()
+	only := map[string]bool{}
+	for _, p := range strings.Split(os.Getenv("PATHS"), ",") {
+		if p != "" {
+			only[p] = true
+		}
+	}
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if len(only) > 0 && !only[r.URL.Path] {
+			http.NotFound(w, r)
+			return
+		}
 		fmt.Fprintf(w, "ok %s\n", host)
 	})
 	go func() {
