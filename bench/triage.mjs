@@ -193,6 +193,20 @@ async function thousand() {
 		samples.push(process.memoryUsage());
 	}
 	ac.abort();
+	// The one-look commands as processes on the same 1,000 pods (and Popeye when bench/peers.sh built it).
+	const {spawnSync} = await import('node:child_process');
+	const wall = (argv) => {
+		const t = performance.now();
+		const r = spawnSync(argv[0], argv.slice(1), {encoding: 'utf8', maxBuffer: 256 * 2 ** 20});
+		return {ms: Math.round(performance.now() - t), code: r.status};
+	};
+	const cli = (cmd) => [process.execPath, join(root, 'dist/bin/cli.js'), cmd, '-n', ns, '--kubeconfig', info.kubeconfig, '--json'];
+	const popeye = join(process.env.KDOCTOR_PEERS_DIR ?? '/var/cache/kdoctor-peers', 'popeye');
+	const processes = {'kdoctor diagnose -n --json': cli('diagnose'), 'kdoctor triage --json': cli('triage')};
+	if (existsSync(popeye))
+		processes['popeye -n NS -o json'] = [popeye, '-n', ns, '-o', 'json', '--kubeconfig', info.kubeconfig, '--force-exit-zero'];
+	const oneLook = {};
+	for (let i = 0; i < 3; i++) for (const [k, argv] of Object.entries(processes)) (oneLook[k] ??= []).push(wall(argv).ms);
 	await apps.deleteNamespacedDeployment({name: 'crowd', namespace: ns}).catch(() => {});
 	await core.deleteNamespace({name: ns}).catch(() => {});
 	const mib = (b) => Math.round(b / 2 ** 20);
@@ -207,6 +221,7 @@ async function thousand() {
 		rssBeforeMiB: mib(before.rss),
 		rssWatchingMiB: mib(Math.max(...samples.map((m) => m.rss))),
 		heapWatchingMiB: mib(Math.max(...samples.map((m) => m.heapUsed))),
+		oneLook,
 	};
 }
 
@@ -235,6 +250,7 @@ console.log(
 	`| **triage: list returned → first complete triage** (${big.troubled} pods of one workload, \`${big.finding}\`) | **${big.afterListMs} ms** |`,
 );
 console.log(`| triage: start → complete | ${big.totalMs} ms |`);
+for (const [k, v] of Object.entries(big.oneLook)) console.log(`| ${k}, whole process (3 runs) | ${v.join(' / ')} ms |`);
 console.log(
 	`\nmemory while watching ${big.pods} pods: RSS ${big.rssWatchingMiB} MiB (before the triage: ${big.rssBeforeMiB} MiB), heap ${big.heapWatchingMiB} MiB`,
 );

@@ -65,5 +65,11 @@ describe('fixes offered by what the evidence holds', () => {
 		expect(k[0]).toBe('v');
 		expect(k).toContain('g');
 		expect(k).not.toContain('c');
+		// The program's own wording, not "environment variable": the variable is still named for the fix.
+		const own = top(
+			'Back-off restarting failed container api in pod api-1_ns(1)\nFATAL: required env DATABASE_URL not set',
+			'crashloop-config-error',
+		);
+		expect(own.remediations[0]).toMatchObject({key: 'v', title: 'Set DATABASE_URL on the Deployment'});
 	});
 });
