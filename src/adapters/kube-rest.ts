@@ -10,7 +10,7 @@ import {connect, constants, type ClientHttp2Session, type SecureClientSessionOpt
 import {homedir} from 'node:os';
 import {delimiter, dirname, isAbsolute, join} from 'node:path';
 import {parse} from 'yaml';
-import {KubeError, type KubeOptions} from './kube.js';
+import {KubeError, noLogYet, type KubeOptions} from './kube.js';
 
 export type RestConfig = {
 	server: string;
@@ -272,13 +272,7 @@ export async function restLogs(
 	try {
 		return await restGet(rc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${q}`, what);
 	} catch (error) {
-		// No previous instance (it never restarted) or not started yet: there is simply no log to show.
-		if (
-			error instanceof KubeError &&
-			error.status === 400 &&
-			/previous terminated container .* not found|is waiting to start/.test(error.message)
-		)
-			return '';
+		if (noLogYet(error)) return '';
 		throw error;
 	}
 }

@@ -46,6 +46,15 @@ type Doc = Record<string, unknown> & {apiVersion?: string; kind?: string; metada
 const defaultTimeoutMs = 30_000;
 const crdApiGroup = 'apiextensions.k8s.io/';
 
+/** No previous instance (it never restarted) or not started yet: there is simply no log to show. */
+export function noLogYet(error: unknown): boolean {
+	return (
+		error instanceof KubeError &&
+		error.status === 400 &&
+		/previous terminated container .* not found|is waiting to start/.test(error.message)
+	);
+}
+
 /** Loads the kubeconfig the way kubectl does and returns the KubePort, or throws a one-line KubeError. */
 export async function createKube(opts: KubeOptions = {}): Promise<KubePort> {
 	const k8s = await import('@kubernetes/client-node');
@@ -302,14 +311,7 @@ class ClientKube implements KubePort {
 			);
 			return typeof text === 'string' ? text : String(text ?? '');
 		} catch (error) {
-			// No previous instance (it never restarted) or not started yet: there is simply no log to show.
-			if (
-				error instanceof KubeError &&
-				error.status === 400 &&
-				/previous terminated container .* not found|is waiting to start/.test(error.message)
-			) {
-				return '';
-			}
+			if (noLogYet(error)) return '';
 			throw error;
 		}
 	}

@@ -9,12 +9,11 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {KubeError} from '../../src/adapters/kube.js';
 import {createLivePort} from '../../src/adapters/kube-live.js';
 import {restConfig, restList, restLogs} from '../../src/adapters/kube-rest.js';
 import {clusterSnapshot} from '../../src/commands/triage.js';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
-import {kubeconfigVariant} from '../helpers/k8s.js';
+import {kubeconfigVariant, kubeRejection} from '../helpers/k8s.js';
 import {realKb} from '../helpers/kb.js';
 import {strictWorld} from '../helpers/world.js';
 
@@ -26,16 +25,7 @@ let tmp: string;
 
 const variant = (file: string, change: (cfg: Record<string, any>) => void) => kubeconfigVariant(lease!.info.kubeconfig, tmp, file, change);
 
-async function rejection(p: Promise<unknown>): Promise<KubeError> {
-	try {
-		await p;
-	} catch (error) {
-		expect(error).toBeInstanceOf(KubeError);
-		expect((error as Error).message).not.toContain('\n');
-		return error as KubeError;
-	}
-	throw new Error('expected a rejection');
-}
+const rejection = kubeRejection;
 
 describe('the one-look reader against the local cluster', () => {
 	beforeAll(async () => {

@@ -7,10 +7,10 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {parse, stringify} from 'yaml';
-import {createKube, KubeError} from '../../src/adapters/kube.js';
+import {createKube} from '../../src/adapters/kube.js';
 import type {KubePort, PodFacts} from '../../src/core/provision/ports.js';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
-import {kubeconfigVariant as variantOf, testDeployment} from '../helpers/k8s.js';
+import {kubeconfigVariant as variantOf, kubeRejection, testDeployment} from '../helpers/k8s.js';
 
 const run = promisify(execFile);
 const ns = `kdoctor-kube-${process.pid}`;
@@ -49,17 +49,7 @@ function kubeconfigVariant(file: string, change: (cfg: Record<string, any>) => v
 	return variantOf(lease!.info.kubeconfig, tmp, file, change);
 }
 
-/** The error a promise rejects with; the test fails if it resolves. */
-async function rejection(p: Promise<unknown>): Promise<KubeError> {
-	try {
-		await p;
-	} catch (error) {
-		expect(error).toBeInstanceOf(KubeError);
-		expect((error as Error).message).not.toContain('\n');
-		return error as KubeError;
-	}
-	throw new Error('expected a rejection');
-}
+const rejection = kubeRejection;
 
 describe('KubePort on @kubernetes/client-node against the local cluster', () => {
 	beforeAll(async () => {

@@ -1,7 +1,9 @@
 /** Small builders for tests that talk to the local cluster. */
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {expect} from 'vitest';
 import {parse, stringify} from 'yaml';
+import {KubeError} from '../../src/adapters/kube.js';
 
 /** A one-container Deployment labelled app=NAME whose image is only taken from the node (pull policy Never). */
 export function testDeployment(
@@ -31,4 +33,16 @@ export function kubeconfigVariant(base: string, dir: string, file: string, chang
 	const path = join(dir, file);
 	writeFileSync(path, stringify(cfg), {mode: 0o600});
 	return path;
+}
+
+/** The one-line KubeError a promise rejects with; the test fails if it resolves. */
+export async function kubeRejection(p: Promise<unknown>): Promise<KubeError> {
+	try {
+		await p;
+	} catch (error) {
+		expect(error).toBeInstanceOf(KubeError);
+		expect((error as Error).message).not.toContain('\n');
+		return error as KubeError;
+	}
+	throw new Error('expected a rejection');
 }
