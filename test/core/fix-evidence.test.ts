@@ -72,4 +72,18 @@ describe('fixes offered by what the evidence holds', () => {
 		);
 		expect(own.remediations[0]).toMatchObject({key: 'v', title: 'Set DATABASE_URL on the Deployment'});
 	});
+
+	it('a webhook with no endpoints: check the Service it names, no caBundle patch; a certificate failure: the caBundle patch', () => {
+		const none = top(
+			'Error from server (InternalError): Internal error occurred: failed calling webhook "guard.example.io": failed to call webhook: Post "https://guard.ns.svc:443/validate?timeout=5s": no endpoints available for service "guard"',
+			'dependency-unreachable',
+		);
+		expect(none.remediations.map((r) => r.key)).not.toContain('w');
+		expect(none.remediations.find((r) => r.key === 'v')?.title).toBe('Check that the Service guard exists under that name');
+		const x509 = top(
+			'Internal error occurred: failed calling webhook "guard.example.io": failed to call webhook: Post "https://guard.ns.svc:443/validate?timeout=5s": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+			'dependency-unreachable',
+		);
+		expect(x509.remediations.map((r) => r.key)).toContain('w');
+	});
 });
