@@ -117,18 +117,25 @@ type TriageRow = {workload: {kind: string; name: string}; findings: LiveFinding[
  * holds the cluster's.
  */
 async function agree(run: {findings: LiveFinding[]}, kind: string, name: string) {
-	const t = await runCli(['triage', '-n', NS, ...kubeArgs(), '--json'], {env: env()});
-	const tj = JSON.parse(t.stdout) as {failing: TriageRow[]; settling: TriageRow[]};
-	const tri = [...tj.failing, ...tj.settling].find((w) => w.workload.kind === kind && w.workload.name === name)?.findings[0];
-	const d = await runCli(['diagnose', '-n', NS, ...kubeArgs(), '--json'], {env: env()});
-	const rows = d.stdout
-		.trim()
-		.split('\n')
-		.map((l) => JSON.parse(l) as {workload: string; kind: string; findings: LiveFinding[]});
-	const dia = rows.find((r) => r.kind === kind && r.workload === name)?.findings[0];
+	// An event's repeat count and a restarted container's log move between two reads of a live cluster, so the pair is
+	// read again (at most three times) until both reads saw the same world; counts are not evidence content.
+	const texts = (f: LiveFinding | undefined) => (f?.evidence ?? []).map((e) => e.text.replace(/ \(x\d+\)$/, ' (xN)')).sort();
+	let tri: LiveFinding | undefined;
+	let dia: LiveFinding | undefined;
+	for (let attempt = 0; attempt < 3; attempt++) {
+		const t = await runCli(['triage', '-n', NS, ...kubeArgs(), '--json'], {env: env()});
+		const tj = JSON.parse(t.stdout) as {failing: TriageRow[]; settling: TriageRow[]};
+		tri = [...tj.failing, ...tj.settling].find((w) => w.workload.kind === kind && w.workload.name === name)?.findings[0];
+		const d = await runCli(['diagnose', '-n', NS, ...kubeArgs(), '--json'], {env: env()});
+		const rows = d.stdout
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l) as {workload: string; kind: string; findings: LiveFinding[]});
+		dia = rows.find((r) => r.kind === kind && r.workload === name)?.findings[0];
+		if (tri?.id === dia?.id && JSON.stringify(texts(tri)) === JSON.stringify(texts(dia))) break;
+	}
 	const expected = run.findings[0]!.id;
 	expect({triage: tri?.id, diagnose: dia?.id}, `${kind}/${name}`).toEqual({triage: expected, diagnose: expected});
-	const texts = (f: LiveFinding | undefined) => (f?.evidence ?? []).map((e) => e.text).sort();
 	expect(texts(dia), 'diagnose -n and triage show the same evidence').toEqual(texts(tri));
 	const runTexts = new Set(texts(run.findings[0]));
 	expect(
