@@ -21,7 +21,7 @@ type Cached = {
 /** Content address of the KB sources (and of kdoctor's own version, whose schema validated them). */
 export function kbKey(sources: KbSource[], version: string): string {
 	// The cached prefilter's layout changes with kdoctor's code as much as with the KB: its format is part of the key.
-	const h = createHash('sha256').update(version).update('\0prefilter-2');
+	const h = createHash('sha256').update(version).update('\0prefilter-3');
 	for (const s of sources) h.update('\0').update(s.path).update('\0').update(s.text);
 	return h.digest('hex').slice(0, 32);
 }

@@ -7,16 +7,9 @@ import {installDir} from '../adapters/kb-files.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
-import {
-	applyEditPlan,
-	journalId,
-	offeredFixes,
-	planRemediation,
-	undoEdit,
-	withheldReason,
-	type RemediationPlan,
-} from '../core/remediate/plan.js';
+import {applyEditPlan, journalId, offeredFixes, planRemediation, withheldReason, type RemediationPlan} from '../core/remediate/plan.js';
 import {quoteArg, shellLine} from '../plain/quote.js';
+import {newestFirst, undoable, undoEntry, where} from './changes.js';
 import {diagnoseInputs} from './diagnose.js';
 
 type Out = {write(s: string): void};
@@ -148,34 +141,6 @@ function runOfLog(logFile: string): {invocation?: string[]; cwd?: string} | unde
 	return undefined;
 }
 
-/** Whether an entry can be taken back at all, and if not, why (said by --list and when it is asked for). */
-function undoable(e: JournalEntry): string | undefined {
-	if (e.undone) return `undone ${e.undone}`;
-	if (e.kind === 'kube-patch') return e.kube ? undefined : 'no patch recorded';
-	if (e.kind === 'command') return e.host?.undo ? undefined : (e.host?.noUndo ?? 'a command with no undo');
-	return undefined;
-}
-
-/** Takes back one entry of any kind; throws with the reason when it cannot (changed since, gone). */
-async function undoOne(e: JournalEntry, journal: JournalPort): Promise<string[]> {
-	const why = undoable(e);
-	if (why) throw new Error(`${e.id} cannot be undone: ${why}`);
-	if (e.kind === 'kube-patch') {
-		const {undoKubePatch, kubeForEntry} = await import('./live.js');
-		const what = await undoKubePatch(e, kubeForEntry);
-		journal.markUndone(e.id, new Date().toISOString());
-		return [what];
-	}
-	if (e.kind === 'command') {
-		const {undoHostCommands} = await import('./setup.js');
-		const said = await undoHostCommands(e);
-		journal.markUndone(e.id, new Date().toISOString());
-		return said;
-	}
-	const {restored} = undoEdit({fs: createFsPort(), journal, clock: {now: () => new Date()}}, e);
-	return restored.map((p) => `restored ${p}`);
-}
-
 export type UndoOptions = {id?: string; list?: boolean; json?: boolean};
 
 /**
@@ -185,7 +150,7 @@ export type UndoOptions = {id?: string; list?: boolean; json?: boolean};
 export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<number> {
 	const journal = createJournal();
 	const problems = journal.problems();
-	const entries = journal.list().sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
+	const entries = newestFirst(journal.list());
 	if (opts.list) {
 		if (opts.json) {
 			out.write(
@@ -214,7 +179,7 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 		if (!target) throw new InputError('nothing to undo: the journal has no change that is still applied (kdoctor undo --list shows it)');
 	}
 	try {
-		const said = await undoOne(target, journal);
+		const said = await undoEntry(target, journal);
 		out.write(`undone: ${target.title}\n${said.map((l) => `  ${l}\n`).join('')}`);
 		return 0;
 	} catch (error) {
@@ -223,13 +188,6 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 			`${(error as Error).message}${older.length > 0 ? `; older changes can still be undone by id (kdoctor undo ${older[0]!.id})` : ''}`,
 		);
 	}
-}
-
-/** Where a change was made, in one line. */
-function where(e: JournalEntry): string {
-	if (e.kube) return `deployment/${e.kube.deployment} in ${e.kube.namespace} (${e.kube.field})`;
-	if (e.host) return e.host.commands.map(shellLine).join('; ');
-	return e.files.map((f) => f.path).join(', ') || '(no files)';
 }
 
 function planJson(p: RemediationPlan) {

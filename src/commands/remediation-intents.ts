@@ -1,6 +1,7 @@
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {ClockPort, FsPort, JournalPort} from '../core/ports.js';
-import {applyEditPlan, offeredFixes, planRemediation, planUndo, undoEdit} from '../core/remediate/plan.js';
+import {applyEditPlan, offeredFixes, planRemediation} from '../core/remediate/plan.js';
+import {newestUndoable, undoable, undoEntry, undoPreview, where} from './changes.js';
 import type {DoctorStore, Row} from '../state/store.js';
 
 /** What a key press may ask the engines to do; wired by the composition root. */
@@ -48,15 +49,26 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 			const plan = s.plan;
 			if (!plan || s.busy) return;
 			s.setBusy(true);
+			let async = false;
 			try {
 				if (undoing) {
-					const entry = ports.journal.list().find((e) => e.id === undoing && !e.undone);
+					const entry = ports.journal.list().find((e) => e.id === undoing && undoable(e) === undefined);
 					if (!entry) throw new Error('that change is no longer in the journal as still applied');
-					const {restored} = undoEdit(ports, entry);
-					applied.splice(applied.indexOf(entry.id), 1);
 					undoing = undefined;
-					s.showPlan(undefined);
-					s.say({kind: 'ok', text: `Undone: ${entry.title} (${restored.join(', ')} restored)`});
+					// A live patch or a host command is undone through the cluster or a child: the screen waits, busy.
+					async = true;
+					void undoEntry(entry, ports.journal, ports.fs)
+						.then((said) => {
+							if (applied.includes(entry.id)) applied.splice(applied.indexOf(entry.id), 1);
+							store.getState().showPlan(undefined);
+							store.getState().say({kind: 'ok', text: `Undone: ${entry.title} (${said.join('; ')})`});
+						})
+						.catch((error: unknown) => {
+							// The preview goes with the failure, so a second y cannot apply it as a new change.
+							store.getState().showPlan(undefined);
+							fail(error);
+						})
+						.finally(() => store.getState().setBusy(false));
 					return;
 				}
 				const entry = applyEditPlan(plan, ports);
@@ -74,23 +86,28 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 			} catch (error) {
 				fail(error);
 			} finally {
-				store.getState().setBusy(false);
+				if (!async) store.getState().setBusy(false);
 			}
 		},
-		/** Previews undoing the newest change this screen made; y applies it, as any fix. */
+		/**
+		 * Previews undoing what `kdoctor undo` would: this screen's newest change still in place, else the journal's
+		 * newest of any kind (a live patch, a host command, an edit made elsewhere), saying where it is; y applies it.
+		 */
 		undo() {
 			try {
-				const id = applied.at(-1);
-				const entry = id ? ports.journal.list().find((e) => e.id === id && !e.undone) : undefined;
+				const own = [...applied].reverse().map((id) => ports.journal.list().find((e) => e.id === id && undoable(e) === undefined));
+				const entry = own.find((e) => e !== undefined) ?? newestUndoable(ports.journal);
 				if (!entry) {
 					store.getState().say({
 						kind: 'info',
-						text: 'Nothing to undo: this screen has changed nothing. kdoctor undo --list shows the journal; kdoctor undo ID takes one back.',
+						text: 'Nothing to undo: the journal has no change that is still applied (kdoctor undo --list shows it).',
 					});
 					return;
 				}
 				undoing = entry.id;
-				store.getState().showPlan(planUndo(entry, ports.fs, ports.cwd));
+				const plan = undoPreview(entry, ports.fs, ports.cwd);
+				const elsewhere = applied.includes(entry.id) ? '' : ` (made outside this screen at ${entry.at}: ${where(entry)})`;
+				store.getState().showPlan({...plan, title: `${plan.title}${elsewhere}`});
 			} catch (error) {
 				fail(error);
 			}

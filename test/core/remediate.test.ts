@@ -5,7 +5,8 @@ import {beforeEach, describe, expect, it} from 'vitest';
 import {createFsPort} from '../../src/adapters/fs-port.js';
 import {createJournal} from '../../src/adapters/journal.js';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {applyEditPlan, fillTemplate, planRemediation, undoLast} from '../../src/core/remediate/plan.js';
+import {newestUndoable, undoEntry} from '../../src/commands/changes.js';
+import {applyEditPlan, fillTemplate, planRemediation} from '../../src/core/remediate/plan.js';
 import {inlineKb} from '../helpers/kb.js';
 
 const KB = inlineKb(
@@ -99,7 +100,7 @@ describe('edit-file remediations', () => {
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toContain('- image: gateway:run-1\n');
 	});
 
-	it('applies atomically with a journal entry, and undo restores the file byte for byte', () => {
+	it('applies atomically with a journal entry, and undo restores the file byte for byte', async () => {
 		const journal = createJournal(join(dir, 'journal'));
 		const before = readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8');
 		const p = plan('Container image "gateway:run-1" is not present', 'm');
@@ -110,10 +111,18 @@ describe('edit-file remediations', () => {
 		);
 		expect(journal.list()).toHaveLength(1);
 		expect(readdirSync(join(dir, 'manifests'))).toEqual(['gateway.yaml']);
-		const undone = undoLast({fs, journal, clock});
-		expect(undone.entry.id).toBe(rec.id);
+		const pending = newestUndoable(journal);
+		expect(pending?.id).toBe(rec.id);
+		expect(await undoEntry(pending!, journal, fs)).toEqual([`restored ${join(dir, 'manifests', 'gateway.yaml')}`]);
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toBe(before);
-		expect(() => undoLast({fs, journal, clock})).toThrow(/nothing to undo/);
+		expect(newestUndoable(journal)).toBeUndefined();
+		await expect(
+			undoEntry(
+				journal.list().find((e) => e.id === rec.id)!,
+				journal,
+				fs,
+			),
+		).rejects.toThrow(/cannot be undone: undone /);
 	});
 
 	it('refuses to apply over a file changed since the preview, and to undo over a later edit', () => {
@@ -126,11 +135,11 @@ describe('edit-file remediations', () => {
 		expect(p2.status).toBe('nothing-to-change');
 	});
 
-	it('refuses to undo when the file was edited after kdoctor changed it', () => {
+	it('refuses to undo when the file was edited after kdoctor changed it', async () => {
 		const journal = createJournal(join(dir, 'journal'));
 		applyEditPlan(plan('Container image "gateway:run-1" is not present', 'm'), {fs, journal, clock});
 		writeFileSync(join(dir, 'manifests', 'gateway.yaml'), 'hand edit\n');
-		expect(() => undoLast({fs, journal, clock})).toThrow(/changed after kdoctor edited it/);
+		await expect(undoEntry(newestUndoable(journal)!, journal, fs)).rejects.toThrow(/changed after kdoctor edited it/);
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toBe('hand edit\n');
 	});
 

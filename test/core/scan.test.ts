@@ -118,4 +118,14 @@ describe('TextScanner', () => {
 		expect(d.findings[0]!.why[0]!.count).toBe(1000);
 		expect(d.findings[0]!.evidence.length).toBeLessThanOrEqual(8);
 	});
+
+	it('reads quotes escaped by a JSON or a language string (\\" and \\\\\\") as the quotes the tool printed, in literals and patterns', () => {
+		const d = diagnoseText(KB, '{"msg":"Container image \\"gw:2\\" is not present", "reason":"ErrImageNeverPull"}\n');
+		expect(d.findings[0]!.id).toBe('never-pull');
+		expect(d.findings[0]!.captures.image).toBe('gw:2');
+		const twice = diagnoseText(KB, 'out: "ErrImageNeverPull: Container image \\\\\\"gw:3\\\\\\" is not present"\n');
+		expect(twice.findings[0]!.captures.image).toBe('gw:3');
+		// A backslash anywhere else is kept, and never completes a literal on its own.
+		expect(diagnoseText(KB, 'ErrImage\\NeverPull\n').findings).toEqual([]);
+	});
 });

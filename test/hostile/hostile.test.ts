@@ -338,7 +338,7 @@ describe('7. "healthy" only when kdoctor really looked', () => {
 });
 
 describe('8. a key that changes state previews and asks', () => {
-	it("the diagnose screen's u never undoes a change some other command made (an earlier CLI fix in another folder)", async () => {
+	it("the diagnose screen's u takes back what kdoctor undo would (an earlier CLI fix in another folder) only after a preview naming it", async () => {
 		const other = join(work, 'other-project');
 		mkdirSync(other, {recursive: true});
 		const df = join(other, 'Dockerfile');
@@ -346,10 +346,20 @@ describe('8. a key that changes state previews and asks', () => {
 		const fixed = await runCli(['fix', 'base-image-policy', '--from', df, '--yes'], {env, cwd: other});
 		expect(fixed.code, fixed.stderr + fixed.stdout).toBe(0);
 		const after = readFileSync(df, 'utf8');
+		expect(after).not.toBe('FROM docker.io/library/alpine:3.20\n');
 		const {renderDiagnose} = await import('./screen.js');
-		const frames = await renderDiagnose('Error: ErrImageNeverPull\n', {journalDir: join(state, 'journal'), keys: ['u', 'y']});
+		// u then n: the preview says where the change is and that it was made outside the screen; nothing is written.
+		const looked = await renderDiagnose('Error: ErrImageNeverPull\n', {journalDir: join(state, 'journal'), keys: ['u', 'n']});
+		const preview = looked.find((f) => f.includes('Undo: '))!;
+		expect(preview).toContain('made outside this screen');
+		expect(preview.replace(/\s+/g, '')).toContain(df.replace(/\s+/g, ''));
 		expect(readFileSync(df, 'utf8')).toBe(after);
-		expect(frames.at(-1)).toContain('Nothing to undo: this screen has changed nothing');
+		// u then y: undone, as kdoctor undo would; the journal says so.
+		const frames = await renderDiagnose('Error: ErrImageNeverPull\n', {journalDir: join(state, 'journal'), keys: ['u', 'y']});
+		expect(frames.at(-1)).toContain('Undone:');
+		expect(readFileSync(df, 'utf8')).toBe('FROM docker.io/library/alpine:3.20\n');
+		const again = await runCli(['undo'], {env, cwd: other});
+		expect(again.stderr).toMatch(/nothing to undo/);
 	});
 });
 

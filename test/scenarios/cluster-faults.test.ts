@@ -11,7 +11,9 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
 import type {RunEvent} from '../../src/core/provision/events.js';
-import {runCli} from '../helpers/cli.js';
+import {CLI, runCli} from '../helpers/cli.js';
+import {tmuxDriver} from '../helpers/tmux.js';
+import {quoteArg} from '../../src/plain/quote.js';
 import {census, plotLeft, render, rowBand, savePng} from '../helpers/svg-picture.js';
 import {needsWorld, WORLD_IMAGES, strictWorld} from '../helpers/world.js';
 import {
@@ -102,6 +104,44 @@ async function fix(id: string, extra: string[] = []) {
 			`[scenarios] kdoctor fix ${id}: ${out.plan.field} ${out.plan.before ?? 'unset'} → ${out.plan.after}, rollout ${out.verify.ok ? 'verified' : 'NOT verified'} in ${out.verify.ms} ms`,
 		);
 	return {r, out};
+}
+
+/**
+ * Opens the diagnose screen (a real terminal through tmux) on a one-line log, presses u, checks the preview, presses y
+ * and waits for "Undone:"; the screen undoes the journal's newest change, whatever command made it.
+ */
+async function undoOnScreen(preview: RegExp) {
+	const dir = mkdtempSync(join(tmpdir(), 'kdoctor-scn-tui-'));
+	writeFileSync(join(dir, 'pod.log'), 'Last State: Terminated\n  Reason: OOMKilled\n  Exit Code: 137\n');
+	const socket = `kdoctor-scn-${process.pid}`;
+	const {tmux, waitFor, kill} = tmuxDriver(socket, 'u', 60_000);
+	const vars = Object.entries(env())
+		.map(([k, v]) => `${k}=${quoteArg(v)}`)
+		.join(' ');
+	try {
+		tmux(
+			'new-session',
+			'-d',
+			'-s',
+			'u',
+			'-x',
+			'160',
+			'-y',
+			'45',
+			`cd ${dir} && env -u CI ${vars} TERM=xterm-256color node ${CLI} diagnose pod.log; sleep 60`,
+		);
+		await waitFor(/likely cause/);
+		tmux('send-keys', '-t', 'u', 'u');
+		const shown = await waitFor(/Undo: /);
+		expect(shown.replace(/\s+/g, ' '), shown).toMatch(preview);
+		expect(shown).toContain('made outside this screen');
+		tmux('send-keys', '-t', 'u', 'y');
+		await waitFor(/Undone:/, 120_000);
+		tmux('send-keys', '-t', 'u', 'q');
+	} finally {
+		kill();
+		rmSync(dir, {recursive: true, force: true});
+	}
 }
 
 async function undo() {
@@ -497,9 +537,11 @@ needsWorld(['podman', 'root', WORLD_IMAGES.goToolset, WORLD_IMAGES.ubiMinimal, '
 				const {out} = await fix('pod-oom-killed');
 				expect(out!.plan).toMatchObject({status: 'ready', field: 'resources.limits.memory', before: '32Mi', after: '160Mi'});
 				expect(out!.verify, out!.verify?.message).toMatchObject({ok: true});
-				const u = await undo();
-				expect(u.code, u.stderr).toBe(0);
+				expect((await deploymentContainer('postgresql')).resources!.limits!.memory).toBe('160Mi');
+				// The live patch is taken back from the diagnose screen's u in a real terminal, as kdoctor undo would.
+				await undoOnScreen(/memory.*deployment\/postgresql[\s\S]*back from 160Mi to 32Mi/);
 				expect((await deploymentContainer('postgresql')).resources!.limits!.memory).toBe('32Mi');
+				expect((await undo()).stderr).toMatch(/nothing to undo/);
 			},
 		);
 

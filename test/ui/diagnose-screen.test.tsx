@@ -82,7 +82,7 @@ describe('DiagnoseScreen', () => {
 				.find((l) => l.startsWith('› ')),
 		).toContain('image-not-loaded');
 		await press(app.stdin, KEYS.ESC, '?');
-		expect(app.lastFrame()).toContain('undo the last change this screen made: preview, then y');
+		expect(app.lastFrame()).toContain("undo what kdoctor undo would (this screen's change first): preview, then y");
 		await press(app.stdin, KEYS.ESC);
 		expectNoErrorFrames(app.frames);
 	});
@@ -130,9 +130,9 @@ describe('DiagnoseScreen', () => {
 		await press(app.stdin, 'y');
 		expect(app.lastFrame()).toMatch(/Undone:/);
 		expect(readFileSync(manifest, 'utf8')).toContain('image: gateway:gateway-1a2b3c4d');
-		// Nothing more this screen changed: a second u says so and touches nothing.
+		// Nothing more is in place: a second u says so and touches nothing.
 		await press(app.stdin, 'u');
-		expect(app.lastFrame()).toContain('Nothing to undo: this screen has changed nothing');
+		expect(app.lastFrame()).toContain('Nothing to undo: the journal has no change that is still applied');
 		expectNoErrorFrames(app.frames);
 	});
 

@@ -43,6 +43,7 @@ const MAX_SHOWN = 400;
 const NL = 10;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[0-9;?]*[ -/]*(?:[@-~]|$)/g;
+const ESCAPED_QUOTE = /\\+"/g;
 const EMPTY = Buffer.alloc(0);
 /** Binary or text is decided from the first bytes (and only them), so /dev/zero or a core dump ends at once. */
 export const SNIFF_BYTES = 1024 * 1024;
@@ -465,11 +466,15 @@ function skipEscape(buf: Buffer, i: number, to: number): number {
 	return j - 1;
 }
 
-/** A line as text: UTF-8 decoded (invalid bytes become U+FFFD), CR and colour codes removed. */
+/**
+ * A line as text: UTF-8 decoded (invalid bytes become U+FFFD), CR and colour codes removed, and quotes escaped by a
+ * JSON or a language's string (\" or \\\") read as the quotes the tool printed.
+ */
 function decodeLine(buf: Buffer, start: number, end: number): string {
 	const cut = Math.min(end, start + MAX_SEGMENT);
 	let s = buf.toString('utf8', start, cut);
 	if (s.endsWith('\r')) s = s.slice(0, -1);
+	if (s.includes('\\"')) s = s.replace(ESCAPED_QUOTE, '"');
 	return s.includes('\u001B') ? s.replace(ANSI, '') : s;
 }
 

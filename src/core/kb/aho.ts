@@ -33,7 +33,9 @@ export class LiteralAutomaton {
 		let table = new Int32Array(capacity * 128).fill(-1);
 		const own: number[][] = [[]];
 		let n = 1;
-		literals.forEach((lit, id) => {
+		literals.forEach((raw, id) => {
+			// Backslashes are not part of a literal: the text's are skipped, so an escaped quote (\") still matches '"'.
+			const lit = raw.replaceAll('\\', '');
 			let s = 0;
 			for (let i = 0; i < lit.length; i++) {
 				const at = s * 128 + cls(lit.charCodeAt(i));
@@ -98,6 +100,8 @@ export class LiteralAutomaton {
 			// Every non-ASCII byte is class 0.
 			const t0 = full[r * 128]!;
 			this.bytes.fill(t0 * 256 + kind[t0]!, base + 128, base + 256);
+			// A backslash leaves a trie state as it was (output escaped inside a JSON or a language's string).
+			if (r < n) this.bytes[base + BACKSLASH] = r * 256;
 		}
 	}
 
@@ -123,6 +127,7 @@ export type AutomatonParts = {literals: string[]; outputs: number[][]; bytes: In
 export const ROW_NEWLINE = 2;
 export const ROW_ESCAPE = 3;
 
+const BACKSLASH = 0x5c;
 const FOLD = new Uint8Array(128);
 for (let c = 0; c < 128; c++) FOLD[c] = c >= 65 && c <= 90 ? c + 32 : c;
 

@@ -296,21 +296,6 @@ export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): Journal
 	return entry;
 }
 
-/** The newest change kdoctor made that is still in place, of any kind. */
-export function newestPending(journal: JournalPort): JournalEntry | undefined {
-	return journal
-		.list()
-		.filter((e) => !e.undone && (e.kind === 'edit-file' || e.kind === 'kube-patch' || (e.kind === 'command' && !!e.host?.undo)))
-		.sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id))[0];
-}
-
-/** Reverts the newest change not yet undone; refuses if a file was edited since, so nothing is lost. */
-export function undoLast(ctx: ApplyContext): {entry: JournalEntry; restored: string[]} {
-	const entry = newestPending(ctx.journal);
-	if (!entry) throw new Error('nothing to undo: the journal has no change that is still applied');
-	return undoEdit(ctx, entry);
-}
-
 /** What undoing a file edit would write, as a plan to preview: the same diff as the fix, the other way round. */
 export function planUndo(entry: JournalEntry, fs: FsPort, cwd: string): RemediationPlan {
 	const base: RemediationPlan = {

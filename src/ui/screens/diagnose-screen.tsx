@@ -23,7 +23,7 @@ const HELP: [string, string][] = [
 	['/', 'filter the findings (fuzzy)'],
 	['s', 'search the knowledge base (fuzzy)'],
 	['a–z', 'the fix on that key: preview, then y to apply'],
-	['u', 'undo the last change this screen made: preview, then y'],
+	['u', "undo what kdoctor undo would (this screen's change first): preview, then y"],
 	['?', 'this help'],
 	['q  ctrl-c', 'quit'],
 ];
