@@ -14,7 +14,8 @@ export function keyboard(): NodeJS.ReadStream {
 
 /**
  * Keys typed fast, pasted, or sent by tmux reach Ink as one chunk ("/mis\r"): hands them to the screen one key at
- * a time, so a filter typed quickly is a filter and not a lost burst.
+ * a time, so a filter typed quickly is a filter and not a lost burst. A lone line feed is Enter too: a key typed
+ * before the screen set raw mode went through the tty's CR-to-LF translation.
  */
 export function oneKeyAtATime(handler: (input: string, key: Key) => void): (input: string, key: Key) => void {
 	return (input, key) => {
@@ -22,6 +23,7 @@ export function oneKeyAtATime(handler: (input: string, key: Key) => void): (inpu
 			for (const ch of input) handler(ch === '\r' || ch === '\n' ? '' : ch, {...key, return: ch === '\r' || ch === '\n'});
 			return;
 		}
+		if (input === '\n') return handler('', {...key, return: true});
 		handler(input, key);
 	};
 }

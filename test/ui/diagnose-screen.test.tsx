@@ -71,6 +71,13 @@ describe('DiagnoseScreen', () => {
 		expectNoErrorFrames(app.frames);
 	});
 
+	it('reads a line feed as Enter (a key typed before the screen took the terminal arrives as \\n)', async () => {
+		const {app} = setup();
+		await press(app.stdin, '\n');
+		expect(app.lastFrame()).toMatch(/Why \d+%/);
+		expectNoErrorFrames(app.frames);
+	});
+
 	it('filters findings with / and shows help with ?', async () => {
 		const {app} = setup();
 		await press(app.stdin, '/', 'n', 'o', 't', ' ', 'l', 'o', 'a', 'd');
