@@ -51,6 +51,15 @@ describe('the rooms of src/', () => {
 		expect(bad).toEqual([]);
 	});
 
+	it('one change service: only src/core/remediate/changes.ts writes journal entries or marks them undone', () => {
+		const writers = files
+			.filter((f) => /\.(?:record|markUndone)\(/.test(readFileSync(f, 'utf8').replace(/this\.record\(|z\.record\(/g, '')))
+			.map((f) => relative(SRC, f))
+			// The journal adapter implements the port; the port declares it.
+			.filter((f) => f !== 'adapters/journal.ts' && f !== 'core/ports.ts');
+		expect(writers).toEqual(['core/remediate/changes.ts']);
+	});
+
 	it('the layers point one way: commands, state, adapters and plain never import the screens; adapters never the commands or the store', () => {
 		const rules: [string, string[]][] = [
 			['commands', ['ui']],

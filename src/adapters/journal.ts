@@ -2,6 +2,7 @@ import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {isAbsolute, join} from 'node:path';
 import type {JournalEntry, JournalPort, JournalProblem} from '../core/ports.js';
+import {JOURNAL_SHAPE} from '../core/remediate/changes.js';
 import {writeFileAtomic} from './fs-port.js';
 import {ownerOnly, privateStateDir, stateDir} from './state-dir.js';
 
@@ -13,6 +14,8 @@ const KINDS = new Set(['edit-file', 'kube-patch', 'command']);
 export function entryProblem(v: unknown): string | undefined {
 	if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not a journal entry (not a JSON object)';
 	const e = v as Partial<JournalEntry>;
+	if (e.v !== undefined && (typeof e.v !== 'number' || e.v > JOURNAL_SHAPE))
+		return `shape ${JSON.stringify(e.v)}, written by a newer kdoctor`;
 	if (typeof e.id !== 'string' || !/^[\w.-]+$/.test(e.id)) return 'no valid id';
 	if (typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at))) return 'no valid time';
 	if (typeof e.kind !== 'string' || !KINDS.has(e.kind)) return `unknown kind ${JSON.stringify(e.kind)}`;

@@ -2,14 +2,14 @@ import {readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
-import {createJournal, stateDir} from '../adapters/journal.js';
+import {stateDir} from '../adapters/journal.js';
 import {installDir} from '../adapters/kb-files.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
-import {applyEditPlan, journalId, offeredFixes, planRemediation, withheldReason, type RemediationPlan} from '../core/remediate/plan.js';
+import {offeredFixes, planRemediation, withheldReason, type RemediationPlan} from '../core/remediate/plan.js';
 import {quoteArg, shellLine} from '../plain/quote.js';
-import {newestFirst, undoable, undoEntry, where} from './changes.js';
+import {changeService, newestFirst, undoable, where, type ChangeService} from './changes.js';
 import {diagnoseInputs} from './diagnose.js';
 
 type Out = {write(s: string): void};
@@ -56,12 +56,10 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
 		if (!opts.json) out.write(opts.dryRun ? 'dry run: nothing written\n' : 'preview only: add --yes to apply\n');
 		return 0;
 	}
-	const journal = evidenceJournal(
-		createJournal(),
-		opts.from.map((f) => resolve(f)),
-	);
-	if (plan.kind === 'command' || plan.kind === 'rerun') return runCommandPlan(plan, journal, out, opts.json === true);
-	const record = applyEditPlan(plan, {fs, journal, clock: {now: () => new Date()}});
+	const from = opts.from.map((f) => resolve(f));
+	const changes = changeService({fs});
+	if (plan.kind === 'command' || plan.kind === 'rerun') return runCommandPlan(plan, changes, from, out, opts.json === true);
+	const record = changes.applyEdit(plan, {from});
 	if (!opts.json) out.write(`applied (${record.files.length} file${record.files.length === 1 ? '' : 's'}); kdoctor undo reverts it\n`);
 	return 0;
 }
@@ -70,63 +68,48 @@ export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, ou
  * Runs a command remediation the KB marks as one kdoctor may run once confirmed (argv, never a shell), records it,
  * and checks it worked with the entry's read-only check command.
  */
-async function runCommandPlan(plan: RemediationPlan, journal: EvidenceJournal, out: Out, json: boolean): Promise<number> {
-	const {createExec} = await import('../adapters/exec.js');
-	const exec = createExec();
-	const at = new Date();
-	journal.record({
-		id: journalId(at, plan.finding, plan.key),
-		at: at.toISOString(),
+async function runCommandPlan(plan: RemediationPlan, changes: ChangeService, from: string[], out: Out, json: boolean): Promise<number> {
+	const started = Date.now();
+	// `kdoctor …` is this very program, whatever PATH holds.
+	const argv = plan.argv![0] === 'kdoctor' ? [process.execPath, join(installDir, 'dist', 'cli.js'), ...plan.argv!.slice(1)] : plan.argv!;
+	const {record, ran, failed} = await changes.runCommands({
 		finding: plan.finding,
 		remediation: plan.key,
 		title: plan.title,
-		kind: 'command',
-		files: [],
+		commands: [argv],
+		noUndo: `kdoctor does not take it back itself (${plan.undo})`,
+		from,
+		cwd: plan.cwd,
+		timeoutMs: plan.kind === 'rerun' ? 3_600_000 : 300_000,
+		onRun: () => {
+			if (plan.kind === 'rerun' && !json) out.write(`re-running: ${plan.argv!.map(quoteArg).join(' ')}\n`);
+		},
 	});
-	// `kdoctor …` is this very program, whatever PATH holds.
-	const argv = plan.argv![0] === 'kdoctor' ? [process.execPath, join(installDir, 'dist', 'cli.js'), ...plan.argv!.slice(1)] : plan.argv!;
-	if (plan.kind === 'rerun' && !json) out.write(`re-running: ${plan.argv!.map(quoteArg).join(' ')}\n`);
-	const r = await exec.run({argv, cwd: plan.cwd, timeoutMs: plan.kind === 'rerun' ? 3_600_000 : 300_000});
+	const r = ran[0]!.result;
 	const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' / ');
-	if (r.exitCode !== 0) {
-		journal.verified({ok: false, message: `it failed (exit ${r.exitCode}): ${said}`, ms: Date.now() - at.getTime()});
+	if (failed) {
+		changes.verified(record, {ok: false, message: `it failed (exit ${r.exitCode}): ${said}`, ms: Date.now() - started});
 		if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: r.exitCode, output: said, verified: false}) + '\n');
 		else out.write(`ran it; it failed (exit ${r.exitCode}): ${said}\n`);
 		return 1;
 	}
 	let verified: boolean | undefined;
 	if (plan.check) {
-		const c = await exec.run({argv: plan.check.command, timeoutMs: 60_000});
+		const {createExec} = await import('../adapters/exec.js');
+		const c = await createExec().run({argv: plan.check.command, timeoutMs: 60_000});
 		verified = c.exitCode === 0 && !c.stdout.split('\n').some((l) => l.trim() === plan.check!.lacksLine);
-		journal.verified({
+		changes.verified(record, {
 			ok: verified,
 			message: `${shellLine(plan.check.command)} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`,
-			ms: Date.now() - at.getTime(),
+			ms: Date.now() - started,
 		});
-	} else if (plan.kind === 'rerun') journal.verified({ok: true, message: 'the re-run ended with exit 0', ms: Date.now() - at.getTime()});
+	} else if (plan.kind === 'rerun') changes.verified(record, {ok: true, message: 'the re-run ended with exit 0', ms: Date.now() - started});
 	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
 	else
 		out.write(
 			`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${shellLine(plan.check!.command)} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${shellLine(plan.check!.command)} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`,
 		);
 	return verified === false ? 1 : 0;
-}
-
-type EvidenceJournal = ReturnType<typeof evidenceJournal>;
-
-/** A journal that stamps each entry with the evidence it was found in, and adds later whether it worked. */
-function evidenceJournal(journal: JournalPort, from: string[]) {
-	let last: JournalEntry | undefined;
-	return {
-		...journal,
-		record(entry: JournalEntry) {
-			last = {...entry, from};
-			journal.record(last);
-		},
-		verified(verify: NonNullable<JournalEntry['verify']>) {
-			if (last) journal.record((last = {...last, verify}));
-		},
-	};
 }
 
 /** The run.json beside a `kdoctor up` run.log (or one folder up, for a step log), when the evidence is one. */
@@ -148,7 +131,8 @@ export type UndoOptions = {id?: string; list?: boolean; json?: boolean};
  * that one (so a change that cannot be undone never blocks an older one); --list shows the whole journal.
  */
 export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<number> {
-	const journal = createJournal();
+	const changes = changeService();
+	const journal = changes.journal;
 	const problems = journal.problems();
 	const entries = newestFirst(journal.list());
 	if (opts.list) {
@@ -179,7 +163,7 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 		if (!target) throw new InputError('nothing to undo: the journal has no change that is still applied (kdoctor undo --list shows it)');
 	}
 	try {
-		const said = await undoEntry(target, journal);
+		const said = await changes.undo(target);
 		out.write(`undone: ${target.title}\n${said.map((l) => `  ${l}\n`).join('')}`);
 		return 0;
 	} catch (error) {

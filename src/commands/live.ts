@@ -1,4 +1,3 @@
-import {createJournal} from '../adapters/journal.js';
 import {createKube} from '../adapters/kube.js';
 import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
@@ -7,12 +6,12 @@ import {displayTemplate, templateVars} from '../core/kb/template.js';
 import type {TriageSnapshot, TriageWorkload} from '../core/cluster/engine.js';
 import type {JournalEntry} from '../core/ports.js';
 import type {KubePort, PodFacts} from '../core/provision/ports.js';
-import {planKubeFix, verifyRollout, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
-import {journalId, offeredFixes, withheldReason} from '../core/remediate/plan.js';
+import {planKubeFix, type KubeFixPlan, type VerifyResult} from '../core/remediate/kube-fix.js';
+import {offeredFixes, withheldReason} from '../core/remediate/plan.js';
 import {InputError} from '../adapters/input.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 import {quoteArg} from '../plain/quote.js';
-import {sleep} from '../core/sleep.js';
+import {changeService} from './changes.js';
 import {clusterSnapshot, type KbLoader} from './triage.js';
 
 type Out = {write(s: string): void};
@@ -189,33 +188,14 @@ export async function planLiveFix(
 	);
 }
 
-/** Applies a ready plan: journaled first (so there is always a way back), patched, then the rollout watched until it is healthy or not. */
-export async function applyLiveFix(
+/** Applies a ready plan through the change service: journaled first, patched, then the rollout watched until healthy or not. */
+export function applyLiveFix(
 	kube: KubePort,
 	plan: KubeFixPlan,
 	where: {kubeconfig?: string; context?: string},
 	o: {timeoutMs: number; signal: AbortSignal},
 ): Promise<{record: JournalEntry; verify: VerifyResult}> {
-	if (plan.status !== 'ready') throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
-	const record = journalEntry(plan, where);
-	const journal = createJournal();
-	journal.record(record);
-	try {
-		await kube.patchDeployment(plan.namespace, plan.deployment, plan.patch!);
-	} catch (error) {
-		journal.markUndone(record.id, new Date().toISOString());
-		throw new Error(`nothing was changed: ${(error as Error).message}`);
-	}
-	const verify = await verifyRollout(kube, plan.namespace, plan.deployment, {
-		timeoutMs: o.timeoutMs,
-		now: () => Date.now(),
-		sleep,
-		signal: o.signal,
-	});
-	// The journal says whether the fix worked, so a report written later can tell.
-	const verified = {...record, verify: {ok: verify.ok, message: verify.message, ms: verify.ms}};
-	journal.record(verified);
-	return {record: verified, verify};
+	return changeService().applyPatch(plan, kube, where, o);
 }
 
 function pickWorkload(rows: LiveRow[], id: string, workload?: string) {
@@ -225,31 +205,6 @@ function pickWorkload(rows: LiveRow[], id: string, workload?: string) {
 		if (finding) return {row, finding};
 	}
 	return undefined;
-}
-
-function journalEntry(plan: KubeFixPlan, opts: {kubeconfig?: string; context?: string}): JournalEntry {
-	const at = new Date();
-	return {
-		id: journalId(at, plan.finding, plan.key),
-		at: at.toISOString(),
-		finding: plan.finding,
-		remediation: plan.key,
-		title: plan.title,
-		kind: 'kube-patch',
-		files: [],
-		kube: {
-			kubeconfig: opts.kubeconfig,
-			context: opts.context,
-			namespace: plan.namespace,
-			deployment: plan.deployment,
-			container: plan.container,
-			field: plan.field,
-			before: plan.before,
-			after: plan.after!,
-			patch: plan.patch!,
-			undoPatch: plan.undoPatch!,
-		},
-	};
 }
 
 function planJson(p: KubeFixPlan) {
@@ -276,37 +231,6 @@ export function describeKubePlan(p: KubeFixPlan, confidence: number): string {
 }
 
 /** Reverts a journaled live patch, refusing when the field was changed since (someone else's change is kept). */
-export async function undoKubePatch(
-	entry: JournalEntry,
-	kubeFor: (k: NonNullable<JournalEntry['kube']>) => Promise<KubePort>,
-): Promise<string> {
-	const k = entry.kube!;
-	// A restart has no previous state to go back to: it is recorded, and undo passes over it with that said.
-	if (k.field === 'restart') return `deployment/${k.deployment}: a rollout restart is not reverted (nothing to restore)`;
-	const kube = await kubeFor(k);
-	const d = await kube.deployment(k.namespace, k.deployment);
-	if (!d) throw new Error(`deployment ${k.namespace}/${k.deployment} no longer exists; nothing to undo (${entry.id})`);
-	const c = d.containers.find((x) => x.name === k.container);
-	const now = c && currentValue(c, k.field);
-	if (now !== k.after)
-		throw new Error(
-			`${k.field} of deployment/${k.deployment} is now ${now ?? 'unset'}, not the ${k.after} kdoctor set: changed since, not undoing (${entry.id})`,
-		);
-	await kube.patchDeployment(k.namespace, k.deployment, k.undoPatch);
-	return `deployment/${k.deployment} container ${k.container}: ${k.field} back to ${k.before ?? 'unset'}`;
-}
-
-function currentValue(
-	c: Awaited<ReturnType<KubePort['deployment']>> extends infer D ? (D extends {containers: (infer C)[]} ? C : never) : never,
-	field: string,
-): string | undefined {
-	if (field === 'image') return c.image;
-	if (field === 'resources.limits.memory') return c.memoryLimit;
-	if (field === 'readinessProbe.httpGet.path') return c.readinessProbe?.path;
-	if (field.startsWith('env ')) return c.env.find((e) => e.name === field.slice(4))?.value;
-	return undefined;
-}
-
 /** The namespace a kubeconfig context names, as kubectl would use it; "default" when it names none. */
 export async function contextNamespace(opts: {kubeconfig?: string; context?: string}): Promise<string> {
 	// The light reader knows it when the kubeconfig is one it can read; else client-node reads it.
@@ -315,9 +239,4 @@ export async function contextNamespace(opts: {kubeconfig?: string; context?: str
 	if (rc) return rc.namespace;
 	const {kubeconfigNamespace} = await import('../adapters/kube.js');
 	return kubeconfigNamespace(opts);
-}
-
-/** Builds the API client a journal entry was made with. */
-export function kubeForEntry(k: NonNullable<JournalEntry['kube']>): Promise<KubePort> {
-	return createKube({kubeconfig: k.kubeconfig, context: k.context});
 }

@@ -1,7 +1,7 @@
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {ClockPort, FsPort, JournalPort} from '../core/ports.js';
-import {applyEditPlan, offeredFixes, planRemediation} from '../core/remediate/plan.js';
-import {newestUndoable, undoable, undoEntry, undoPreview, where} from './changes.js';
+import {offeredFixes, planRemediation} from '../core/remediate/plan.js';
+import {changeService, undoable, where, type ChangeService} from './changes.js';
 import type {DoctorStore, Row} from '../state/store.js';
 
 /** What a key press may ask the engines to do; wired by the composition root. */
@@ -14,7 +14,15 @@ export type DiagnoseIntents = {
 	cancel?(): void;
 };
 
-export type RemediationPorts = {fs: FsPort; journal: JournalPort; clock: ClockPort; cwd: string; protectedRoots?: string[]};
+export type RemediationPorts = {
+	fs: FsPort;
+	journal: JournalPort;
+	clock: ClockPort;
+	cwd: string;
+	protectedRoots?: string[];
+	/** Defaults to the change service on these ports, with this machine's command runner and cluster client. */
+	changes?: ChangeService;
+};
 
 /** Wires the screen's key presses to the remediation engine; results go back through the store. */
 export function createRemediationIntents(compiled: CompiledKb, store: DoctorStore, ports: RemediationPorts): DiagnoseIntents {
@@ -22,6 +30,7 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 	// What this screen applied, newest last: its u undoes those, never a change some other command made.
 	const applied: string[] = [];
 	let undoing: string | undefined;
+	const changes = ports.changes ?? changeService(ports);
 	return {
 		preview(row: Row, key: string) {
 			try {
@@ -57,7 +66,8 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 					undoing = undefined;
 					// A live patch or a host command is undone through the cluster or a child: the screen waits, busy.
 					async = true;
-					void undoEntry(entry, ports.journal, ports.fs)
+					void changes
+						.undo(entry)
 						.then((said) => {
 							if (applied.includes(entry.id)) applied.splice(applied.indexOf(entry.id), 1);
 							store.getState().showPlan(undefined);
@@ -71,7 +81,7 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 						.finally(() => store.getState().setBusy(false));
 					return;
 				}
-				const entry = applyEditPlan(plan, ports);
+				const entry = changes.applyEdit(plan);
 				applied.push(entry.id);
 				const verified = entry.files.every((f) => ports.fs.read(f.path) === f.after);
 				s.showPlan(undefined);
@@ -96,7 +106,7 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 		undo() {
 			try {
 				const own = [...applied].reverse().map((id) => ports.journal.list().find((e) => e.id === id && undoable(e) === undefined));
-				const entry = own.find((e) => e !== undefined) ?? newestUndoable(ports.journal);
+				const entry = own.find((e) => e !== undefined) ?? changes.newestUndoable();
 				if (!entry) {
 					store.getState().say({
 						kind: 'info',
@@ -105,7 +115,7 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 					return;
 				}
 				undoing = entry.id;
-				const plan = undoPreview(entry, ports.fs, ports.cwd);
+				const plan = changes.undoPreview(entry, ports.cwd);
 				const elsewhere = applied.includes(entry.id) ? '' : ` (made outside this screen at ${entry.at}: ${where(entry)})`;
 				store.getState().showPlan({...plan, title: `${plan.title}${elsewhere}`});
 			} catch (error) {

@@ -4,19 +4,19 @@ import {createExec, reasonLine} from '../adapters/exec.js';
 import {memoryReserveMiB} from '../adapters/engine.js';
 import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
-import {createJournal, stateDir} from '../adapters/journal.js';
+import {stateDir} from '../adapters/journal.js';
 import {createSetupFacts} from '../adapters/setup-facts.js';
 import {installDir} from '../adapters/kb-files.js';
 import type {Finding} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
-import type {JournalEntry} from '../core/ports.js';
 import {parseHistory} from '../core/provision/history.js';
 import type {ExecPort} from '../core/provision/ports.js';
-import {applyEditPlan, journalId, planRemediation, type RemediationPlan} from '../core/remediate/plan.js';
+import {planRemediation, type RemediationPlan} from '../core/remediate/plan.js';
 import {checkIdOf, runChecks, verdict, type CheckEvent, type SetupInput} from '../core/setup/checks.js';
 import type {CheckResult, SetupFactsPort} from '../core/setup/types.js';
 import {makePaint} from '../plain/format.js';
 import {commandText, fixLines, setupText} from '../plain/setup-lines.js';
+import {changeService} from './changes.js';
 import {loadProfiles, pickProfile, profilePaths, profileSourceDir} from './profiles.js';
 
 export type SetupOptions = {
@@ -122,41 +122,38 @@ export async function applySetupFix(
 ): Promise<AppliedFix> {
 	const fix = r.fix;
 	if (!fix) throw new Error(`${r.id} has no fix kdoctor applies${r.hint ? `: ${r.hint}` : ''}`);
-	const journal = createJournal();
+	const changes = changeService({exec});
 	const ran: AppliedFix['ran'] = [];
 	let entryId: string | undefined;
 	let message: string;
 	let ok = true;
 	if (fix.edit) {
 		const plan = planEditFix(c, r);
-		const entry = applyEditPlan(plan, {fs: createFsPort(), journal, clock: {now: () => new Date()}});
+		const entry = changes.applyEdit(plan);
 		entryId = entry.id;
 		message = `edited ${plan.edits!.map((e) => e.path).join(', ')}; kdoctor undo restores it`;
 	} else {
-		const at = new Date();
-		entryId = journalId(at, r.finding ?? r.id, fix.key);
-		journal.record({
-			id: entryId,
-			at: at.toISOString(),
+		const done = await changes.runCommands({
 			finding: r.finding ?? r.id,
 			remediation: fix.key,
 			title: fix.title,
-			kind: 'command',
-			files: [],
-			host: {commands: fix.commands ?? [], ...(fix.undo ? {undo: fix.undo} : {}), ...(fix.noUndo ? {noUndo: fix.noUndo} : {})},
+			commands: fix.commands ?? [],
+			undo: fix.undo,
+			noUndo: fix.noUndo,
+			timeoutMs: 600_000,
+			signal,
 		});
-		message = 'ran it';
-		for (const argv of fix.commands ?? []) {
-			const res = await exec.run({argv, timeoutMs: 600_000, signal});
-			ran.push({argv, exitCode: res.exitCode, output: (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-3).join(' / ')});
-			if (res.exitCode !== 0 || res.cancelled) {
-				ok = false;
-				message = `${commandText(argv)} failed: ${reasonLine(res)}`;
-				break;
-			}
-		}
-		if (ok)
-			message = fix.undo ? 'ran it; kdoctor undo takes it back' : `ran it${fix.noUndo ? `; it cannot be undone (${fix.noUndo})` : ''}`;
+		entryId = done.record.id;
+		for (const x of done.ran)
+			ran.push({
+				argv: x.argv,
+				exitCode: x.result.exitCode,
+				output: (x.result.stderr.trim() || x.result.stdout.trim()).split('\n').slice(-3).join(' / '),
+			});
+		if (done.failed) {
+			ok = false;
+			message = `${commandText(done.failed.argv)} failed: ${reasonLine(done.failed.result)}`;
+		} else message = fix.undo ? 'ran it; kdoctor undo takes it back' : `ran it${fix.noUndo ? `; it cannot be undone (${fix.noUndo})` : ''}`;
 	}
 	const id = checkIdOf(r.id);
 	const recheck = id ? await runChecks({...input, facts: input.facts.fresh()}, undefined, {only: [id]}) : [];
@@ -169,16 +166,6 @@ export async function applySetupFix(
 }
 
 /** `kdoctor undo` of a host command: the journaled undo commands, in order. */
-export async function undoHostCommands(entry: JournalEntry, exec: ExecPort = createExec()): Promise<string[]> {
-	const said: string[] = [];
-	for (const argv of entry.host?.undo ?? []) {
-		const r = await exec.run({argv, timeoutMs: 600_000});
-		if (r.exitCode !== 0) throw new Error(`${commandText(argv)} failed: ${reasonLine(r)}; the change is still in place`);
-		said.push(`ran ${commandText(argv)}`);
-	}
-	return said;
-}
-
 /** Finds the fix a user named: its key (when only one check offers it) or its check id. */
 export function pickFix(results: CheckResult[], wanted: string): CheckResult {
 	const byId = results.find((r) => r.id === wanted && r.fix);

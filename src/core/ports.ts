@@ -20,6 +20,8 @@ export class NotTextError extends Error {}
 export type JournalFileChange = {path: string; before: string; after: string};
 
 export type JournalEntry = {
+	/** The entry's shape (core/remediate/changes.ts JOURNAL_SHAPE); absent in entries written before it was numbered. */
+	v?: number;
 	id: string;
 	at: string;
 	finding: string;

@@ -5,8 +5,10 @@ import {beforeEach, describe, expect, it} from 'vitest';
 import {createFsPort} from '../../src/adapters/fs-port.js';
 import {createJournal} from '../../src/adapters/journal.js';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {newestUndoable, undoEntry} from '../../src/commands/changes.js';
-import {applyEditPlan, fillTemplate, planRemediation} from '../../src/core/remediate/plan.js';
+import {createExec, reasonLine} from '../../src/adapters/exec.js';
+import type {JournalPort} from '../../src/core/ports.js';
+import {createChangeService, JOURNAL_SHAPE, undoable} from '../../src/core/remediate/changes.js';
+import {fillTemplate, planRemediation} from '../../src/core/remediate/plan.js';
 import {inlineKb} from '../helpers/kb.js';
 
 const KB = inlineKb(
@@ -65,6 +67,9 @@ entries:
 let dir: string;
 const fs = createFsPort();
 const clock = {now: () => new Date('2026-11-23T10:00:00Z')};
+// The change service on a test journal, real files and the real command runner (argv, no shell).
+const changes = (journal: JournalPort, files = fs) =>
+	createChangeService({journal, fs: files, clock, exec: async () => createExec(), failure: reasonLine});
 
 beforeEach(() => {
 	dir = mkdtempSync(join(tmpdir(), 'kdoctor-fix-'));
@@ -104,32 +109,26 @@ describe('edit-file remediations', () => {
 		const journal = createJournal(join(dir, 'journal'));
 		const before = readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8');
 		const p = plan('Container image "gateway:run-1" is not present', 'm');
-		const rec = applyEditPlan(p, {fs, journal, clock});
+		const rec = changes(journal).applyEdit(p);
 		const after = readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8');
 		expect(after).toBe(
 			'spec:\n  containers:\n    - image: localhost/gateway:run-1\n    - image: localhost/gateway:run-1\n    - image: gateway:run-10\n',
 		);
 		expect(journal.list()).toHaveLength(1);
 		expect(readdirSync(join(dir, 'manifests'))).toEqual(['gateway.yaml']);
-		const pending = newestUndoable(journal);
+		const pending = changes(journal).newestUndoable();
 		expect(pending?.id).toBe(rec.id);
-		expect(await undoEntry(pending!, journal, fs)).toEqual([`restored ${join(dir, 'manifests', 'gateway.yaml')}`]);
+		expect(await changes(journal).undo(pending!)).toEqual([`restored ${join(dir, 'manifests', 'gateway.yaml')}`]);
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toBe(before);
-		expect(newestUndoable(journal)).toBeUndefined();
-		await expect(
-			undoEntry(
-				journal.list().find((e) => e.id === rec.id)!,
-				journal,
-				fs,
-			),
-		).rejects.toThrow(/cannot be undone: undone /);
+		expect(changes(journal).newestUndoable()).toBeUndefined();
+		await expect(changes(journal).undo(journal.list().find((e) => e.id === rec.id)!)).rejects.toThrow(/cannot be undone: undone /);
 	});
 
 	it('refuses to apply over a file changed since the preview, and to undo over a later edit', () => {
 		const journal = createJournal(join(dir, 'journal'));
 		const p = plan('Container image "gateway:run-1" is not present', 'm');
 		writeFileSync(join(dir, 'manifests', 'gateway.yaml'), 'someone else edited this\n');
-		expect(() => applyEditPlan(p, {fs, journal, clock})).toThrow(/changed since the preview/);
+		expect(() => changes(journal).applyEdit(p)).toThrow(/changed since the preview/);
 		expect(journal.list()).toHaveLength(0);
 		const p2 = plan('Container image "gateway:run-1" is not present', 'm');
 		expect(p2.status).toBe('nothing-to-change');
@@ -137,9 +136,9 @@ describe('edit-file remediations', () => {
 
 	it('refuses to undo when the file was edited after kdoctor changed it', async () => {
 		const journal = createJournal(join(dir, 'journal'));
-		applyEditPlan(plan('Container image "gateway:run-1" is not present', 'm'), {fs, journal, clock});
+		changes(journal).applyEdit(plan('Container image "gateway:run-1" is not present', 'm'));
 		writeFileSync(join(dir, 'manifests', 'gateway.yaml'), 'hand edit\n');
-		await expect(undoEntry(newestUndoable(journal)!, journal, fs)).rejects.toThrow(/changed after kdoctor edited it/);
+		await expect(changes(journal).undo(changes(journal).newestUndoable()!)).rejects.toThrow(/changed after kdoctor edited it/);
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toBe('hand edit\n');
 	});
 
@@ -184,7 +183,7 @@ describe('applying is all or nothing', () => {
 						})()
 					: fs.stage(path, text),
 		};
-		expect(() => applyEditPlan(p, {fs: failing, journal, clock})).toThrow(/nothing was changed: disk full/);
+		expect(() => changes(journal, failing).applyEdit(p)).toThrow(/nothing was changed: disk full/);
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toContain('- image: gateway:run-1\n');
 		expect(readFileSync(join(dir, 'other.yaml'), 'utf8')).toBe('image: gateway:run-1\n');
 		expect(journal.list()).toHaveLength(0);
@@ -207,5 +206,45 @@ describe('other remediation kinds', () => {
 	it('keeps template values literal, even with $ and regex characters', () => {
 		expect(fillTemplate('GOARCH=${TARGETARCH} {{a}}', {a: '$1.*'}).text).toBe('GOARCH=${TARGETARCH} $1.*');
 		expect(fillTemplate('{{a}} {{b}}', {a: 'x'}).missing).toEqual(['b']);
+	});
+});
+
+describe('the change service runs host commands and takes them back', () => {
+	it('journals first, runs argv one after another, undoes with the recorded undo, and stops at the first failure', async () => {
+		const journal = createJournal(join(dir, 'journal'));
+		const made = join(dir, 'made by kdoctor');
+		const done = await changes(journal).runCommands({
+			finding: 'f',
+			remediation: 'x',
+			title: 'make a file',
+			commands: [['touch', made]],
+			undo: [['rm', made]],
+			timeoutMs: 10_000,
+		});
+		expect(done.failed).toBeUndefined();
+		expect(readdirSync(dir)).toContain('made by kdoctor');
+		const [entry] = journal.list();
+		expect(entry).toMatchObject({v: JOURNAL_SHAPE, kind: 'command', host: {commands: [['touch', made]], undo: [['rm', made]]}});
+		expect(changes(journal).undoPreview(entry!, dir).change).toContain(`runs rm '${made}'`);
+		expect(await changes(journal).undo(entry!)).toEqual([`ran rm '${made}'`]);
+		expect(readdirSync(dir)).not.toContain('made by kdoctor');
+		expect(undoable(journal.list()[0]!)).toMatch(/^undone /);
+
+		const second = join(dir, 'never made');
+		const failed = await changes(journal).runCommands({
+			finding: 'f',
+			remediation: 'y',
+			title: 'fails first',
+			commands: [
+				['ls', join(dir, 'no such file')],
+				['touch', second],
+			],
+			noUndo: 'nothing to take back',
+			timeoutMs: 10_000,
+		});
+		expect(failed.failed?.argv[0]).toBe('ls');
+		expect(failed.ran).toHaveLength(1);
+		expect(readdirSync(dir)).not.toContain('never made');
+		expect(undoable(journal.list().find((e) => e.remediation === 'y')!)).toBe('nothing to take back');
 	});
 });

@@ -251,51 +251,6 @@ export function journalId(at: Date, finding: string, key: string): string {
 	return `${at.toISOString().replace(/[:.]/g, '-')}-${finding}-${key}`;
 }
 
-export type ApplyContext = {fs: FsPort; journal: JournalPort; clock: ClockPort};
-
-/**
- * Applies a ready edit plan all or nothing: every new file is written to a temp file first, then the journal
- * entry, then the renames. A failure before the renames changes nothing; one during them is rolled back.
- */
-export function applyEditPlan(plan: RemediationPlan, ctx: ApplyContext): JournalEntry {
-	if (plan.status !== 'ready' || !plan.edits)
-		throw new Error(`${plan.finding} [${plan.key}] cannot be applied: ${plan.reason ?? plan.status}`);
-	for (const e of plan.edits) {
-		if (ctx.fs.read(e.path) !== e.before) throw new Error(`${e.path} changed since the preview; nothing was written (preview again)`);
-	}
-	const at = ctx.clock.now();
-	const entry: JournalEntry = {
-		id: journalId(at, plan.finding, plan.key),
-		at: at.toISOString(),
-		finding: plan.finding,
-		remediation: plan.key,
-		title: plan.title,
-		kind: 'edit-file',
-		files: plan.edits.map((e) => ({path: e.path, before: e.before, after: e.after})),
-	};
-	const staged: {commit(): void; abort(): void}[] = [];
-	try {
-		for (const e of plan.edits) staged.push(ctx.fs.stage(e.path, e.after));
-		ctx.journal.record(entry);
-	} catch (error) {
-		for (const s of staged) s.abort();
-		throw new Error(`nothing was changed: ${(error as Error).message}`);
-	}
-	const done: number[] = [];
-	try {
-		staged.forEach((s, i) => {
-			s.commit();
-			done.push(i);
-		});
-	} catch (error) {
-		for (const s of staged) s.abort();
-		for (const i of done) ctx.fs.writeAtomic(plan.edits[i]!.path, plan.edits[i]!.before);
-		ctx.journal.markUndone(entry.id, ctx.clock.now().toISOString());
-		throw new Error(`the change was rolled back: ${(error as Error).message}`);
-	}
-	return entry;
-}
-
 /** What undoing a file edit would write, as a plan to preview: the same diff as the fix, the other way round. */
 export function planUndo(entry: JournalEntry, fs: FsPort, cwd: string): RemediationPlan {
 	const base: RemediationPlan = {
@@ -319,16 +274,4 @@ export function planUndo(entry: JournalEntry, fs: FsPort, cwd: string): Remediat
 		edits.push({path: f.path, before: f.after, after: f.before, diff: unifiedDiff(shown, f.after, f.before), count: 1});
 	}
 	return {...base, edits};
-}
-
-/** Reverts one file-edit entry; refuses if a file was edited since, so nothing is lost. */
-export function undoEdit(ctx: ApplyContext, entry: JournalEntry): {entry: JournalEntry; restored: string[]} {
-	if (entry.kind !== 'edit-file') throw new Error(`the newest change (${entry.id}) is a ${entry.kind}, not a file edit`);
-	for (const f of entry.files) {
-		if (!ctx.fs.exists(f.path)) throw new Error(`${f.path} no longer exists; restore it by hand from the journal (${entry.id})`);
-		if (ctx.fs.read(f.path) !== f.after) throw new Error(`${f.path} was changed after kdoctor edited it; not undoing (${entry.id})`);
-	}
-	for (const f of entry.files) ctx.fs.writeAtomic(f.path, f.before);
-	ctx.journal.markUndone(entry.id, ctx.clock.now().toISOString());
-	return {entry, restored: entry.files.map((f) => f.path)};
 }
