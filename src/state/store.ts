@@ -63,6 +63,8 @@ export type TriageFix = {
 	ask?: string;
 	input: string;
 	plan?: KubeFixPlan;
+	/** u: taking back the journal's newest change still in place (any kind, made anywhere), previewed first. */
+	undo?: {id: string; title: string; change: string; diff?: string};
 	verify?: VerifyResult;
 	message?: string;
 };

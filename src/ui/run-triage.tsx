@@ -1,5 +1,6 @@
 import {render} from 'ink';
 import {createKube} from '../adapters/kube.js';
+import type {ChangeService} from '../commands/changes.js';
 import type {TriageOptions} from '../commands/triage.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import {displayTemplate, templateVars} from '../core/kb/template.js';
@@ -10,7 +11,8 @@ import {TriageScreen, type TriageIntent} from './screens/triage-screen.js';
 import {StoreProvider} from './store-context.js';
 
 /** What the screen's intents do: plan a live fix (asking for a value when it needs one), apply and verify it. */
-export function triageIntents(c: CompiledKb, store: DoctorStore, opts: TriageOptions, live?: LivePort) {
+export function triageIntents(c: CompiledKb, store: DoctorStore, opts: TriageOptions, live?: LivePort, changes?: ChangeService) {
+	const service = async () => (changes ??= (await import('../commands/changes.js')).changeService());
 	let kube: ReturnType<typeof createKube> | undefined;
 	const api = () => (kube ??= createKube({kubeconfig: opts.kubeconfig, context: opts.context}));
 	const ac = new AbortController();
@@ -62,7 +64,46 @@ export function triageIntents(c: CompiledKb, store: DoctorStore, opts: TriageOpt
 					if (!fix) return;
 					state().triageFix({...fix, state: 'planning'});
 					return void plan(fix.workload, fix.key, i.value).catch(fail);
+				case 'undo': {
+					if (state().triage.readOnly || (fix && fix.state !== 'verified' && fix.state !== 'failed')) return;
+					void (async () => {
+						const {where} = await import('../core/remediate/changes.js');
+						const ch = await service();
+						const e = ch.newestUndoable();
+						if (!e)
+							return state().triageFix({
+								workload: '',
+								key: 'u',
+								state: 'failed',
+								input: '',
+								message: 'Nothing to undo: the journal has no change that is still applied (kdoctor undo --list shows it)',
+							});
+						const p = ch.undoPreview(e, process.cwd());
+						const undo = {
+							id: e.id,
+							title: `${p.title} (made ${e.at}: ${where(e)})`,
+							change: p.change,
+							diff: p.edits?.map((x) => x.diff).join(''),
+						};
+						if (p.status !== 'ready')
+							return state().triageFix({workload: '', key: 'u', state: 'failed', input: '', undo, message: p.reason ?? p.status});
+						state().triageFix({workload: '', key: 'u', state: 'preview', input: '', undo});
+					})().catch(fail);
+					return;
+				}
 				case 'apply': {
+					if (fix?.undo && fix.state === 'preview' && !state().triage.readOnly) {
+						const undo = fix.undo;
+						state().triageFix({...fix, state: 'applying'});
+						void (async () => {
+							const ch = await service();
+							const e = ch.journal.list().find((x) => x.id === undo.id);
+							if (!e) throw new Error('that change is no longer in the journal');
+							const said = await ch.undo(e);
+							state().triageFix({...state().triage.fix!, state: 'verified', message: `Undone: ${e.title} (${said.join('; ')})`});
+						})().catch(fail);
+						return;
+					}
 					if (!fix?.plan || fix.state !== 'preview' || state().triage.readOnly) return;
 					state().triageFix({...fix, state: 'applying'});
 					void (async () => {

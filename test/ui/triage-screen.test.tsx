@@ -1,5 +1,11 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {render} from 'ink-testing-library';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it, vi} from 'vitest';
+import {createJournal} from '../../src/adapters/journal.js';
+import {changeService} from '../../src/commands/changes.js';
+import {triageIntents} from '../../src/ui/run-triage.js';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
 import {createTriage, type TriageSnapshot} from '../../src/core/cluster/engine.js';
 import type {LivePod} from '../../src/core/cluster/ports.js';
@@ -196,6 +202,52 @@ describe('TriageScreen', () => {
 		expect(app.lastFrame()).toMatch(/restarts \d/);
 		await press(app.stdin, '?');
 		expect(app.lastFrame()).toContain('this help');
+		expectNoErrorFrames(app.frames);
+	});
+});
+
+describe('TriageScreen u: the same undo as kdoctor undo', () => {
+	it('previews taking back the newest change made elsewhere, undoes it on y, then says there is nothing left', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'kdoctor-triage-u-'));
+		const file = join(dir, 'gateway.yaml');
+		writeFileSync(file, 'image: gateway:1\n');
+		const changes = changeService({journal: createJournal(join(dir, 'journal'))});
+		// A change made by another command (kdoctor fix from a shell): an edit the service journaled.
+		const made = changes.applyEdit({
+			finding: 'image-name-mismatch',
+			key: 'm',
+			title: 'Add the localhost/ prefix',
+			kind: 'edit-file',
+			change: '',
+			verify: '',
+			undo: '',
+			destructive: false,
+			status: 'ready',
+			edits: [{path: file, before: 'image: gateway:1\n', after: 'image: localhost/gateway:1\n', diff: '', count: 1}],
+		});
+		const store = createDoctorStore();
+		store.getState().triageSet({readOnly: false, where: 'namespace demo'});
+		store.getState().triageSnapshot(await snapshot());
+		const intents = triageIntents(kb, store, {namespace: 'demo'}, undefined, changes);
+		const app = render(
+			<StoreProvider store={store}>
+				<TriageScreen onIntent={intents.onIntent} color={false} />
+			</StoreProvider>,
+		);
+		cleanup = () => app.unmount();
+		await tick();
+		expect(app.lastFrame()).toContain('u undo');
+		await press(app.stdin, 'u');
+		await vi.waitFor(() => expect(app.lastFrame()).toContain('Undo: Add the localhost/ prefix'));
+		expect(app.lastFrame()).toContain(file);
+		expect(app.lastFrame()).toContain('take this change back? y: undo');
+		expect(readFileSync(file, 'utf8')).toBe('image: localhost/gateway:1\n');
+		await press(app.stdin, 'y');
+		await vi.waitFor(() => expect(app.lastFrame()).toContain('✓ Undone: Add the localhost/ prefix'));
+		expect(readFileSync(file, 'utf8')).toBe('image: gateway:1\n');
+		expect(changes.journal.list().find((e) => e.id === made.id)?.undone).toBeTruthy();
+		await press(app.stdin, KEYS.ENTER, 'u');
+		await vi.waitFor(() => expect(app.lastFrame()).toContain('Nothing to undo'));
 		expectNoErrorFrames(app.frames);
 	});
 });

@@ -10,10 +10,10 @@ import {useDoctor, useDoctorStore} from '../store-context.js';
 
 /** What a key press asks of the live session; the composition root carries it out and reports into the store. */
 export type TriageIntent =
-	{type: 'fix'; workload: string; key: string} | {type: 'answer'; value: string} | {type: 'apply'} | {type: 'cancel-fix'};
+	{type: 'fix'; workload: string; key: string} | {type: 'answer'; value: string} | {type: 'apply'} | {type: 'cancel-fix'} | {type: 'undo'};
 
 /** Letters the screen answers to itself; a fix on one of these is pressed with Shift. */
-export const TRIAGE_KEYS = new Set(['q', 'j', 'k', 'l', 'e', 'd']);
+export const TRIAGE_KEYS = new Set(['q', 'j', 'k', 'l', 'e', 'd', 'u']);
 const fixLabel = (key: string) => (TRIAGE_KEYS.has(key) ? key.toUpperCase() : key);
 
 const HELP: [string, string][] = [
@@ -22,6 +22,7 @@ const HELP: [string, string][] = [
 	['l  e  d', 'logs only, events only, pods and containers (describe)'],
 	['/', 'filter by workload name or finding id (esc clears)'],
 	['a–z', 'the fix on that key (previewed first, applied only after y; Shift+letter when shown in capitals)'],
+	['u', 'undo the newest change kdoctor made (any kind, made anywhere): previewed first, undone only after y'],
 	['esc', 'back'],
 	['?', 'this help'],
 	['q  ctrl-c', 'quit'],
@@ -82,6 +83,8 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 		if (key.escape)
 			return set({view: t.view === 'list' ? 'list' : t.view === 'detail' ? 'list' : 'detail', ...(t.view === 'list' ? {filter: ''} : {})});
 		if (input === '/') return set({filtering: true, filter: ''});
+		// A fixed workload may have left the failing list: u works with nothing selected.
+		if (input === 'u' && !t.readOnly) return onIntent({type: 'undo'});
 		const i = Math.max(
 			0,
 			rows.findIndex((w) => w.key === selected?.key),
@@ -120,7 +123,7 @@ function footer(t: TriageSlice): string {
 		t.view === 'list'
 			? '↑↓ select · enter details · l logs · e events · d describe · / filter'
 			: 'esc back · l logs · e events · d describe';
-	return `${keys}${t.readOnly ? ' · read-only' : ' · letters: fixes'} · ? help · q quit${t.filter ? `   filter: ${t.filter}` : ''}`;
+	return `${keys}${t.readOnly ? ' · read-only' : ' · letters: fixes · u undo'} · ? help · q quit${t.filter ? `   filter: ${t.filter}` : ''}`;
 }
 
 function Header({s, where, readOnly, on}: {s?: TriageSnapshot; where: string; readOnly: boolean; on: boolean}) {
@@ -286,7 +289,8 @@ function Describe({w, width}: {w: TriageWorkload; width: number}) {
 function FixPanel({fix, on}: {fix: TriageFix; on: boolean}) {
 	return (
 		<Box flexDirection="column" borderStyle="round" paddingX={1} marginTop={1}>
-			<Text bold>{`[${fix.key}] ${fix.plan?.title ?? 'fix'}`}</Text>
+			<Text bold>{fix.undo ? fix.undo.title : `[${fix.key}] ${fix.plan?.title ?? 'fix'}`}</Text>
+			{fix.undo && fix.state === 'preview' ? <Text>{fix.undo.change}</Text> : null}
 			{fix.state === 'asking' ? (
 				<>
 					<Text>{fix.ask}</Text>
@@ -295,8 +299,8 @@ function FixPanel({fix, on}: {fix: TriageFix; on: boolean}) {
 				</>
 			) : null}
 			{fix.state === 'planning' ? <Text dimColor>working out the change…</Text> : null}
-			{fix.plan?.diff && fix.state !== 'asking'
-				? fix.plan.diff
+			{(fix.undo?.diff ?? fix.plan?.diff) && fix.state !== 'asking'
+				? (fix.undo?.diff ?? fix.plan!.diff!)
 						.trimEnd()
 						.split('\n')
 						.map((l, i) => (
@@ -306,10 +310,15 @@ function FixPanel({fix, on}: {fix: TriageFix; on: boolean}) {
 						))
 				: null}
 			{fix.state === 'preview' ? (
-				<Text color={hue(on, 'yellow')}>apply this change to the cluster? y: apply (journaled; kdoctor undo reverts it) · n: cancel</Text>
+				<Text color={hue(on, 'yellow')}>
+					{fix.undo
+						? 'take this change back? y: undo · n: keep it'
+						: 'apply this change to the cluster? y: apply (journaled; kdoctor undo reverts it) · n: cancel'}
+				</Text>
 			) : null}
-			{fix.state === 'applying' ? <Text>applying, then watching the rollout…</Text> : null}
-			{fix.state === 'verified' ? (
+			{fix.state === 'applying' ? <Text>{fix.undo ? 'undoing…' : 'applying, then watching the rollout…'}</Text> : null}
+			{fix.state === 'verified' && fix.undo ? <Text color={hue(on, 'green')}>{`✓ ${fix.message ?? 'undone'} (enter)`}</Text> : null}
+			{fix.state === 'verified' && !fix.undo ? (
 				<Text color={hue(on, 'green')}>{`✓ verified: ${fix.verify?.message ?? ''} — kdoctor undo reverts it (enter)`}</Text>
 			) : null}
 			{fix.state === 'failed' ? <Text color={hue(on, 'red')}>{`✗ ${fix.message ?? fix.verify?.message ?? 'failed'} (enter)`}</Text> : null}
