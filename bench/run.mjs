@@ -305,7 +305,7 @@ results.corpus = {
 };
 results.holdouts = {};
 const {parseCases} = await import(`${root}dist/core/kb/evaluate.js`);
-for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4', 'public-dev', 'public-dev2', 'blind-2026-12', 'blind-c']) {
+for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4', 'public-dev', 'public-dev2', 'blind-2026-12', 'blind-c', 'blind-d']) {
 	const path = `${root}test/fixtures/${name}/cases.jsonl`;
 	if (!existsSync(path)) continue;
 	const r = evaluateKb(kb, parseCases(readFileSync(path, 'utf8')));
