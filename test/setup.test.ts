@@ -9,7 +9,7 @@ import {createSetupFacts} from '../src/adapters/setup-facts.js';
 import {loadCompiledKb} from '../src/commands/context.js';
 import {applySetupFix, setupCommand, setupInput} from '../src/commands/setup.js';
 import {undoCommand} from '../src/commands/fix.js';
-import {memoryReserveMiB} from '../src/adapters/engine.js';
+import {memoryReserveMiB} from '../src/core/engine-facts.js';
 import {budgetOf} from '../src/core/setup/need.js';
 import type {CheckResult} from '../src/core/setup/types.js';
 import {runCli} from './helpers/cli.js';

@@ -1,12 +1,11 @@
 import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
 import {dirname, join} from 'node:path';
+import {memoryReserveMiB, pickMachine, type PodmanInfo} from '../core/engine-facts.js';
+import {normaliseArch, parseJson, readDockerInfo, readPodmanInfo, readPodmanMachines} from './engine-read.js';
 import {reasonLine} from './exec.js';
 import type {BuildRequest, BuildResult, EngineInfo, EngineName, EnginePort, ExecPort, ExecResult} from '../core/provision/ports.js';
 
-export const PODMAN_INFO_ARGV = ['podman', 'info', '--format', 'json'];
-export const PODMAN_MACHINE_INSPECT_ARGV = ['podman', 'machine', 'inspect'];
-export const DOCKER_INFO_ARGV = ['docker', 'info', '--format', '{{json .}}'];
 /** Env var naming a cgroup that stands in for a podman machine of a given size (tests and CI). */
 export const ENGINE_CGROUP_ENV = 'KDOCTOR_ENGINE_CGROUP';
 /** Parent of the per-build cgroups when no budget cgroup is configured. */
@@ -41,16 +40,6 @@ export type EngineOptions = {
 export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineOptions {
 	const cg = env[ENGINE_CGROUP_ENV]?.trim();
 	return cg ? {cgroupParent: cg} : {};
-}
-
-/**
- * Memory builds cannot have because the engine's own OS needs it: a podman machine VM runs a kernel,
- * systemd, sshd, the podman service and conmon, and keeps image layers in its page cache; on a Linux
- * host the desktop and kdoctor itself live there too. 15%, at least 512 MiB, is a rule of thumb (not
- * a measurement): a 2 GiB VM keeps 512 MiB, an 8 GiB one about 1.2 GiB.
- */
-export function memoryReserveMiB(totalMiB: number): number {
-	return Math.max(Math.round(totalMiB * 0.15), 512);
 }
 
 function defaultFacts(): EngineHostFacts {
@@ -153,38 +142,6 @@ function sanitizeKey(key: string): string {
 	return key.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 60) || 'build';
 }
 
-type PodmanInfoJson = {
-	host?: {
-		memTotal?: number;
-		cpus?: number;
-		arch?: string;
-		os?: string;
-		cgroupManager?: string;
-		cgroupVersion?: string;
-		security?: {rootless?: boolean};
-	};
-	version?: {Version?: string};
-	store?: {graphRoot?: string; graphDriverName?: string};
-};
-
-type MachineJson = {Name?: string; Resources?: {CPUs?: number; Memory?: number; DiskSize?: number}; Rootful?: boolean; State?: string};
-
-type DockerInfoJson = {MemTotal?: number; NCPU?: number; Architecture?: string; OSType?: string; ServerVersion?: string};
-
-function normaliseArch(arch: string): string {
-	if (arch === 'x86_64') return 'amd64';
-	if (arch === 'aarch64') return 'arm64';
-	return arch;
-}
-
-function parseJson<T>(text: string, what: string): T {
-	try {
-		return JSON.parse(text) as T;
-	} catch {
-		throw new Error(`${what} did not print JSON: ${text.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
-	}
-}
-
 function notAnswering(engine: EngineName, platform: string, result: ExecResult): Error {
 	const line =
 		(result.stderr || result.stdout)
@@ -223,13 +180,14 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 	const facts: EngineHostFacts = {...defaultFacts(), ...opts.hostFacts};
 	const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 	const layout = (): CgroupLayout => cgroupLayout(facts.cgroupRoot);
-	let podmanInfoCache: Promise<PodmanInfoJson> | undefined;
+	let podmanInfoCache: Promise<PodmanInfo> | undefined;
 
-	const podmanInfo = (): Promise<PodmanInfoJson> => {
+	const podmanInfo = (): Promise<PodmanInfo> => {
 		podmanInfoCache ??= (async () => {
-			const r = await exec.run({argv: PODMAN_INFO_ARGV});
-			if (r.exitCode !== 0) throw notAnswering('podman', facts.platform, r);
-			return parseJson<PodmanInfoJson>(r.stdout, 'podman info');
+			return readPodmanInfo(
+				(argv) => exec.run({argv}),
+				(r) => notAnswering('podman', facts.platform, r),
+			);
 		})();
 		podmanInfoCache.catch(() => (podmanInfoCache = undefined));
 		return podmanInfoCache;
@@ -265,14 +223,15 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 
 	const info = async (): Promise<EngineInfo> => {
 		if (name === 'docker') {
-			const r = await exec.run({argv: DOCKER_INFO_ARGV});
-			const json = r.exitCode === 0 ? parseJson<DockerInfoJson>(r.stdout, 'docker info') : undefined;
-			if (!json || !json.ServerVersion) throw notAnswering('docker', facts.platform, r);
+			const json = await readDockerInfo(
+				(argv) => exec.run({argv}),
+				(r) => notAnswering('docker', facts.platform, r),
+			);
 			const memTotalMiB = Math.floor((json.MemTotal ?? 0) / MiB);
 			const reserve = memoryReserveMiB(memTotalMiB);
 			return {
 				engine: 'docker',
-				version: json.ServerVersion,
+				version: json.ServerVersion ?? '',
 				arch: normaliseArch(json.Architecture ?? ''),
 				os: json.OSType ?? '',
 				cpus: json.NCPU ?? 0,
@@ -287,10 +246,12 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 		const memTotalMiB = Math.floor((json.host?.memTotal ?? 0) / MiB);
 		let machine: EngineInfo['machine'];
 		if (facts.platform === 'darwin' || facts.platform === 'win32') {
-			const r = await exec.run({argv: PODMAN_MACHINE_INSPECT_ARGV});
-			if (r.exitCode !== 0) throw new Error(`podman machine inspect failed: ${reasonLine(r)}; create one with \`podman machine init\``);
-			const list = parseJson<MachineJson[] | MachineJson>(r.stdout, 'podman machine inspect');
-			const m = Array.isArray(list) ? list[0] : list;
+			const m = pickMachine(
+				await readPodmanMachines(
+					(argv) => exec.run({argv}),
+					(r) => new Error(`podman machine inspect failed: ${reasonLine(r)}; create one with \`podman machine init\``),
+				),
+			);
 			if (!m) throw new Error('podman machine inspect listed no machine; create one with `podman machine init`');
 			machine = {
 				name: m.Name ?? 'podman-machine-default',

@@ -1,6 +1,7 @@
 import {closeSync, existsSync, openSync, readdirSync, readFileSync, readSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
 import {createExec, reasonLine} from './exec.js';
+import {normaliseArch, parseJson, readDockerInfo, readPodmanInfo, readPodmanMachines} from './engine-read.js';
 import {createHost} from './host.js';
 import {ToolMissingError, type ExecPort, type HostPort} from '../core/provision/ports.js';
 import type {DockerInfo, KindNodeContainer, PodmanInfo, PodmanMachine, SetupFactsPort, ToolFacts} from '../core/setup/types.js';
@@ -27,19 +28,6 @@ const VERSION_ARGV: Record<string, string[]> = {
 const KIND_LABEL = 'io.x-k8s.kind.cluster';
 /** A Dockerfile larger than this is not one: read no further. */
 const MAX_TEXT = 1024 * 1024;
-
-function normaliseArch(a: string): string {
-	const t = a.trim();
-	return t === 'x86_64' ? 'amd64' : t === 'aarch64' ? 'arm64' : t;
-}
-
-function parseJson<T>(text: string, what: string): T {
-	try {
-		return JSON.parse(text) as T;
-	} catch {
-		throw new Error(`${what} did not print JSON: ${text.trim().split('\n')[0]?.slice(0, 160) ?? ''}`);
-	}
-}
 
 /** Where a program is on PATH, found the way a shell finds it. */
 function onPath(name: string, env: Record<string, string | undefined>): string | undefined {
@@ -131,32 +119,20 @@ export function createSetupFacts(opts: SetupFactsOptions = {}): SetupFactsPort {
 			}),
 		tool,
 		podmanInfo: () =>
-			once('podman-info', async () => {
-				const r = await run(['podman', 'info', '--format', 'json']);
-				if (r.exitCode !== 0)
-					throw new Error(
-						`podman is installed but not answering: ${reasonLine(r)}${platform === 'darwin' ? '; start it with `podman machine start`' : ''}`,
-					);
-				return parseJson<PodmanInfo>(r.stdout, 'podman info');
-			}),
-		podmanMachines: () =>
-			once('machines', async () => {
-				const r = await run(['podman', 'machine', 'inspect']);
-				// No machine at all: podman says so on stderr and exits non-zero.
-				if (r.exitCode !== 0) {
-					if (/no such vm|does not exist|no machine/i.test(r.stderr)) return [];
-					throw new Error(reasonLine(r));
-				}
-				const j = parseJson<PodmanMachine[] | PodmanMachine>(r.stdout || '[]', 'podman machine inspect');
-				return Array.isArray(j) ? j : [j];
-			}),
+			once('podman-info', () =>
+				readPodmanInfo(
+					run,
+					(r) =>
+						new Error(
+							`podman is installed but not answering: ${reasonLine(r)}${platform === 'darwin' ? '; start it with `podman machine start`' : ''}`,
+						),
+				),
+			),
+		podmanMachines: () => once('machines', () => readPodmanMachines(run, (r) => new Error(reasonLine(r)))),
 		dockerInfo: () =>
-			once('docker-info', async () => {
-				const r = await run(['docker', 'info', '--format', '{{json .}}']);
-				const j = r.exitCode === 0 ? parseJson<DockerInfo>(r.stdout, 'docker info') : undefined;
-				if (!j?.ServerVersion) throw new Error(`docker is installed but its daemon is not answering: ${reasonLine(r)}`);
-				return j;
-			}),
+			once('docker-info', () =>
+				readDockerInfo(run, (r) => new Error(`docker is installed but its daemon is not answering: ${reasonLine(r)}`)),
+			),
 		emulators: () =>
 			once('emulators', async () => {
 				if (platform === 'darwin') {

@@ -1,7 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {createExec, reasonLine} from '../adapters/exec.js';
-import {memoryReserveMiB} from '../adapters/engine.js';
+import {memoryReserveMiB} from '../core/engine-facts.js';
 import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
 import {stateDir} from '../adapters/journal.js';

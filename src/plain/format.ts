@@ -41,7 +41,7 @@ export function makePaint(color: boolean): Paint {
 /** Plain text for pipes and logs: same content as the screen, no cursor tricks. */
 export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose = false): string {
 	const out: string[] = [];
-	const head = `${file} — ${d.stats.lines} lines`;
+	const head = `${file} — ${d.stats.lines} line${d.stats.lines === 1 ? '' : 's'}`;
 	if (d.status === 'empty') return `${head}: input is empty, nothing to diagnose (could not look)\n`;
 	const causes = d.findings.filter((f) => f.confidence >= REPORT_CONFIDENCE);
 	const possible = d.findings.filter((f) => f.confidence < REPORT_CONFIDENCE);

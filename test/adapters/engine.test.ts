@@ -3,15 +3,9 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {
-	buildArgv,
-	createEngine,
-	DOCKER_INFO_ARGV,
-	engineOptionsFromEnv,
-	memoryReserveMiB,
-	PODMAN_INFO_ARGV,
-	PODMAN_MACHINE_INSPECT_ARGV,
-} from '../../src/adapters/engine.js';
+import {buildArgv, createEngine, engineOptionsFromEnv} from '../../src/adapters/engine.js';
+import {DOCKER_INFO_ARGV, PODMAN_INFO_ARGV, PODMAN_MACHINE_INSPECT_ARGV} from '../../src/adapters/engine-read.js';
+import {memoryReserveMiB} from '../../src/core/engine-facts.js';
 import {createExec} from '../../src/adapters/exec.js';
 import {importBusyboxImage, needsWorld, rand, recordExec, removeImages, sh} from '../helpers/world.js';
 

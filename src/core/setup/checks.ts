@@ -1,3 +1,4 @@
+import {pickMachine} from '../engine-facts.js';
 import {installHint} from '../install-hints.js';
 import {shellLine} from '../text/quote.js';
 import type {History} from '../provision/history.js';
@@ -68,15 +69,11 @@ export function kindProvider(env: string | undefined, docker: ToolFacts, podman:
 
 const oneLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n')[0]!;
 
-function machineOf(machines: PodmanMachine[]): PodmanMachine | undefined {
-	return machines.find((m) => m.State === 'running') ?? machines[0];
-}
-
 const vm = (platform: string) => platform === 'darwin' || platform === 'win32';
 
 /** Rootless or rootful: in a podman machine the machine's setting (podman machine set --rootful), else podman's own. */
 async function podmanMode(facts: SetupFactsPort, info: PodmanInfo): Promise<{rootless: boolean; machine?: PodmanMachine}> {
-	const machine = vm(facts.platform) ? machineOf(await facts.podmanMachines().catch(() => [])) : undefined;
+	const machine = vm(facts.platform) ? pickMachine(await facts.podmanMachines().catch(() => [])) : undefined;
 	return {rootless: machine ? machine.Rootful !== true : info.host?.security?.rootless === true, ...(machine ? {machine} : {})};
 }
 
@@ -245,7 +242,7 @@ export const CHECKS: Check[] = [
 			if (vm(facts.platform)) {
 				const machines = await facts.podmanMachines().catch((e: unknown) => e as Error);
 				if (machines instanceof Error) return result('unknown', `podman machine inspect failed: ${oneLine(machines)}`);
-				const m = machineOf(machines);
+				const m = pickMachine(machines);
 				if (!m)
 					return result('failed', 'there is no podman machine: podman on macOS runs containers in one', {
 						finding: 'engine-unreachable',
@@ -298,7 +295,7 @@ export const CHECKS: Check[] = [
 			let info: PodmanInfo | undefined;
 			try {
 				if (engine === 'podman' && vm(facts.platform)) {
-					machine = machineOf(await facts.podmanMachines());
+					machine = pickMachine(await facts.podmanMachines());
 					if (!machine) return result('unknown', 'no podman machine to measure');
 					total = machine.Resources?.Memory ?? 0;
 					what = `podman machine ${machine.Name} has ${total} MiB and ${machine.Resources?.CPUs ?? '?'} CPUs`;

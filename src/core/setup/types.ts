@@ -60,35 +60,8 @@ export type ToolFacts = {
 	error?: string;
 };
 
-/** podman info --format json, the parts setup reads. */
-export type PodmanInfo = {
-	host?: {
-		arch?: string;
-		os?: string;
-		cpus?: number;
-		memTotal?: number;
-		cgroupControllers?: string[];
-		cgroupVersion?: string;
-		cgroupManager?: string;
-		emulatedArchitectures?: string[];
-		security?: {rootless?: boolean};
-		distribution?: {distribution?: string; version?: string; variant?: string};
-		kernel?: string;
-	};
-	version?: {Version?: string};
-	store?: {graphRoot?: string};
-};
-
-/** One entry of podman machine inspect. */
-export type PodmanMachine = {
-	Name?: string;
-	Resources?: {CPUs?: number; Memory?: number; DiskSize?: number};
-	Rootful?: boolean;
-	State?: string;
-	VMType?: string;
-};
-
-export type DockerInfo = {MemTotal?: number; NCPU?: number; Architecture?: string; ServerVersion?: string; OperatingSystem?: string};
+export type {DockerInfo, PodmanInfo, PodmanMachine} from '../engine-facts.js';
+import type {DockerInfo, PodmanInfo, PodmanMachine} from '../engine-facts.js';
 
 /** A container a Kind cluster left behind (labelled io.x-k8s.kind.cluster). */
 export type KindNodeContainer = {name: string; cluster: string; state: string};

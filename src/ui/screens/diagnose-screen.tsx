@@ -134,7 +134,7 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 		<Box flexDirection="column">
 			<Text>
 				<Text bold>kdoctor diagnose</Text>
-				<Text>{` ${clip(files, Math.max(10, width - 60))} · ${lines.toLocaleString('en-US')} lines · `}</Text>
+				<Text>{` ${clip(files, Math.max(10, width - 60))} · ${lines.toLocaleString('en-US')} line${lines === 1 ? '' : 's'} · `}</Text>
 				{causes > 0 ? (
 					<Text color="red">{`${causes} likely cause${causes === 1 ? '' : 's'}`}</Text>
 				) : (
