@@ -210,6 +210,54 @@ describe('kdoctor plain output and usage', () => {
 	});
 });
 
+describe('resemblance: no signal matched, a real case of the library looks the same', () => {
+	it('prints the possible cause with the thread it resembles; JSON carries it; exit 0 (not a diagnosis)', async () => {
+		// The words of a real thread (dasch-swiss/dsp-api#1394) that no signal of the KB knows.
+		const f = write(
+			'redis.txt',
+			'webapi_1   | 2019-08-16 08:14:10 | WARN  | LiveCore$$anon$1 | Redis-Server not running. Please start the Redis-Server.\n',
+		);
+		const r = await runCli(['diagnose', f]);
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).toMatch(/^\? .*\[dependency-unreachable · workload · +\d+%\]$/m);
+		expect(r.stdout).toContain('resembles https://github.com/dasch-swiss/dsp-api/issues/1394 (similarity');
+		const j = JSON.parse((await runCli(['diagnose', '--json', f])).stdout) as {
+			findings: {id: string; confidence: number; resembles?: {url?: string}}[];
+		};
+		expect(j.findings[0]).toMatchObject({
+			id: 'dependency-unreachable',
+			resembles: {url: 'https://github.com/dasch-swiss/dsp-api/issues/1394'},
+		});
+		expect(j.findings[0]!.confidence).toBeLessThan(0.5);
+	});
+
+	it('a broken case library in a --kb folder is one line naming the file, with no stack', async () => {
+		const kbDir = mkdtempSync(join(tmpdir(), 'kdoctor-badcases-'));
+		writeFileSync(
+			join(kbDir, 'one.yaml'),
+			[
+				'topic: one entry',
+				'entries:',
+				'  - id: disk-gone',
+				'    title: The disk is full',
+				'    layer: host',
+				'    summary: No space is left on the device.',
+				'    signals:',
+				"      - {id: enospc, means: no space, role: signature, weight: 0.6, pattern: 'no space left on device'}",
+				"    examples: {positive: ['no space left on device', 'write /x: no space left on device'], negative: [ok]}",
+				'',
+			].join('\n'),
+		);
+		const {mkdirSync} = await import('node:fs');
+		mkdirSync(join(kbDir, 'cases'));
+		writeFileSync(join(kbDir, 'cases', 'mine.jsonl'), '{"label": "disk-gone", "symptom": "quota exceeded"}\n{broken\n');
+		const r = await runCli(['--kb', kbDir, 'diagnose', write('quota.txt', 'write /data: disk quota exceeded\n')]);
+		expect(r.code).toBe(2);
+		expect(r.stderr.trim().split('\n')).toHaveLength(1);
+		expect(r.stderr).toMatch(/case library is invalid: .*mine\.jsonl:2: not JSON/);
+	});
+});
+
 describe('interrupting', () => {
 	it('Ctrl-C while reading a never-ending pipe stops at once with one line and exit 130', async () => {
 		const {spawn} = await import('node:child_process');

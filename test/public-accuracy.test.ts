@@ -26,7 +26,7 @@ const SETS = [
 ];
 
 describe.each(SETS)('the $name cases', ({name, positives, negatives, top1, top3, falseAlarms}) => {
-	const report = evaluateKb(realKb(), parseCases(readFileSync(new URL(`./fixtures/${name}/cases.jsonl`, import.meta.url), 'utf8')));
+	const report = evaluateKb(realKb(), parseCases(readFileSync(new URL(`../knowledge/cases/${name}.jsonl`, import.meta.url), 'utf8')));
 
 	it(`ranks a right cause first on ${top1} of ${positives} and among the first three on ${top3} (never fewer)`, () => {
 		const misses = report.outcomes

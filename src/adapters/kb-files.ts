@@ -31,3 +31,13 @@ export function readKbSources(dir: string = defaultKbDir): KbSource[] {
 		.sort();
 	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')}));
 }
+
+/** The case library beside a KB's YAML (cases/*.jsonl), or nothing when the folder has none. */
+export function readCaseSources(dir: string = defaultKbDir): KbSource[] {
+	const folder = join(dir, 'cases');
+	if (!existsSync(folder)) return [];
+	return readdirSync(folder)
+		.filter((n) => n.endsWith('.jsonl'))
+		.sort()
+		.map((n) => ({path: join(folder, n), text: readFileSync(join(folder, n), 'utf8')}));
+}

@@ -1,7 +1,8 @@
 import {existsSync, readFileSync} from 'node:fs';
-import {readKbSources, defaultKbDir, packageVersion} from '../adapters/kb-files.js';
+import {readCaseSources, readKbSources, defaultKbDir, packageVersion} from '../adapters/kb-files.js';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
+import {lazyCaseIndex} from '../core/diagnose/resemble.js';
 import {compileKb, prefilterParts, type CompiledKb, type PrefilterParts} from '../core/kb/compile.js';
 import type {Kb} from '../core/kb/load.js';
 
@@ -58,5 +59,20 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	}
 	const compiled = compileKb({...kb, settings: {...kb.settings, ...overrides}}, parts);
 	if (!parts && !process.env.KDOCTOR_NO_KB_CACHE) writeCachedKb(key, kb, prefilterParts(compiled));
+	const cases = lazyCaseIndex(kb, () => {
+		try {
+			return readCaseSources(dir);
+		} catch (error) {
+			throw new InputError(describeFsError(`${dir}cases`, error, 'file'));
+		}
+	});
+	// A broken case library is the user's file (with --kb), not a bug: one line, naming it.
+	compiled.cases = () => {
+		try {
+			return cases();
+		} catch (error) {
+			throw error instanceof InputError ? error : new InputError(`the case library is invalid: ${(error as Error).message}`);
+		}
+	};
 	return compiled;
 }

@@ -1,4 +1,5 @@
 import type {Diagnosis} from '../core/diagnose/diagnose.js';
+import {resemblance} from '../core/diagnose/resemble.js';
 import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
 
 /** The --json contract: a finding as outside tools read it. */
@@ -11,6 +12,7 @@ export function findingJson(f: Finding) {
 		evidence: f.evidence.map((e) => ({line: e.line, text: e.text, ...(e.source === 'text' ? {} : {source: e.source})})),
 		remediations: f.remediations,
 		...(f.tellApart ? {tellApart: f.tellApart} : {}),
+		...(f.resembles ? {resembles: f.resembles} : {}),
 	};
 }
 
@@ -74,6 +76,7 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 			if (verbose) out.push(`    ${' '.repeat(9)}  ${paint.dim('↳ ' + e.means)}`);
 		}
 		for (const t of f.tellApart ?? []) out.push(`    ${paint.yellow('tell apart')} from ${t.id}: ${t.check}`);
+		if (f.resembles) out.push(`    ${paint.yellow('resembles')} ${resemblance(f.resembles)}`);
 		if (f.remediations.length > 0 && (i === 0 || verbose)) {
 			out.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title}`).join('  ')}`);
 		}

@@ -1,4 +1,5 @@
-import {readKbSources} from '../../src/adapters/kb-files.js';
+import {readCaseSources, readKbSources} from '../../src/adapters/kb-files.js';
+import {lazyCaseIndex} from '../../src/core/diagnose/resemble.js';
 import {compileKb, type CompiledKb} from '../../src/core/kb/compile.js';
 import {loadKb} from '../../src/core/kb/load.js';
 
@@ -6,7 +7,11 @@ let cached: CompiledKb | undefined;
 
 /** The real, shipped knowledge base, compiled once per test file. */
 export function realKb(): CompiledKb {
-	cached ??= compileKb(loadKb(readKbSources()));
+	if (!cached) {
+		const kb = loadKb(readKbSources());
+		cached = compileKb(kb);
+		cached.cases = lazyCaseIndex(kb, () => readCaseSources());
+	}
 	return cached;
 }
 

@@ -1,8 +1,12 @@
 import type {CompiledKb} from '../kb/compile.js';
 import {seenKinds} from './kinds.js';
 import {TextScanner} from './scan.js';
+import {resemble} from './resemble.js';
 import {unmatchedLines, type UnmatchedLine} from './unmatched.js';
 import {REPORT_CONFIDENCE, score, type Facts, type Finding} from './score.js';
+
+/** `resemble: false` asks the signals alone (the KB's own tests); `exclude` keeps one thread's cases out of the library. */
+export type DiagnoseOptions = {resemble?: boolean; exclude?: string};
 
 export type InputStatus = 'ok' | 'empty' | 'binary';
 
@@ -18,7 +22,7 @@ export type Diagnosis = {
 export async function diagnoseStream(
 	compiled: CompiledKb,
 	source: AsyncIterable<Uint8Array | string>,
-	opts: {facts?: Facts; signal?: AbortSignal} = {},
+	opts: {facts?: Facts; signal?: AbortSignal} & DiagnoseOptions = {},
 ): Promise<Diagnosis> {
 	const scanner = new TextScanner(compiled);
 	for await (const chunk of source) {
@@ -29,27 +33,37 @@ export async function diagnoseStream(
 		if (scanner.isBinary) break;
 	}
 	opts.signal?.throwIfAborted();
-	return finish(compiled, scanner, opts.facts);
+	return finish(compiled, scanner, opts.facts, opts);
 }
 
 /** Diagnoses text already in memory (examples, pasted snippets, tests). */
-export function diagnoseText(compiled: CompiledKb, text: string, facts?: Facts): Diagnosis {
+export function diagnoseText(compiled: CompiledKb, text: string, facts?: Facts, opts: DiagnoseOptions = {}): Diagnosis {
 	const scanner = new TextScanner(compiled);
 	scanner.push(text);
-	return finish(compiled, scanner, facts);
+	return finish(compiled, scanner, facts, opts);
 }
 
-function finish(compiled: CompiledKb, scanner: TextScanner, facts: Facts | undefined): Diagnosis {
+function finish(compiled: CompiledKb, scanner: TextScanner, facts: Facts | undefined, opts: DiagnoseOptions): Diagnosis {
 	const result = scanner.end();
 	const hasFacts = facts !== undefined && Object.keys(facts).length > 0;
 	const status: InputStatus = result.binary ? 'binary' : result.blank && !hasFacts ? 'empty' : 'ok';
-	const findings = score(compiled, result.matches, facts, result.vetoed, seenKinds(compiled, result));
+	let findings = score(compiled, result.matches, facts, result.vetoed, seenKinds(compiled, result));
+	// No signal at all: the library's nearest real cases may still name a possible cause.
+	if (status === 'ok' && findings.length === 0 && opts.resemble !== false && !result.blank) {
+		const index = compiled.cases?.();
+		if (index) findings = resemble(compiled, index, windowText(result.head, result.tail, result.bytes), {exclude: opts.exclude});
+	}
 	const d: Diagnosis = {status, findings, stats: {bytes: result.bytes, lines: result.lines}};
 	if (status === 'ok' && !findings.some((f) => f.confidence >= REPORT_CONFIDENCE)) {
 		const lines = unmatchedLines(result.head, result.tail, result.lines, result.bytes);
 		if (lines.length > 0) d.unmatched = lines;
 	}
 	return d;
+}
+
+/** The text the scanner kept: all of a short input, its first and last windows otherwise. */
+function windowText(head: Buffer, tail: Buffer, bytes: number): string {
+	return head.length >= bytes ? head.toString('utf8') : `${head.toString('utf8')}\n${tail.toString('utf8')}`;
 }
 
 /** True when at least one finding is confident enough to be called a diagnosis. */

@@ -35,6 +35,8 @@ export type Finding = {
 	explainedBy?: string;
 	/** For a possible finding whose confusion is also possible: the one check that tells the two apart. */
 	tellApart?: {id: string; check: string}[];
+	/** A possible finding from no signal: the real case (thread) of the library the output looks most like. */
+	resembles?: {case: string; url?: string; similarity: number};
 	file?: string;
 };
 

@@ -93,7 +93,7 @@ export function testKb(compiled: CompiledKb, only?: string): ExampleResult[] {
 		if (only && entry.id !== only) continue;
 		entry.examples.positive.forEach((ex, index) => {
 			const {text, facts, top, possible, name} = normalise(ex, index);
-			const d = diagnoseText(compiled, text, facts);
+			const d = diagnoseText(compiled, text, facts, {resemble: false});
 			const found = d.findings.find((f) => f.id === entry.id);
 			const first = d.findings[0];
 			let ok = found !== undefined && (possible ? found.confidence < REPORT_CONFIDENCE : found.confidence >= REPORT_CONFIDENCE);
@@ -108,7 +108,7 @@ export function testKb(compiled: CompiledKb, only?: string): ExampleResult[] {
 		});
 		entry.examples.negative.forEach((ex, index) => {
 			const {text, facts, name} = normalise(ex, index);
-			const d = diagnoseText(compiled, text, facts);
+			const d = diagnoseText(compiled, text, facts, {resemble: false});
 			const found = d.findings.find((f) => f.id === entry.id);
 			const ok = found === undefined || found.confidence < REPORT_CONFIDENCE;
 			results.push({id: entry.id, kind: 'negative', index, name, ok, message: found ? `confidence ${found.confidence}` : 'not found'});

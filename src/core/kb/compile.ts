@@ -1,3 +1,4 @@
+import type {CaseIndex} from '../diagnose/case-index.js';
 import {LiteralAutomaton, type AutomatonParts} from './aho.js';
 import {requiredLiterals} from './literals.js';
 import type {Kb} from './load.js';
@@ -35,6 +36,8 @@ export type CompiledKb = {
 	itemSignal: number[];
 	/** Required literals per prefilter item (undefined: none usable). */
 	literalsOf: (string[] | undefined)[];
+	/** The case library's index, built on first use (an input no signal explains); absent when none is shipped. */
+	cases?: () => CaseIndex | undefined;
 };
 
 const MAX_LITERAL = 24;

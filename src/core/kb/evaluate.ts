@@ -3,7 +3,7 @@ import {REPORT_CONFIDENCE} from '../diagnose/score.js';
 import type {CompiledKb} from './compile.js';
 
 /** A labelled case: the cause expected first, and other causes a thread's resolution also allows (`accept`). */
-export type LabelledCase = {id: string; text: string; expected?: string; accept?: string[]; negative: boolean};
+export type LabelledCase = {id: string; url?: string; text: string; expected?: string; accept?: string[]; negative: boolean};
 
 export type CaseOutcome = {
 	id: string;
@@ -37,7 +37,8 @@ export type EvalReport = {
 /** Scores the KB on labelled real cases: where the expected cause ranks, and false alarms on negatives. */
 export function evaluateKb(c: CompiledKb, cases: LabelledCase[]): EvalReport {
 	const outcomes: CaseOutcome[] = cases.map((k) => {
-		const d = diagnoseText(c, k.text);
+		// A case never resembles its own thread's copy in the library.
+		const d = diagnoseText(c, k.text, undefined, {exclude: k.url});
 		const ranked = d.findings.map((f) => ({id: f.id, confidence: f.confidence}));
 		const right = new Set([...(k.expected ? [k.expected] : []), ...(k.accept ?? [])]);
 		const idx = right.size > 0 ? ranked.findIndex((r) => right.has(r.id)) : -1;
@@ -81,6 +82,7 @@ export function evaluateKb(c: CompiledKb, cases: LabelledCase[]): EvalReport {
 
 type CaseRow = {
 	id?: string;
+	url?: string;
 	symptom?: string;
 	text?: string;
 	category?: string;
@@ -111,6 +113,7 @@ export function parseCases(text: string, expectMap: Record<string, string> = {})
 			const accept = Array.isArray(row.accept) ? row.accept.filter((a): a is string => typeof a === 'string') : [];
 			return {
 				id: row.id ?? `case-${i + 1}`,
+				...(typeof row.url === 'string' ? {url: row.url} : {}),
 				text: row.symptom ?? row.text ?? '',
 				negative,
 				expected,

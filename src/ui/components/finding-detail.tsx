@@ -1,5 +1,6 @@
 import {Box} from 'ink';
 import {Text} from './text.js';
+import {resemblance} from '../../core/diagnose/resemble.js';
 import type {Finding} from '../../core/diagnose/score.js';
 import type {Entry} from '../../core/kb/schema.js';
 import {clip} from './finding-list.js';
@@ -26,6 +27,7 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 			</Text>
 			{finding.explainedBy ? <Text color="yellow">{`Probably a symptom of ${finding.explainedBy} (ranked above it).`}</Text> : null}
 			<Text>{finding.summary}</Text>
+			{finding.resembles ? <Text color="yellow">{`Looks like ${resemblance(finding.resembles)}.`}</Text> : null}
 			{finding.tellApart?.map((t) => (
 				<Text key={t.id} color="yellow">{`Possible, as ${t.id} is: to tell them apart, ${t.check}`}</Text>
 			))}
