@@ -97,6 +97,8 @@ export function buildProgram(): Command {
 		.description('Finds why a local Kubernetes E2E run failed, shows the evidence, and fixes it.')
 		.version(pkg.version, '-V, --version')
 		.option('--kb <dir>', 'knowledge base folder (default: the one shipped with kdoctor)')
+		.option('--kb-extra <dir>', "a team's own KB folder layered over it (repeatable; .kdoctor/knowledge is found by itself)", collect)
+		.option('--no-team-kb', 'ignore the .kdoctor/knowledge folder of this checkout')
 		.option('--config <file>', 'kdoctor.yaml to read (default: ./kdoctor.yaml when present)')
 		.option('--allow-registry <prefix>', 'allowed base-image registry prefix (repeatable; overrides the config)', collect)
 		.showHelpAfterError('(kdoctor --help lists the commands)')
@@ -145,8 +147,10 @@ Examples:
 			const results = await diagnoseInputs(compiled, inputs, ac.signal);
 			if (interactive(opts) && results.length > 0 && results.every((r) => r.diagnosis)) {
 				const {runDiagnoseTui} = await import('./ui/run-diagnose.js');
-				await runDiagnoseTui(compiled, results);
+				const next = await runDiagnoseTui(compiled, results);
 				process.exitCode = exitCodeFor(results);
+				// The screen handed over to another command (kb new): it runs now, in the terminal the screen left.
+				if (next) await cmd.parent!.parseAsync(next, {from: 'user'});
 				return;
 			}
 			if (opts.json) await write(renderJson(results));
@@ -504,6 +508,20 @@ Examples:
 		.option('-v, --verbose', 'list passing examples too')
 		.action(async (id: string | undefined, opts: {verbose?: boolean}, cmd: Command) => {
 			await emit(async (out) => (await lazy.kb()).kbTest(await loadCompiledKb(globals(cmd)), out, useColor(), id, opts.verbose === true));
+		});
+
+	kb.command('new')
+		.description('draft a team entry (.kdoctor/knowledge) from a failure no known cause explains, then lint and test it')
+		.requiredOption('--from <file>', 'the output of the failure')
+		.option('--id <id>', "the entry id (default: team- and the failing line's first words)")
+		.option('--dir <dir>', 'write it here instead of the nearest .kdoctor/knowledge')
+		.addHelpText(
+			'after',
+			'\nOpens the draft in $VISUAL or $EDITOR on a terminal. Exit status: 0 the draft passes kb lint and kb test, 1 it does not, 2 nothing drafted.',
+		)
+		.action(async (opts: {from: string; id?: string; dir?: string}, cmd: Command) => {
+			const {kbNew} = await import('./commands/kb-new.js');
+			await emit((out) => kbNew({...globals(cmd), ...opts, interactive: interactive({})}, out));
 		});
 
 	kb.command('eval')

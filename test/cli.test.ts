@@ -200,6 +200,14 @@ describe('kdoctor plain output and usage', () => {
 		expect((await runCli(['frobnicate'])).code).toBe(2);
 	});
 
+	it('kb show with a wrong id says the nearest one, as git does', async () => {
+		const r = await runCli(['kb', 'show', 'image-name-mism']);
+		expect(r.code).toBe(2);
+		expect(r.stderr.trim()).toBe('kdoctor: no entry "image-name-mism": did you mean image-name-mismatch? (kdoctor kb list shows them)');
+		expect((await runCli(['kb', 'test', 'registry-auht'])).stderr).toMatch(/did you mean registry-auth\?/);
+		expect((await runCli(['kb', 'show', 'zzz'])).stderr).not.toMatch(/did you mean/);
+	});
+
 	it('reports a broken knowledge base folder as one line', async () => {
 		const kbDir = mkdtempSync(join(tmpdir(), 'kdoctor-badkb-'));
 		writeFileSync(join(kbDir, 'bad.yaml'), 'topic: broken\nentries:\n  - id: x\n    layer: nowhere\n');

@@ -50,6 +50,38 @@ describe.skipIf(!tmuxInstalled)('the real terminal UI, driven through tmux', () 
 		expect(end).toMatch(/EXIT=1/);
 		expect(end).not.toMatch(/\bERROR\b/);
 	});
+
+	it('a failure nothing explains: + then y leaves the screen for kdoctor kb new, which drafts, opens $EDITOR and tests the entry', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'kdoctor-tmux-new-'));
+		writeFileSync(join(dir, 'fail.log'), 'ERROR frobnicator handshake rejected by upstream broker "alpha-7" (code 4411)\n');
+		// The editor is a real program that records the file it was given and exits.
+		const cmd = `cd ${dir} && env -u CI EDITOR="touch ${dir}/edited-by-editor" KDOCTOR_STATE_DIR=${dir}/state TERM=xterm-256color node ${CLI} diagnose fail.log; echo "EXIT=$?"; sleep 60`;
+		tmux('new-session', '-d', '-s', 'n', '-x', '120', '-y', '40', cmd);
+		const shot = () => tmux('capture-pane', '-p', '-t', 'n');
+		const until = async (re: RegExp) => {
+			const end = Date.now() + 15_000;
+			let last = '';
+			while (Date.now() < end && !re.test(last)) {
+				last = shot();
+				await new Promise((r) => setTimeout(r, 100));
+			}
+			expect(last).toMatch(re);
+			return last;
+		};
+		await until(/draft your own/);
+		tmux('send-keys', '-t', 'n', '+');
+		await until(/Draft a team entry from fail\.log/);
+		tmux('send-keys', '-t', 'n', 'y');
+		const end = await until(/EXIT=\d/);
+		expect(end).toMatch(/kb test: 3 passed, 0 failed/);
+		expect(end).toMatch(/EXIT=0/);
+		expect(readFileSync(join(dir, '.kdoctor', 'knowledge', 'team-frobnicator-handshake-rejected-upstream.yaml'), 'utf8')).toContain(
+			'frobnicator handshake rejected by upstream broker',
+		);
+		// The editor was really run (touch made its marker file).
+		expect(spawnSync('test', ['-e', join(dir, 'edited-by-editor')]).status).toBe(0);
+		tmux('kill-session', '-t', 'n');
+	});
 });
 
 const hasPodman = spawnSync('podman', ['--version']).status === 0;

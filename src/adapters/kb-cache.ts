@@ -13,6 +13,7 @@ type Cached = {
 	contexts: Kb['contexts'];
 	settings: Kb['settings'];
 	files: Kb['files'];
+	overridden?: Kb['overridden'];
 	itemLiterals?: PrefilterParts['itemLiterals'];
 	literals?: string[];
 	outputs?: number[][];
@@ -41,6 +42,7 @@ export function readCachedKb(key: string): {kb: Kb; parts?: PrefilterParts} | un
 		contexts: c.contexts ?? [],
 		settings: c.settings,
 		files: c.files,
+		overridden: c.overridden ?? [],
 		byId: new Map(c.entries.map((e) => [e.id, e])),
 	};
 	let parts: PrefilterParts | undefined;
@@ -80,6 +82,7 @@ export function writeCachedKb(key: string, kb: Kb, parts: PrefilterParts & {auto
 			contexts: kb.contexts,
 			settings: kb.settings,
 			files: kb.files,
+			overridden: kb.overridden,
 			itemLiterals: parts.itemLiterals,
 			literals: a.literals,
 			outputs: a.outputs,

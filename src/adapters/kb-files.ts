@@ -1,5 +1,5 @@
-import {existsSync, readdirSync, readFileSync} from 'node:fs';
-import {dirname, join, sep} from 'node:path';
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
+import {dirname, join, resolve, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {KbSource} from '../core/kb/load.js';
 
@@ -25,11 +25,27 @@ export const packageVersion = install.version;
 export const defaultKbDir = join(install.dir, 'knowledge') + sep;
 
 /** Reads every *.yaml of a KB folder, in name order so load order is stable. */
-export function readKbSources(dir: string = defaultKbDir): KbSource[] {
+export function readKbSources(dir: string = defaultKbDir, layer?: 'team'): KbSource[] {
 	const names = readdirSync(dir)
 		.filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'))
 		.sort();
-	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')}));
+	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8'), ...(layer ? {layer} : {})}));
+}
+
+/** Where a team keeps its own entries: `.kdoctor/knowledge`, in this folder or the nearest one above it (as git finds .git). */
+export const TEAM_KB = join('.kdoctor', 'knowledge');
+
+/** The nearest team KB folder from `from` upward, or undefined. */
+export function findTeamKbDir(from: string = process.cwd()): string | undefined {
+	for (let dir = resolve(from); ; dir = dirname(dir)) {
+		const candidate = join(dir, TEAM_KB);
+		try {
+			if (statSync(candidate).isDirectory()) return candidate + sep;
+		} catch {
+			// not here: look one folder up
+		}
+		if (dirname(dir) === dir) return undefined;
+	}
 }
 
 /** The case library beside a KB's YAML (cases/*.jsonl), or nothing when the folder has none. */

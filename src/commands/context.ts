@@ -1,12 +1,21 @@
 import {existsSync, readFileSync} from 'node:fs';
-import {readCaseSources, readKbSources, defaultKbDir, packageVersion} from '../adapters/kb-files.js';
+import {resolve, sep} from 'node:path';
+import {findTeamKbDir, readCaseSources, readKbSources, defaultKbDir, packageVersion} from '../adapters/kb-files.js';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
 import {lazyCaseIndex} from '../core/diagnose/resemble.js';
 import {compileKb, prefilterParts, type CompiledKb, type PrefilterParts} from '../core/kb/compile.js';
 import type {Kb} from '../core/kb/load.js';
 
-export type GlobalOptions = {kb?: string; config?: string; allowRegistry?: string[]};
+/** `kbExtra`: team KB folders layered over the built-in one; `teamKb: false` (--no-team-kb) ignores .kdoctor/knowledge. */
+export type GlobalOptions = {kb?: string; kbExtra?: string[]; teamKb?: boolean; config?: string; allowRegistry?: string[]};
+
+/** The KB folders of a run: the built-in one (or --kb), then the team's nearest .kdoctor/knowledge, then --kb-extra. */
+export function kbDirs(opts: GlobalOptions): {base: string; team: string[]} {
+	const found = opts.teamKb === false ? undefined : findTeamKbDir();
+	const team = [...(found ? [found] : []), ...(opts.kbExtra ?? []).map((d) => (d.endsWith(sep) ? d : d + sep))];
+	return {base: opts.kb ?? defaultKbDir, team: [...new Set(team.map((d) => resolve(d) + sep))]};
+}
 
 /** Settings from kdoctor.yaml (explicit --config, or ./kdoctor.yaml when present); YAML and zod load only then. */
 export async function loadOverrides(opts: GlobalOptions): Promise<Record<string, string[]>> {
@@ -36,7 +45,7 @@ export async function loadOverrides(opts: GlobalOptions): Promise<Record<string,
  */
 export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	const overrides = await loadOverrides(opts);
-	const dir = opts.kb ?? defaultKbDir;
+	const {base: dir, team} = kbDirs(opts);
 	let sources;
 	try {
 		sources = readKbSources(dir);
@@ -44,6 +53,13 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 		throw new InputError(describeFsError(dir, error, 'file'));
 	}
 	if (sources.length === 0) throw new InputError(`${dir}: no knowledge base files (*.yaml) found`);
+	for (const t of team) {
+		try {
+			sources.push(...readKbSources(t, 'team'));
+		} catch (error) {
+			throw new InputError(describeFsError(t, error, 'file'));
+		}
+	}
 	const key = kbKey(sources, packageVersion);
 	const cached = process.env.KDOCTOR_NO_KB_CACHE ? undefined : readCachedKb(key);
 	let kb: Kb | undefined = cached?.kb;
@@ -59,13 +75,15 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	}
 	const compiled = compileKb({...kb, settings: {...kb.settings, ...overrides}}, parts);
 	if (!parts && !process.env.KDOCTOR_NO_KB_CACHE) writeCachedKb(key, kb, prefilterParts(compiled));
-	const cases = lazyCaseIndex(kb, () => {
-		try {
-			return readCaseSources(dir);
-		} catch (error) {
-			throw new InputError(describeFsError(`${dir}cases`, error, 'file'));
-		}
-	});
+	const cases = lazyCaseIndex(kb, () =>
+		[dir, ...team].flatMap((d) => {
+			try {
+				return readCaseSources(d);
+			} catch (error) {
+				throw new InputError(describeFsError(`${d}cases`, error, 'file'));
+			}
+		}),
+	);
 	// A broken case library is the user's file (with --kb), not a bug: one line, naming it.
 	compiled.cases = () => {
 		try {

@@ -1,3 +1,4 @@
+import {InputError} from '../adapters/input.js';
 import {lintKb, testKb} from '../core/kb/check.js';
 import {evaluateKb, parseCases} from '../core/kb/evaluate.js';
 import type {CompiledKb} from '../core/kb/compile.js';
@@ -5,27 +6,60 @@ import {makePaint} from '../plain/format.js';
 
 type Out = {write(s: string): void};
 
-/** `kdoctor kb list`: one line per entry, grouped by file. */
+/** No such entry: the nearest id by a prefix or a few typos, as git says "did you mean". */
+export function unknownEntry(c: CompiledKb, id: string): string {
+	const ids = [...c.kb.byId.keys()];
+	const near =
+		ids.filter((k) => k.startsWith(id) || id.startsWith(k)).sort((a, b) => a.length - b.length)[0] ??
+		ids
+			.map((k) => [k, editDistance(k, id)] as const)
+			.filter(([, d]) => d <= Math.max(2, Math.floor(id.length / 4)))
+			.sort((a, b) => a[1] - b[1])[0]?.[0];
+	return `no entry "${id}"${near ? `: did you mean ${near}?` : ''} (kdoctor kb list shows them)`;
+}
+
+function editDistance(a: string, b: string): number {
+	let prev = Array.from({length: b.length + 1}, (_, j) => j);
+	for (let i = 1; i <= a.length; i++) {
+		const row = [i];
+		for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+		prev = row;
+	}
+	return prev[b.length]!;
+}
+
+/** `kdoctor kb list`: one line per entry, grouped by file; a team's entries say where they come from. */
 export function kbList(c: CompiledKb, out: Out, json: boolean): number {
+	const overrides = new Set(c.kb.overridden.map((o) => o.id));
+	const teamIds = new Set(c.kb.files.filter((f) => f.team).flatMap((f) => f.ids));
 	if (json) {
-		out.write(JSON.stringify(c.kb.entries.map((e) => ({id: e.id, title: e.title, layer: e.layer}))) + '\n');
+		const rows = c.kb.entries.map((e) => ({
+			id: e.id,
+			title: e.title,
+			layer: e.layer,
+			source: teamIds.has(e.id) ? 'team' : 'built-in',
+			...(overrides.has(e.id) ? {overrides: true} : {}),
+		}));
+		out.write(JSON.stringify(rows) + '\n');
 		return 0;
 	}
 	for (const f of c.kb.files) {
-		out.write(`${f.topic}\n`);
+		if (f.ids.length === 0) continue;
+		out.write(f.team ? `${f.topic}  (team: ${f.path})\n` : `${f.topic}\n`);
 		for (const id of f.ids) {
 			const e = c.kb.byId.get(id)!;
-			out.write(`  ${id.padEnd(30)} ${e.layer.padEnd(9)} ${e.title}\n`);
+			out.write(`  ${id.padEnd(30)} ${e.layer.padEnd(9)} ${e.title}${overrides.has(id) ? '  (overrides the built-in entry)' : ''}\n`);
 		}
 	}
-	out.write(`${c.kb.entries.length} entries in ${c.kb.files.length} files\n`);
+	const team = teamIds.size > 0 ? ` (${teamIds.size} from the team's own KB)` : '';
+	out.write(`${c.kb.entries.length} entr${c.kb.entries.length === 1 ? 'y' : 'ies'} in ${c.kb.files.length} files${team}\n`);
 	return 0;
 }
 
 /** `kdoctor kb show ID`: the whole entry as a person reads it. */
 export function kbShow(c: CompiledKb, id: string, out: Out, json: boolean): number {
 	const e = c.kb.byId.get(id);
-	if (!e) throw new Error(`no entry "${id}" (kdoctor kb list shows them)`);
+	if (!e) throw new InputError(unknownEntry(c, id));
 	if (json) {
 		out.write(JSON.stringify(e, null, 2) + '\n');
 		return 0;
@@ -58,7 +92,7 @@ export function kbLint(c: CompiledKb, out: Out, color: boolean): number {
 
 /** `kdoctor kb test [ID]`: runs every entry's examples through the whole KB. */
 export function kbTest(c: CompiledKb, out: Out, color: boolean, only?: string, verbose = false): number {
-	if (only && !c.kb.byId.has(only)) throw new Error(`no entry "${only}" (kdoctor kb list shows them)`);
+	if (only && !c.kb.byId.has(only)) throw new InputError(unknownEntry(c, only));
 	const paint = makePaint(color);
 	const results = testKb(c, only);
 	const failed = results.filter((r) => !r.ok);

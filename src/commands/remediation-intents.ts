@@ -12,6 +12,8 @@ export type DiagnoseIntents = {
 	undo(): void;
 	/** The preview was left without applying it. */
 	cancel?(): void;
+	/** Nothing matched: leave the screen and draft a team entry from this file with `kdoctor kb new` (after y). */
+	draft?(file: string): void;
 };
 
 export type RemediationPorts = {

@@ -19,7 +19,8 @@ import type {RemediationPlan} from '../core/remediate/plan.js';
 import type {CheckEvent} from '../core/setup/checks.js';
 import type {CheckGroup, CheckResult} from '../core/setup/types.js';
 
-export type View = 'list' | 'detail' | 'help' | 'preview' | 'search';
+/** `draft`: asking whether to hand the failure to `kdoctor kb new` (nothing matched). */
+export type View = 'list' | 'detail' | 'help' | 'preview' | 'search' | 'draft';
 export type Message = {kind: 'ok' | 'error' | 'info'; text: string};
 
 export type InputResult = {file: string; diagnosis?: Diagnosis; error?: string};

@@ -10,16 +10,28 @@ import {DiagnoseScreen} from './screens/diagnose-screen.js';
 import {keyboard} from './keyboard.js';
 import {StoreProvider} from './store-context.js';
 
-/** Renders the diagnose screen until the user quits; the only place diagnose calls render(). */
-export async function runDiagnoseTui(compiled: CompiledKb, results: DiagnosedInput[]): Promise<void> {
+/**
+ * Renders the diagnose screen until the user quits; the only place diagnose calls render(). Returns the command the
+ * person chose to go on with (+ then y: `kb new --from FILE`), for the CLI to run once the screen is gone.
+ */
+export async function runDiagnoseTui(compiled: CompiledKb, results: DiagnosedInput[]): Promise<string[] | undefined> {
 	const store = createDoctorStore({inputs: results});
-	const intents = createRemediationIntents(compiled, store, {
+	let next: string[] | undefined;
+	let quit = () => {};
+	const remediation = createRemediationIntents(compiled, store, {
 		fs: createFsPort(),
 		journal: createJournal(),
 		clock: {now: () => new Date()},
 		cwd: process.cwd(),
 		protectedRoots: [installDir, stateDir()],
 	});
+	const intents = {
+		...remediation,
+		draft(file: string) {
+			next = ['kb', 'new', '--from', file];
+			quit();
+		},
+	};
 	const stdin = keyboard();
 	const app = render(
 		<StoreProvider store={store}>
@@ -27,6 +39,8 @@ export async function runDiagnoseTui(compiled: CompiledKb, results: DiagnosedInp
 		</StoreProvider>,
 		{stdin, exitOnCtrlC: true},
 	);
+	quit = () => app.unmount();
 	await app.waitUntilExit();
 	if (stdin !== process.stdin) stdin.destroy();
+	return next;
 }

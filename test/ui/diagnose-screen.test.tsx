@@ -38,6 +38,40 @@ function setup(text = LOG) {
 	return {app, store, dir};
 }
 
+describe('DiagnoseScreen: + hands a failure no known cause explains to kdoctor kb new', () => {
+	it('offers + when there is no confident cause, asks, and on y hands the file over; n goes back', async () => {
+		const text = 'ERROR frobnicator handshake rejected by upstream broker "alpha-7"\n';
+		const store = createDoctorStore({inputs: [{file: 'fail.log', diagnosis: diagnoseText(kb, text)}]});
+		const drafted: string[] = [];
+		const intents = {preview() {}, apply() {}, undo() {}, draft: (f: string) => void drafted.push(f)};
+		const app = render(
+			<StoreProvider store={store}>
+				<DiagnoseScreen entries={kb.kb.byId} intents={intents} />
+			</StoreProvider>,
+		);
+		cleanup = () => app.unmount();
+		await tick();
+		expect(app.lastFrame()).toContain('+ draft your own');
+		await press(app.stdin, '+');
+		expect(app.lastFrame()).toContain('Draft a team entry from fail.log: kdoctor kb new --from fail.log');
+		expect(app.lastFrame()).toContain('y draft it  n/esc cancel');
+		await press(app.stdin, 'n');
+		expect(app.lastFrame()).not.toContain('Draft a team entry');
+		expect(drafted).toEqual([]);
+		await press(app.stdin, '+');
+		await press(app.stdin, 'y');
+		expect(drafted).toEqual(['fail.log']);
+	});
+
+	it('does not offer + where a confident cause was found', async () => {
+		const {app} = setup();
+		await tick();
+		expect(app.lastFrame()).not.toMatch(/draft your own/);
+		await press(app.stdin, '+');
+		expect(app.lastFrame()).not.toContain('Draft a team entry');
+	});
+});
+
 describe('DiagnoseScreen', () => {
 	it('ranks the image problem above the health-check timeout and shows its evidence', async () => {
 		const {app} = setup();

@@ -16,17 +16,17 @@ const ERROR_LINE_WEIGHT = 3;
 const WORD = /[a-z][a-z0-9_]*(?:[.'-][a-z0-9_]+)*|\b\d{3}\b/g;
 const HEXISH = /^[0-9a-f]{8,}$/;
 
-export function words(line: string): string[] {
+export function words(line: string, lowered = false): string[] {
 	const out: string[] = [];
-	for (const m of line.toLowerCase().matchAll(WORD)) if (m[0].length >= 2 && !HEXISH.test(m[0])) out.push(m[0]);
+	for (const m of (lowered ? line : line.toLowerCase()).matchAll(WORD)) if (m[0].length >= 2 && !HEXISH.test(m[0])) out.push(m[0]);
 	return out;
 }
 
 /** Term counts of a text: words and adjacent pairs, error lines weighted up. */
 export function terms(text: string): Map<string, number> {
 	const m = new Map<string, number>();
-	for (const line of text.split('\n')) {
-		const ws = words(line);
+	for (const line of text.toLowerCase().split('\n')) {
+		const ws = words(line, true);
 		if (ws.length === 0) continue;
 		const w = ERRORISH.test(line) ? ERROR_LINE_WEIGHT : 1;
 		for (let i = 0; i < ws.length; i++) {

@@ -1,8 +1,10 @@
+import safeRegex from 'safe-regex2';
 import {isNode, LineCounter, parseDocument} from 'yaml';
 import type {z} from 'zod';
 import {KbFileSchema, type Context, type Entry, type KbFile} from './schema.js';
 
-export type KbSource = {path: string; text: string};
+/** `layer: 'team'`: a team's own entries (.kdoctor/knowledge, --kb-extra), layered over the built-in KB. */
+export type KbSource = {path: string; text: string; layer?: 'team'};
 
 export type KbProblem = {path: string; line: number; message: string};
 
@@ -11,7 +13,9 @@ export type Kb = {
 	contexts: Context[];
 	byId: Map<string, Entry>;
 	settings: Record<string, string | string[]>;
-	files: {path: string; topic: string; ids: string[]}[];
+	files: {path: string; topic: string; ids: string[]; team?: boolean}[];
+	/** Built-in entries a team entry of the same id replaced. */
+	overridden: {id: string; by: string}[];
 };
 
 export class KbError extends Error {
@@ -24,7 +28,7 @@ export class KbError extends Error {
 /** Parses and validates KB sources; every problem carries the file and line it comes from. */
 export function loadKb(sources: KbSource[], overrides: Record<string, string | string[]> = {}): Kb {
 	const problems: KbProblem[] = [];
-	const files: {path: string; parsed: KbFile; lines: number[]}[] = [];
+	const files: {path: string; parsed: KbFile; lines: number[]; team: boolean}[] = [];
 	for (const src of sources) {
 		const lc = new LineCounter();
 		const doc = parseDocument(src.text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true});
@@ -41,15 +45,24 @@ export function loadKb(sources: KbSource[], overrides: Record<string, string | s
 			const node = doc.getIn(['entries', i], true);
 			return isNode(node) && node.range ? lc.linePos(node.range[0]).line : 1;
 		});
-		files.push({path: src.path, parsed: result.data, lines});
+		files.push({path: src.path, parsed: result.data, lines, team: src.layer === 'team'});
 	}
 
 	const byId = new Map<string, Entry>();
+	const fromTeam = new Set<string>();
+	const overridden: {id: string; by: string}[] = [];
 	const settings: Record<string, string | string[]> = Object.assign({}, ...files.map((f) => f.parsed.settings));
-	for (const {path, parsed, lines} of files) {
-		for (const [index, entry] of parsed.entries.entries()) {
+	for (const {path, parsed, lines, team} of files) {
+		for (const [index, parsedEntry] of parsed.entries.entries()) {
 			const line = lines[index]!;
-			if (byId.has(entry.id)) problems.push({path, line, message: `duplicate id "${entry.id}"`});
+			const entry = team ? asTeamEntry(parsedEntry) : parsedEntry;
+			// A team entry may replace a built-in one of the same id; two of one layer are a mistake.
+			if (team && byId.has(entry.id) && !fromTeam.has(entry.id)) overridden.push({id: entry.id, by: path});
+			else if (byId.has(entry.id)) problems.push({path, line, message: `duplicate id "${entry.id}"`});
+			if (team) {
+				fromTeam.add(entry.id);
+				for (const problem of teamProblems(entry)) problems.push({path, line, message: problem});
+			}
 			byId.set(entry.id, entry);
 			const sigIds = new Set<string>();
 			for (const s of entry.signals) {
@@ -91,8 +104,32 @@ export function loadKb(sources: KbSource[], overrides: Record<string, string | s
 		contexts,
 		byId,
 		settings,
-		files: files.map((f) => ({path: f.path, topic: f.parsed.topic, ids: f.parsed.entries.map((e) => e.id)})),
+		files: files.map((f) => ({
+			path: f.path,
+			topic: f.parsed.topic,
+			// An overridden built-in entry is listed once, under the team file that replaced it.
+			ids: f.parsed.entries.map((e) => e.id).filter((id) => f.team || !fromTeam.has(id)),
+			...(f.team ? {team: true} : {}),
+		})),
+		overridden,
 	};
+}
+
+/**
+ * A team's entries come from a repository someone else may have written: a command they name is only ever printed
+ * for the person to run (never run by kdoctor on a key), whatever the file says.
+ */
+function asTeamEntry(entry: Entry): Entry {
+	return {...entry, remediations: entry.remediations.map((r) => (r.run === 'confirmed' ? {...r, run: 'print' as const} : r))};
+}
+
+/** A team pattern that could backtrack without end would hang every diagnosis: refused at load, not only by lint. */
+function teamProblems(entry: Entry): string[] {
+	const out: string[] = [];
+	for (const s of entry.signals)
+		for (const p of [s.pattern, s.followedBy?.pattern, s.unlessSeen])
+			if (p !== undefined && !safeRegex(p, {limit: 25})) out.push(`${entry.id}/${s.id}: pattern may backtrack catastrophically: /${p}/`);
+	return out;
 }
 
 function regexError(source: string): string | undefined {

@@ -24,6 +24,7 @@ const HELP: [string, string][] = [
 	['s', 'search the knowledge base (fuzzy)'],
 	['a–z', 'the fix on that key: preview, then y to apply'],
 	['u', "undo what kdoctor undo would (this screen's change first): preview, then y"],
+	['+', 'no confident cause: draft a team entry from this failure (kdoctor kb new), then y'],
 	['?', 'this help'],
 	['q  ctrl-c', 'quit'],
 ];
@@ -62,6 +63,9 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 		return fuse.search(search, {limit: 12}).map((r) => r.item);
 	}, [entries, search]);
 
+	// No confident cause in a file (stdin cannot be read twice): the failure can become the team's own entry.
+	const causes = rows.filter((r) => r.finding.confidence >= REPORT_CONFIDENCE).length;
+	const draftFile = causes === 0 ? inputs.find((i) => i.file !== '-' && i.diagnosis?.status === 'ok')?.file : undefined;
 	const listLength = view === 'search' ? kbHits.length : visible.length;
 	const selected = listLength === 0 ? 0 : Math.max(0, Math.min(selectedRaw, listLength - 1));
 	const current = visible[selected];
@@ -99,6 +103,12 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				} else if (input === 'q') exit();
 				return;
 			}
+			if (view === 'draft') {
+				if (input === 'y' && draftFile) intents.draft?.(draftFile);
+				else if (input === 'n' || key.escape || key.leftArrow) s.setView('list');
+				else if (input === 'q') exit();
+				return;
+			}
 			if (view === 'help') {
 				if (key.escape || input === '?' || input === 'q' || key.return) s.setView('list');
 				return;
@@ -111,6 +121,7 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				return;
 			}
 			if (input === 'u') return intents.undo();
+			if (input === '+' && draftFile && intents.draft) return s.setView('draft');
 			if (key.upArrow || input === 'k') return s.select(selected - 1);
 			if (key.downArrow || input === 'j') return s.select(selected + 1);
 			if (key.return || key.rightArrow) return s.setView('detail');
@@ -125,7 +136,6 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 		{isActive: isRawModeSupported === true},
 	);
 
-	const causes = rows.filter((r) => r.finding.confidence >= REPORT_CONFIDENCE).length;
 	const lines = inputs.reduce((n, i) => n + (i.diagnosis?.stats.lines ?? 0), 0);
 	const files = inputs.map((i) => i.file).join(', ');
 	const rule = '─'.repeat(Math.max(10, width - 2));
@@ -175,6 +185,13 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 						<Text dimColor>no entry matches</Text>
 					)}
 				</Box>
+			) : view === 'draft' && draftFile ? (
+				<Box flexDirection="column">
+					<Text>{`Draft a team entry from ${draftFile}: kdoctor kb new --from ${draftFile}`}</Text>
+					<Text dimColor>
+						It writes .kdoctor/knowledge/ID.yaml from the failing line (never over a file), opens it in $EDITOR, then lints and tests it.
+					</Text>
+				</Box>
 			) : view === 'preview' && plan ? (
 				<PlanView plan={plan} width={width} busy={busy} />
 			) : rows.length === 0 ? (
@@ -197,7 +214,9 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 					) : (
 						<Text color="green">No known failure found in this output.</Text>
 					)}
-					<Text dimColor>kdoctor knows {entries.size} failure classes; press s to search them.</Text>
+					<Text dimColor>
+						kdoctor knows {entries.size} failure classes; press s to search them{draftFile && intents.draft ? ', + to draft your own' : ''}.
+					</Text>
 				</Box>
 			) : (
 				<Box flexDirection="column">
@@ -235,9 +254,11 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 					? plan?.status === 'ready'
 						? 'y apply  n/esc cancel  q quit'
 						: 'esc back  q quit'
-					: view === 'search'
-						? 'type to search  ↑↓ move  esc back'
-						: '↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo  ? help  q quit'}
+					: view === 'draft'
+						? 'y draft it  n/esc cancel  q quit'
+						: view === 'search'
+							? 'type to search  ↑↓ move  esc back'
+							: `↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo${draftFile && intents.draft ? '  + draft your own' : ''}  ? help  q quit`}
 			</Text>
 		</Box>
 	);
