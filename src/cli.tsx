@@ -38,8 +38,12 @@ async function loadCompiledKb(opts: GlobalOptions) {
 
 const pkg = {version: packageVersion};
 
-/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+/** --color always|never|auto (and --no-color): set before a command's action runs; auto is the environment's say. */
+let colorMode: 'always' | 'never' | 'auto' = 'auto';
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org); --color decides first. */
 function useColor(): boolean {
+	if (colorMode !== 'auto') return colorMode === 'always';
 	if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
 	if (process.env.FORCE_COLOR === '0') return false;
 	if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '') return true;
@@ -84,6 +88,17 @@ async function askClusterChoice(question: string): Promise<'reuse' | 'recreate' 
 	}
 }
 
+type DiagnoseCli = {json?: boolean; plain?: boolean; verbose?: boolean; quiet?: boolean; outputFormat?: string};
+
+/** kubectl's -o: json is --json, text is --plain, yaml the same objects as YAML documents. */
+function outputFormat(format: string | undefined): {json?: boolean; plain?: boolean; yaml?: boolean} {
+	if (format === undefined) return {};
+	if (format === 'json') return {json: true};
+	if (format === 'yaml') return {yaml: true, plain: true};
+	if (format === 'text') return {plain: true};
+	throw new InputError(`-o ${format}: say json, yaml or text`);
+}
+
 function globals(cmd: Command): GlobalOptions {
 	return cmd.optsWithGlobals() as GlobalOptions;
 }
@@ -101,6 +116,19 @@ export function buildProgram(): Command {
 		.option('--no-team-kb', 'ignore the .kdoctor/knowledge folder of this checkout')
 		.option('--config <file>', 'kdoctor.yaml to read (default: ./kdoctor.yaml when present)')
 		.option('--allow-registry <prefix>', 'allowed base-image registry prefix (repeatable; overrides the config)', collect)
+		.option('--color <when>', 'colour: auto (a terminal, unless NO_COLOR), always or never', 'auto')
+		.option('--no-color', 'no colour (as --color never)')
+		.option('--debug', 'on an error, its stack; at the end, how long the command took (stderr)')
+		.hook('preAction', (_root, action) => {
+			const o = action.optsWithGlobals() as {color?: string | boolean; debug?: boolean};
+			const when = o.color === false ? 'never' : o.color === undefined || o.color === true ? 'auto' : o.color;
+			if (when !== 'auto' && when !== 'always' && when !== 'never') throw new InputError(`--color ${when}: say auto, always or never`);
+			colorMode = when;
+			// Ink's colour library reads FORCE_COLOR when it loads, later than this.
+			if (when === 'never') process.env.FORCE_COLOR = '0';
+			if (when === 'always') process.env.FORCE_COLOR = '1';
+			if (o.debug) process.env.KDOCTOR_DEBUG = '1';
+		})
 		.showHelpAfterError('(kdoctor --help lists the commands)')
 		.configureOutput({outputError: (str, writeErr) => writeErr(terminalSafe(str))});
 
@@ -110,6 +138,8 @@ export function buildProgram(): Command {
 		.argument('[files...]', "files to read; '-' (or nothing, with a pipe) reads standard input")
 		.option('--json', 'JSON output: one object per file (JSON Lines for several files)')
 		.option('--plain', 'plain text even on a terminal')
+		.option('-o, --output-format <format>', 'json, yaml or text (kubectl style: -o json is --json)')
+		.option('-q, --quiet', 'print nothing: the exit status says it (as grep -q does)')
 		.option('-v, --verbose', 'every finding, with what each piece of evidence means')
 		.option('-n, --namespace <ns>', 'diagnose the live cluster instead: every unhealthy workload of this namespace')
 		.option('--kubeconfig <file>', 'with --namespace: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
@@ -126,8 +156,10 @@ Examples:
   kdoctor diagnose --json build.log pods.txt
   kdoctor diagnose -n kdoctor-demo            (the live cluster: pods, events, logs, node images)`,
 		)
-		.action(async (files: string[], opts: {json?: boolean; plain?: boolean; verbose?: boolean} & Partial<LiveCli>, cmd: Command) => {
+		.action(async (files: string[], cliOpts: DiagnoseCli & Partial<LiveCli>, cmd: Command) => {
+			const opts = {...cliOpts, ...outputFormat(cliOpts.outputFormat)};
 			if (opts.namespace) {
+				if (opts.yaml || opts.quiet) throw new InputError('-o yaml and --quiet read files; for the live cluster use --json or the text');
 				if (files.length > 0) throw new InputError('give files or --namespace, not both');
 				const {diagnoseLiveCommand} = await lazy.live();
 				process.exitCode = await diagnoseLiveCommand(
@@ -145,7 +177,7 @@ Examples:
 			const {diagnoseInputs, exitCodeFor, renderJson, renderPlain} = await lazy.diagnose();
 			const ac = new AbortController();
 			const results = await diagnoseInputs(compiled, inputs, ac.signal);
-			if (interactive(opts) && results.length > 0 && results.every((r) => r.diagnosis)) {
+			if (interactive(opts) && !opts.quiet && results.length > 0 && results.every((r) => r.diagnosis)) {
 				const {runDiagnoseTui} = await import('./ui/run-diagnose.js');
 				const next = await runDiagnoseTui(compiled, results);
 				process.exitCode = exitCodeFor(results);
@@ -153,7 +185,13 @@ Examples:
 				if (next) await cmd.parent!.parseAsync(next, {from: 'user'});
 				return;
 			}
-			if (opts.json) await write(renderJson(results));
+			if (opts.quiet) {
+				// grep -q: the status alone; an input that could not be read still says why on stderr.
+				for (const r of results) if (r.error) stderr(`kdoctor: ${r.error}\n`);
+			} else if (opts.yaml) {
+				const {jsonLinesAsYaml} = await import('./commands/yaml-output.js');
+				await write(jsonLinesAsYaml(renderJson(results)));
+			} else if (opts.json) await write(renderJson(results));
 			else {
 				const {out, err} = renderPlain(results, useColor(), opts.verbose === true);
 				await write(out);
@@ -183,6 +221,8 @@ Examples:
 		.addHelpText(
 			'after',
 			`
+Exit status: 0 previewed, or applied (and verified where it can be); 1 the finding is not there, the fix cannot apply
+here, or it ran and failed or did not verify; 2 a usage or input error (nothing changed).
 Examples:
   kdoctor fix base-image-policy --from build.log            (preview the file edit)
   kdoctor fix image-name-mismatch -n kdoctor-demo --yes     (patch the Deployment, watch the rollout)
@@ -552,7 +592,83 @@ Examples:
 			);
 		});
 
+	// Flags that contradict each other are refused in one line, before anything runs (kubectl and git do the same).
+	for (const c of program.commands) {
+		const has = (long: string) => c.options.find((o) => o.long === long);
+		has('--json')?.conflicts(['plain', ...(has('--output-format') ? ['outputFormat'] : [])]);
+		has('--all-namespaces')?.conflicts('namespace');
+		has('--quiet')?.conflicts(['json', 'plain', 'verbose', 'outputFormat']);
+	}
+
+	program
+		.command('version')
+		.description('the version of kdoctor, Node, the knowledge base and the JSON output schema')
+		.option('--json', 'JSON output')
+		.action(async (opts: {json?: boolean}, cmd: Command) => {
+			const {versionInfo} = await import('./commands/version.js');
+			const v = await versionInfo(globals(cmd));
+			await write(
+				opts.json
+					? `${JSON.stringify(v)}\n`
+					: `kdoctor ${v.version}\nnode ${v.node}\nknowledge base ${v.kbHash} (${v.entries} entries, ${v.cases} library cases${v.teamEntries ? `, ${v.teamEntries} from the team` : ''})\nJSON schema ${v.schemaVersion}\n`,
+			);
+		});
+
+	program
+		.command('completion')
+		.description('print a shell completion script: kdoctor completion bash|zsh|fish')
+		.argument('<shell>', 'bash, zsh or fish')
+		.addHelpText(
+			'after',
+			'\nInstall: bash  source <(kdoctor completion bash)   (or save it under ~/.local/share/bash-completion/completions/kdoctor)\n' +
+				'         zsh   kdoctor completion zsh > "${fpath[1]}/_kdoctor"\n' +
+				'         fish  kdoctor completion fish > ~/.config/fish/completions/kdoctor.fish',
+		)
+		.action(async (shell: string) => {
+			const {completionScript} = await import('./commands/completion.js');
+			await write(completionScript(shell, commandTree(program)));
+		});
+
+	program
+		.command('man')
+		.description('print the manual page (roff), generated from the help: kdoctor man > kdoctor.1; man -l kdoctor.1')
+		.action(async () => {
+			const {manPage} = await import('./commands/completion.js');
+			await write(manPage(commandTree(program), pkg.version));
+		});
+
+	program.helpCommand(false);
+	program
+		.command('help')
+		.description('help for a command: kdoctor help diagnose')
+		.argument('[command...]', 'the command (and subcommand)')
+		.action((names: string[]) => {
+			let c: Command = program;
+			for (const n of names) {
+				const next = c.commands.find((x) => x.name() === n || x.aliases().includes(n));
+				if (!next)
+					throw new InputError(
+						`unknown command '${[...names.slice(0, names.indexOf(n)), n].join(' ')}' (kdoctor --help lists the commands)`,
+					);
+				c = next;
+			}
+			c.outputHelp();
+		});
+
 	return program;
+}
+
+/** The commands and their flags, as completion scripts and the man page need them. */
+function commandTree(program: Command) {
+	const node = (c: Command): import('./commands/completion.js').CommandNode => ({
+		name: c.name(),
+		description: c.description(),
+		options: c.options
+			.filter((o) => !o.hidden)
+			.map((o) => ({flags: o.flags, long: o.long, short: o.short, description: o.description, takesValue: o.required || o.optional})),
+		commands: c.commands.map(node),
+	});
+	return node(program);
 }
 
 /** Runs the CLI; every failure a user can cause ends as one line on stderr and exit code 2. */
@@ -579,7 +695,12 @@ export async function main(argv: string[]): Promise<void> {
 			if (chosen) await program.parseAsync(chosen, {from: 'user'});
 			return;
 		}
+		const started = performance.now();
 		await program.parseAsync(argv, {from: 'user'});
+		if (process.env.KDOCTOR_DEBUG)
+			process.stderr.write(
+				`kdoctor: debug: ${argv.find((a) => !a.startsWith('-')) ?? 'kdoctor'} took ${Math.round(performance.now() - started)} ms\n`,
+			);
 	} catch (error) {
 		if (error instanceof CommanderError) {
 			process.exitCode = error.exitCode === 0 ? 0 : 2;

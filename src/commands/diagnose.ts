@@ -1,6 +1,7 @@
 import {InputError, openInput} from '../adapters/input.js';
 import {diagnoseStream, hasDiagnosis, type Diagnosis} from '../core/diagnose/diagnose.js';
 import type {CompiledKb} from '../core/kb/compile.js';
+import {OUTPUT_SCHEMA_VERSION} from '../core/output-schema.js';
 import {diagnosisJson, diagnosisText, makePaint} from '../plain/format.js';
 
 export type DiagnosedInput = {file: string; diagnosis?: Diagnosis; error?: string};
@@ -39,7 +40,11 @@ export function renderJson(results: DiagnosedInput[]): string {
 	return (
 		results
 			.map((r) =>
-				JSON.stringify(r.diagnosis ? diagnosisJson(r.file, r.diagnosis) : {file: r.file, status: 'error', error: r.error, findings: []}),
+				JSON.stringify(
+					r.diagnosis
+						? diagnosisJson(r.file, r.diagnosis)
+						: {file: r.file, status: 'error', error: r.error, findings: [], schemaVersion: OUTPUT_SCHEMA_VERSION},
+				),
 			)
 			.join('\n') + '\n'
 	);

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
+import {unknownEntry} from './kb.js';
 import {stateDir} from '../adapters/journal.js';
 import {installDir} from '../adapters/kb-files.js';
 import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
@@ -19,7 +20,7 @@ export type FixOptions = {from: string[]; key?: string; dryRun?: boolean; yes?: 
 /** `kdoctor fix ID --from FILE`: the same plan as the screen's key, for scripts (preview unless --yes). */
 export async function fixCommand(c: CompiledKb, id: string, opts: FixOptions, out: Out): Promise<number> {
 	const entry = c.kb.byId.get(id);
-	if (!entry) throw new Error(`no entry "${id}" (kdoctor kb list shows them)`);
+	if (!entry) throw new InputError(unknownEntry(c, id));
 	const results = await diagnoseInputs(c, opts.from);
 	const bad = results.find((r) => r.error);
 	if (bad) throw new Error(bad.error);

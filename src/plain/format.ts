@@ -1,5 +1,6 @@
 import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import {resemblance} from '../core/diagnose/resemble.js';
+import {OUTPUT_SCHEMA_VERSION} from '../core/output-schema.js';
 import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
 
 /** The --json contract: a finding as outside tools read it. */
@@ -22,6 +23,7 @@ export function diagnosisJson(file: string, d: Diagnosis) {
 		status: d.status,
 		findings: d.findings.map(findingJson),
 		...(d.unmatched ? {unmatched: d.unmatched.map((u) => ({line: u.line, text: u.text, why: u.why}))} : {}),
+		schemaVersion: OUTPUT_SCHEMA_VERSION,
 	};
 }
 

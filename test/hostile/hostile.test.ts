@@ -299,7 +299,7 @@ describe('7. "healthy" only when kdoctor really looked', () => {
 		writeFileSync(elf, Buffer.concat([readFileSync(elf).subarray(0, 2 * 1024 * 1024), Buffer.from('\nError: ErrImageNeverPull musl\n')]));
 		const r = await runCli(['diagnose', '--json', elf], {env});
 		expect(r.code).toBe(2);
-		expect(JSON.parse(r.stdout)).toEqual({file: elf, status: 'binary', findings: []});
+		expect(JSON.parse(r.stdout)).toEqual({file: elf, status: 'binary', findings: [], schemaVersion: 1});
 	});
 
 	it('random files are binary every time (three of them), exit 2', async () => {
