@@ -320,7 +320,18 @@ results.corpus = {
 };
 results.holdouts = {};
 const {parseCases} = await import(`${root}dist/core/kb/evaluate.js`);
-for (const name of ['holdout', 'holdout2', 'holdout3', 'holdout4', 'public-dev', 'public-dev2', 'blind-2026-12', 'blind-c', 'blind-d']) {
+for (const name of [
+	'holdout',
+	'holdout2',
+	'holdout3',
+	'holdout4',
+	'public-dev',
+	'public-dev2',
+	'blind-2026-12',
+	'blind-c',
+	'blind-d',
+	'blind-e',
+]) {
 	const path = existsSync(`${root}knowledge/cases/${name}.jsonl`)
 		? `${root}knowledge/cases/${name}.jsonl`
 		: `${root}test/fixtures/${name}/cases.jsonl`;

@@ -101,6 +101,28 @@ describe('the conventions CLI users expect', () => {
 	});
 });
 
+describe("settings: the user's own config.yaml beside the project's kdoctor.yaml", () => {
+	it('$XDG_CONFIG_HOME/kdoctor/config.yaml applies everywhere, ./kdoctor.yaml wins over it, a broken one is one line naming it', async () => {
+		const project = mkdtempSync(join(tmpdir(), 'kdoctor-cfg-'));
+		const xdg = join(project, 'xdg');
+		writeFileSync(join(project, 'Dockerfile'), 'FROM docker.io/library/golang:1.22 AS build\nRUN go build ./...\n');
+		const run = (env: Record<string, string> = {}) =>
+			runCli(['diagnose', '-q', 'Dockerfile'], {cwd: project, env: {XDG_CONFIG_HOME: xdg, ...env}});
+		expect((await run()).code).toBe(1);
+		const {mkdirSync} = await import('node:fs');
+		mkdirSync(join(xdg, 'kdoctor'), {recursive: true});
+		writeFileSync(join(xdg, 'kdoctor', 'config.yaml'), 'policy:\n  allowedBaseRegistries: [docker.io/]\n');
+		expect((await run()).code).toBe(0);
+		writeFileSync(join(project, 'kdoctor.yaml'), 'policy:\n  allowedBaseRegistries: [quay.io/]\n');
+		expect((await run()).code).toBe(1);
+		writeFileSync(join(xdg, 'kdoctor', 'config.yaml'), 'policy: [not, a, map\n');
+		const bad = await run();
+		expect(bad.code).toBe(2);
+		expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+		expect(bad.stderr).toContain(join(xdg, 'kdoctor', 'config.yaml'));
+	});
+});
+
 describe('kdoctor completion and kdoctor man, generated from the help', () => {
 	it('bash: the script, sourced in a real bash, completes commands, subcommands, flags and files after a path flag', async () => {
 		const script = join(dir, 'kdoctor.bash');

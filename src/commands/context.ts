@@ -1,8 +1,8 @@
-import {existsSync, readFileSync} from 'node:fs';
 import {resolve, sep} from 'node:path';
 import {findTeamKbDir, readCaseSources, readKbSources, defaultKbDir, packageVersion} from '../adapters/kb-files.js';
 import {describeFsError, InputError} from '../adapters/input.js';
 import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
+import {anyConfig} from './config-paths.js';
 import {lazyCaseIndex} from '../core/diagnose/resemble.js';
 import {compileKb, prefilterParts, type CompiledKb, type PrefilterParts} from '../core/kb/compile.js';
 import type {Kb} from '../core/kb/load.js';
@@ -17,23 +17,15 @@ export function kbDirs(opts: GlobalOptions): {base: string; team: string[]} {
 	return {base: opts.kb ?? defaultKbDir, team: [...new Set(team.map((d) => resolve(d) + sep))]};
 }
 
-/** Settings from kdoctor.yaml (explicit --config, or ./kdoctor.yaml when present); YAML and zod load only then. */
+/**
+ * KB settings from the settings files (the user's config.yaml, then --config or ./kdoctor.yaml) and --allow-registry
+ * last; YAML and zod load only when a file is there.
+ */
 export async function loadOverrides(opts: GlobalOptions): Promise<Record<string, string[]>> {
-	const path = opts.config ?? (existsSync('kdoctor.yaml') ? 'kdoctor.yaml' : undefined);
 	let overrides: Record<string, string[]> = {};
-	if (path) {
-		let text: string;
-		try {
-			text = readFileSync(path, 'utf8');
-		} catch (error) {
-			throw new InputError(describeFsError(path, error, 'file'));
-		}
-		const {kbOverrides, parseConfig} = await import('../core/config.js');
-		try {
-			overrides = kbOverrides(parseConfig(text, path));
-		} catch (error) {
-			throw new InputError((error as Error).message);
-		}
+	if (anyConfig(opts.config)) {
+		const [{kbOverrides}, {configLayers}] = await Promise.all([import('../core/config.js'), import('./config-files.js')]);
+		for (const layer of configLayers(opts.config)) overrides = {...overrides, ...kbOverrides(layer.config)};
 	}
 	if (opts.allowRegistry && opts.allowRegistry.length > 0) overrides.allowedBaseRegistries = opts.allowRegistry;
 	return overrides;

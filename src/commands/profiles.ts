@@ -1,8 +1,8 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
-import {describeFsError, InputError} from '../adapters/input.js';
+import {InputError} from '../adapters/input.js';
 import {installDir} from '../adapters/kb-files.js';
-import {parseConfig} from '../core/config.js';
+import {configLayers, readBuiltinConfig} from './config-files.js';
 import {globToRegExp} from '../core/glob.js';
 import type {Profile} from '../core/provision/profile.js';
 
@@ -11,27 +11,17 @@ export const packageDir = installDir.replace(/\/$/, '');
 
 export type LoadedProfile = {name: string; profile: Profile; origin: string};
 
-function readConfig(path: string) {
-	let text: string;
-	try {
-		text = readFileSync(path, 'utf8');
-	} catch (error) {
-		throw new InputError(describeFsError(path, error, 'file'));
-	}
-	try {
-		return parseConfig(text, path);
-	} catch (error) {
-		throw new InputError((error as Error).message);
-	}
-}
-
-/** Built-in profiles (profiles.yaml beside kdoctor) and the user's kdoctor.yaml ones; the user's win by name. */
-export function loadProfiles(configPath: string | undefined): Map<string, LoadedProfile> {
+/**
+ * Built-in profiles (profiles.yaml beside kdoctor), then the user's config.yaml ones, then this project's (--config or
+ * ./kdoctor.yaml): a later one wins by name. A profile's origin is the file it came from (its paths are relative to it).
+ */
+export function loadProfiles(configPath: string | undefined, cwd: string = process.cwd()): Map<string, LoadedProfile> {
 	const out = new Map<string, LoadedProfile>();
 	const builtin = `${packageDir}/profiles.yaml`;
-	for (const [name, profile] of Object.entries(readConfig(builtin).profiles ?? {})) out.set(name, {name, profile, origin: 'built-in'});
-	const user = configPath ?? (existsSync('kdoctor.yaml') ? 'kdoctor.yaml' : undefined);
-	if (user) for (const [name, profile] of Object.entries(readConfig(user).profiles ?? {})) out.set(name, {name, profile, origin: user});
+	for (const [name, profile] of Object.entries(readBuiltinConfig(builtin).profiles ?? {}))
+		out.set(name, {name, profile, origin: 'built-in'});
+	for (const layer of configLayers(configPath, cwd))
+		for (const [name, profile] of Object.entries(layer.config.profiles ?? {})) out.set(name, {name, profile, origin: layer.path});
 	return out;
 }
 
@@ -51,17 +41,14 @@ export function kdoctorVersion(): string | undefined {
 }
 
 /** The folder a profile builds from: --source for a `$source` profile, else its `source` beside the file that defines it. */
-export function profileSourceDir(loaded: LoadedProfile, o: {configPath?: string; source?: string; cwd: string}): string {
+export function profileSourceDir(loaded: LoadedProfile, o: {source?: string; cwd: string}): string {
 	if (loaded.profile.source === '$source') {
 		if (!o.source) throw new InputError(`the ${loaded.name} profile builds from a checkout: pass --source DIR`);
 		const dir = resolve(o.cwd, o.source);
 		if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--source ${o.source}: not a folder`);
 		return dir;
 	}
-	return resolve(
-		loaded.origin === 'built-in' ? packageDir : dirname(resolve(o.cwd, o.configPath ?? 'kdoctor.yaml')),
-		o.source ?? loaded.profile.source,
-	);
+	return resolve(loaded.origin === 'built-in' ? packageDir : dirname(resolve(o.cwd, loaded.origin)), o.source ?? loaded.profile.source);
 }
 
 /** A profile's paths as files: `kdoctor:` ones in kdoctor's folder, others in the source folder; one-level globs expanded. */

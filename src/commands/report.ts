@@ -152,12 +152,10 @@ function profileManifests(run: RunRecord, own: boolean): {files: string[]} | {mi
 	if (!own) return {missing: "the run folder is not one of this machine's runs, so the folders its run.json names are not read"};
 	const argv = run.invocation ?? [];
 	const cwd = run.cwd ?? process.cwd();
-	let config = flagValue(argv, '--config');
-	if (!config && existsSync(join(cwd, 'kdoctor.yaml'))) config = 'kdoctor.yaml';
-	const configPath = config ? resolve(cwd, config) : undefined;
+	const config = flagValue(argv, '--config');
 	try {
-		const loaded = pickProfile(loadProfiles(configPath), run.profile);
-		const {expandFiles} = profilePaths(profileSourceDir(loaded, {configPath, source: flagValue(argv, '--source'), cwd}));
+		const loaded = pickProfile(loadProfiles(config === undefined ? undefined : resolve(cwd, config), cwd), run.profile);
+		const {expandFiles} = profilePaths(profileSourceDir(loaded, {source: flagValue(argv, '--source'), cwd}));
 		const files = loaded.profile.deploy.flatMap((d) => d.files.flatMap(expandFiles)).filter((f) => existsSync(f));
 		return files.length ? {files} : {missing: 'none of its manifest files exists here'};
 	} catch (error) {

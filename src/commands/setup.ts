@@ -47,7 +47,7 @@ export function setupInput(c: CompiledKb, opts: SetupOptions, facts?: SetupFacts
 	const paths =
 		profile.source === '$source' && !opts.source
 			? undefined
-			: profilePaths(profileSourceDir(loaded, {configPath: opts.config, source: opts.source, cwd: process.cwd()}));
+			: profilePaths(profileSourceDir(loaded, {source: opts.source, cwd: process.cwd()}));
 	const buildArgs: Record<string, string> = {};
 	for (const a of opts.buildArg ?? []) {
 		const i = a.indexOf('=');

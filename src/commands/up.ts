@@ -92,7 +92,7 @@ export type UpContext = {plan: RunPlan; runDir: string; cluster: ClusterSpec; pr
 export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: string | undefined, io: UpIo): Promise<number> {
 	const loaded = pickProfile(loadProfiles(configPath), opts.profile);
 	const profile = loaded.profile;
-	const sourceDir = profileSourceDir(loaded, {configPath, source: opts.source, cwd: process.cwd()});
+	const sourceDir = profileSourceDir(loaded, {source: opts.source, cwd: process.cwd()});
 
 	if (opts.provider !== 'kind' && opts.provider !== 'existing')
 		throw new InputError(`--provider ${opts.provider}: expected kind or existing`);
