@@ -32,6 +32,8 @@ const liveOpts = (o: LiveCli) => ({
 
 /** What Ctrl-C does: by default exit at once; `up` replaces it so the run can stop its children first. */
 let interruptHandler: (() => void) | undefined;
+/** What the first Ctrl-C says while a handler runs (a follow stops reading; up ends its children). */
+let interruptNote = 'stopping: ending every child process (Ctrl-C again to quit at once)';
 async function loadCompiledKb(opts: GlobalOptions) {
 	return (await lazy.context()).loadCompiledKb(opts);
 }
@@ -88,7 +90,7 @@ async function askClusterChoice(question: string): Promise<'reuse' | 'recreate' 
 	}
 }
 
-type DiagnoseCli = {json?: boolean; plain?: boolean; verbose?: boolean; quiet?: boolean; outputFormat?: string};
+type DiagnoseCli = {json?: boolean; plain?: boolean; verbose?: boolean; quiet?: boolean; follow?: boolean; outputFormat?: string};
 
 /** kubectl's -o: json is --json, text is --plain, yaml the same objects as YAML documents. */
 function outputFormat(format: string | undefined): {json?: boolean; plain?: boolean; yaml?: boolean} {
@@ -140,6 +142,10 @@ export function buildProgram(): Command {
 		.option('--plain', 'plain text even on a terminal')
 		.option('-o, --output-format <format>', 'json, yaml or text (kubectl style: -o json is --json)')
 		.option('-q, --quiet', 'print nothing: the exit status says it (as grep -q does)')
+		.option(
+			'-f, --follow',
+			'a growing input (kubectl logs -f … | kdoctor diagnose -f -): each cause as it appears, the whole diagnosis at the end',
+		)
 		.option('-v, --verbose', 'every finding, with what each piece of evidence means')
 		.option('-n, --namespace <ns>', 'diagnose the live cluster instead: every unhealthy workload of this namespace')
 		.option('--kubeconfig <file>', 'with --namespace: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
@@ -174,6 +180,24 @@ Examples:
 			if (inputs.includes('-') && process.stdin.isTTY)
 				throw new InputError("nothing to read: give a FILE, or pipe output into 'kdoctor diagnose'");
 			const compiled = await loadCompiledKb(globals(cmd));
+			if (opts.follow) {
+				if (inputs.length !== 1) throw new InputError('--follow reads one input: a file, or - for a pipe');
+				if (opts.yaml || opts.quiet) throw new InputError('--follow prints as it goes: text, or --json (JSON Lines)');
+				const {followCommand} = await import('./commands/follow.js');
+				const ac = new AbortController();
+				interruptHandler = () => ac.abort();
+				interruptNote = 'stopped following: the diagnosis of what was read';
+				process.exitCode = await followCommand(
+					compiled,
+					inputs[0]!,
+					{json: opts.json === true, color: !opts.plain && useColor(), signal: ac.signal},
+					stdout,
+				);
+				interruptHandler = undefined;
+				// A stopped follow leaves the pipe open behind it: let go of it, so kdoctor ends now.
+				if (inputs[0] === '-') process.stdin.destroy();
+				return;
+			}
 			const {diagnoseInputs, exitCodeFor, renderJson, renderPlain} = await lazy.diagnose();
 			const ac = new AbortController();
 			const results = await diagnoseInputs(compiled, inputs, ac.signal);
@@ -742,7 +766,7 @@ const onStopSignal = (signal: 'SIGINT' | 'SIGTERM') => {
 	interrupts++;
 	stoppedBy ??= signal;
 	if (interruptHandler && interrupts === 1) {
-		process.stderr.write('\nkdoctor: stopping: ending every child process (Ctrl-C again to quit at once)\n');
+		process.stderr.write(`\nkdoctor: ${interruptNote}\n`);
 		interruptHandler();
 		return;
 	}

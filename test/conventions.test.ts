@@ -25,6 +25,13 @@ describe('the conventions CLI users expect', () => {
 		const j = JSON.parse((await runCli(['version', '--json'])).stdout) as Record<string, unknown>;
 		expect(j).toMatchObject({node: process.versions.node, schemaVersion: 1, kbHash: expect.stringMatching(/^[0-9a-f]{16}$/)});
 		expect(j.entries).toBeGreaterThanOrEqual(40);
+		// A symptom that a stronger cause explains says which, in JSON too.
+		const run = JSON.parse(
+			(await runCli(['diagnose', '--json', new URL('../examples/gateway-e2e-failed-run.log', import.meta.url).pathname])).stdout,
+		) as {
+			findings: {id: string; explainedBy?: string}[];
+		};
+		expect(run.findings.find((f) => f.id === 'healthcheck-timeout')?.explainedBy).toBe('image-name-mismatch');
 		// A JSON output carries the same schema version.
 		expect((JSON.parse((await runCli(['diagnose', '--json', clean])).stdout) as {schemaVersion: number}).schemaVersion).toBe(1);
 	});

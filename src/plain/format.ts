@@ -14,6 +14,8 @@ export function findingJson(f: Finding) {
 		remediations: f.remediations,
 		...(f.tellApart ? {tellApart: f.tellApart} : {}),
 		...(f.resembles ? {resembles: f.resembles} : {}),
+		// A symptom of a stronger cause says which (it ranks below it).
+		...(f.explainedBy ? {explainedBy: f.explainedBy} : {}),
 	};
 }
 

@@ -36,6 +36,69 @@ export async function diagnoseStream(
 	return finish(compiled, scanner, opts.facts, opts);
 }
 
+/**
+ * Diagnoses a growing input (a `kubectl logs -f` pipe): after a chunk, when `due()` says so, the findings of the lines
+ * read so far go to `onUpdate`; when the input ends, or `signal` aborts (the person stopped watching), the diagnosis of
+ * everything read. The resemblance to library cases waits for the end (it is for inputs no signal explains at all).
+ */
+export async function diagnoseFollow(
+	compiled: CompiledKb,
+	source: AsyncIterable<Uint8Array | string>,
+	opts: {
+		signal?: AbortSignal;
+		/** Whether to score now, after a chunk (a few times a second is enough for a fast stream). */
+		due: () => boolean;
+		/** Resolves once the stream has been quiet a while: lines read but not yet scored are scored then. */
+		quiet: () => Promise<void>;
+		onUpdate: (findings: Finding[], lines: number) => void;
+	},
+): Promise<Diagnosis> {
+	const scanner = new TextScanner(compiled);
+	const it = source[Symbol.asyncIterator]();
+	// A pipe that stays quiet must not keep a stopped follow waiting for its next line.
+	const stopped = new Promise<'stopped'>((resolve) => {
+		if (opts.signal?.aborted) resolve('stopped');
+		opts.signal?.addEventListener('abort', () => resolve('stopped'), {once: true});
+	});
+	const update = () => {
+		const now = scanner.snapshot();
+		if (!now.binary) opts.onUpdate(score(compiled, now.matches, undefined, now.vetoed, seenKinds(compiled, now)), now.lines);
+	};
+	let pending: Promise<IteratorResult<Uint8Array | string>> | undefined;
+	let unscored = false;
+	try {
+		for (;;) {
+			pending ??= it.next();
+			const waits: Promise<IteratorResult<Uint8Array | string> | 'stopped' | 'quiet'>[] = [pending, stopped];
+			if (unscored) waits.push(opts.quiet().then(() => 'quiet' as const));
+			const next = await Promise.race(waits);
+			if (next === 'stopped') break;
+			if (next === 'quiet') {
+				update();
+				unscored = false;
+				continue;
+			}
+			pending = undefined;
+			if (next.done) break;
+			if (typeof next.value === 'string') scanner.push(next.value);
+			else scanner.pushBytes(next.value);
+			if (scanner.isBinary) break;
+			unscored = true;
+			if (opts.due()) {
+				update();
+				unscored = false;
+			}
+		}
+	} catch (error) {
+		// An aborted read is the person stopping: what was read is still diagnosed.
+		if (!opts.signal?.aborted) throw error;
+	}
+	if (opts.signal?.aborted) void it.return?.();
+	const d = finish(compiled, scanner, undefined, {});
+	opts.onUpdate(d.findings, d.stats.lines);
+	return d;
+}
+
 /** Diagnoses text already in memory (examples, pasted snippets, tests). */
 export function diagnoseText(compiled: CompiledKb, text: string, facts?: Facts, opts: DiagnoseOptions = {}): Diagnosis {
 	const scanner = new TextScanner(compiled);

@@ -191,6 +191,21 @@ export class TextScanner {
 		}
 	}
 
+	/** What the whole lines read so far show (a partial last line waits for its end): for following a growing input. */
+	snapshot(): ScanResult {
+		const whole = Buffer.concat(this.tailChunks);
+		return {
+			matches: this.matches,
+			vetoed: this.vetoed,
+			lines: Math.max(0, this.lineNo - 1),
+			bytes: this.bytes,
+			binary: this.decided && this.binary,
+			blank: this.blank,
+			head: Buffer.concat(this.headBytes),
+			tail: whole.length > WINDOW ? whole.subarray(whole.length - WINDOW) : whole,
+		};
+	}
+
 	end(): ScanResult {
 		if (!this.decided) this.decide();
 		if (this.carry.length > 0) {
