@@ -208,6 +208,33 @@ describe('kdoctor plain output and usage', () => {
 		expect((await runCli(['kb', 'show', 'zzz'])).stderr).not.toMatch(/did you mean/);
 	});
 
+	it('the plain output says the command that applies its first fix without the screen, and that command previews it', async () => {
+		const {copyFileSync} = await import('node:fs');
+		const log = join(dir, "it's a run.log");
+		copyFileSync(new URL('../examples/gateway-e2e-failed-run.log', import.meta.url), log);
+		const r = await runCli(['diagnose', '--plain', log]);
+		const line = r.stdout.split('\n').find((l) => l.includes('without the screen: '));
+		expect(line).toBe(
+			`    without the screen: kdoctor fix image-name-mismatch --from '${dir}/it'\\''s a run.log' --key m (a preview; add --yes to apply)`,
+		);
+		const preview = await runCli(['fix', 'image-name-mismatch', '--from', log, '--key', 'm']);
+		expect(preview.code, preview.stderr).toBe(0);
+		// The preview of that very fix (nothing to edit in this folder, so it says so and changes nothing).
+		expect(preview.stdout).toMatch(/^\[m\] Add the localhost\/ prefix to gateway:gateway-1a2b3c4d in the manifests \(edit-file\)$/m);
+		expect(preview.stdout).toMatch(/^ {2}undo: {3}kdoctor undo restores every edited file$/m);
+	});
+
+	it('a broken symbolic link is called one, with where it points', async () => {
+		const {symlinkSync} = await import('node:fs');
+		const link = join(dir, 'gone.log');
+		symlinkSync(join(dir, 'no-such-target.log'), link);
+		const r = await runCli(['diagnose', link]);
+		expect(r.code).toBe(2);
+		expect(r.stderr.trim()).toBe(
+			`kdoctor: ${link}: a broken symbolic link (it points to ${join(dir, 'no-such-target.log')}, which does not exist)`,
+		);
+	});
+
 	it('reports a broken knowledge base folder as one line', async () => {
 		const kbDir = mkdtempSync(join(tmpdir(), 'kdoctor-badkb-'));
 		writeFileSync(join(kbDir, 'bad.yaml'), 'topic: broken\nentries:\n  - id: x\n    layer: nowhere\n');

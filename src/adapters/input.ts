@@ -1,4 +1,4 @@
-import {constants, createReadStream, openSync, statSync} from 'node:fs';
+import {constants, createReadStream, lstatSync, openSync, readlinkSync, statSync} from 'node:fs';
 import {Socket} from 'node:net';
 import {TextDecoder} from 'node:util';
 
@@ -92,10 +92,14 @@ function fifoStream(path: string): AsyncIterable<Uint8Array> {
 export function describeFsError(path: string, error: unknown, what: 'log' | 'file' = 'log'): string {
 	const code = (error as NodeJS.ErrnoException).code;
 	switch (code) {
-		case 'ENOENT':
+		case 'ENOENT': {
+			// A link whose target is gone reads as "no such file": say what it really is, and where it points.
+			const target = brokenLinkTarget(path);
+			if (target !== undefined) return `${path}: a broken symbolic link (it points to ${target}, which does not exist)`;
 			return what === 'log'
 				? `${path}: no such file (check the path, or pipe the log with '-')`
 				: `${path}: no such file or folder (check the path)`;
+		}
 		case 'EACCES':
 		case 'EPERM':
 			return `${path}: permission denied (run as a user who can read it, or copy it somewhere readable)`;
@@ -103,5 +107,13 @@ export function describeFsError(path: string, error: unknown, what: 'log' | 'fil
 			return `${path} is a directory: give a log file inside it`;
 		default:
 			return `${path}: cannot read (${code ?? (error as Error).message})`;
+	}
+}
+
+function brokenLinkTarget(path: string): string | undefined {
+	try {
+		return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+	} catch {
+		return undefined;
 	}
 }

@@ -1,5 +1,6 @@
 import type {Diagnosis} from '../core/diagnose/diagnose.js';
 import {resemblance} from '../core/diagnose/resemble.js';
+import {shellLine} from '../core/text/quote.js';
 import {OUTPUT_SCHEMA_VERSION} from '../core/output-schema.js';
 import {REPORT_CONFIDENCE, type Finding} from '../core/diagnose/score.js';
 
@@ -83,6 +84,10 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 		if (f.resembles) out.push(`    ${paint.yellow('resembles')} ${resemblance(f.resembles)}`);
 		if (f.remediations.length > 0 && (i === 0 || verbose)) {
 			out.push(`    fixes: ${f.remediations.map((r) => `[${r.key}] ${r.title}`).join('  ')}`);
+			// The same fix without the screen, quoted from its argv so it pastes as it reads (a saved file only: stdin is gone).
+			const offline = f.remediations.find((r) => r.kind === 'edit-file') ?? f.remediations[0]!;
+			const argv = ['kdoctor', 'fix', f.id, '--from', file, '--key', offline.key];
+			if (file !== '-') out.push(paint.dim(`    without the screen: ${shellLine(argv)} (a preview; add --yes to apply)`));
 		}
 	});
 	if (!verbose && d.findings.length > 5) out.push('', paint.dim(`… ${d.findings.length - 5} more (use --verbose)`));
