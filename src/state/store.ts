@@ -20,7 +20,7 @@ import type {CheckEvent} from '../core/setup/checks.js';
 import type {CheckGroup, CheckResult} from '../core/setup/types.js';
 
 /** `draft`: asking whether to hand the failure to `kdoctor kb new` (nothing matched). */
-export type View = 'list' | 'detail' | 'help' | 'preview' | 'search' | 'draft';
+export type View = 'list' | 'detail' | 'help' | 'preview' | 'search' | 'entry' | 'draft';
 export type Message = {kind: 'ok' | 'error' | 'info'; text: string};
 
 export type InputResult = {file: string; diagnosis?: Diagnosis; error?: string};

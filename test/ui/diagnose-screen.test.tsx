@@ -151,6 +151,23 @@ describe('DiagnoseScreen', () => {
 		expectNoErrorFrames(app.frames);
 	});
 
+	it('enter on a knowledge-base search result opens the entry; esc goes back to the search', async () => {
+		const {app} = setup();
+		await press(app.stdin, 's', ...'lfstack'.split(''));
+		const hits = app.lastFrame()!.split('\n');
+		const selected = hits.find((l) => l.startsWith('› '))!;
+		const id = selected.slice(2).trim().split(/\s+/)[0]!;
+		await press(app.stdin, KEYS.ENTER);
+		const frame = app.lastFrame()!;
+		expect(frame).toContain(`[${id} · `);
+		expect(frame).toContain(kb.kb.byId.get(id)!.title);
+		expect(frame).toContain('Recognised by');
+		expect(frame).toContain('esc back to the search');
+		await press(app.stdin, KEYS.ESC);
+		expect(app.lastFrame()).toContain('search KB: lfstack');
+		expectNoErrorFrames(app.frames);
+	});
+
 	it('previews a file fix as a diff, applies it on y, and undoes it on u after its own preview and y', async () => {
 		const {app, dir} = setup();
 		const manifest = join(dir, 'manifests', 'gateway.yaml');

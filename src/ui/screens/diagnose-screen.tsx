@@ -85,10 +85,18 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				else if (input && !key.ctrl && !key.meta) s.setFilter(s.filter + input);
 				return;
 			}
+			if (view === 'entry') {
+				if (key.escape || key.leftArrow) s.setView('search');
+				else if (input === 'q') exit();
+				return;
+			}
 			if (view === 'search') {
 				if (key.escape) {
 					s.setSearch('');
 					s.setView('list');
+				} else if (key.return) {
+					// Enter opens the entry, as in the KB's own kb show.
+					if (kbHits[selected]) s.setView('entry');
 				} else if (key.upArrow) s.select(selected - 1);
 				else if (key.downArrow) s.select(selected + 1);
 				else if (key.backspace || key.delete) s.setSearch(s.search.slice(0, -1));
@@ -185,6 +193,8 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 						<Text dimColor>no entry matches</Text>
 					)}
 				</Box>
+			) : view === 'entry' && kbHits[selected] ? (
+				<EntryView entry={kbHits[selected]!} width={width} />
 			) : view === 'draft' && draftFile ? (
 				<Box flexDirection="column">
 					<Text>{`Draft a team entry from ${draftFile}: kdoctor kb new --from ${draftFile}`}</Text>
@@ -254,12 +264,52 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 					? plan?.status === 'ready'
 						? 'y apply  n/esc cancel  q quit'
 						: 'esc back  q quit'
-					: view === 'draft'
-						? 'y draft it  n/esc cancel  q quit'
-						: view === 'search'
-							? 'type to search  ↑↓ move  esc back'
-							: `↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo${draftFile && intents.draft ? '  + draft your own' : ''}  ? help  q quit`}
+					: view === 'entry'
+						? 'esc back to the search  q quit'
+						: view === 'draft'
+							? 'y draft it  n/esc cancel  q quit'
+							: view === 'search'
+								? 'type to search  ↑↓ move  enter open  esc back'
+								: `↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo${draftFile && intents.draft ? '  + draft your own' : ''}  ? help  q quit`}
 			</Text>
+		</Box>
+	);
+}
+
+/** A KB entry opened from the search: what it is, what recognises it, what it is confused with, and its fixes. */
+function EntryView({entry, width}: {entry: Entry; width: number}) {
+	return (
+		<Box flexDirection="column">
+			<Text>
+				<Text bold>{entry.title}</Text>
+				<Text dimColor>{`  [${entry.id} · ${entry.layer}]`}</Text>
+			</Text>
+			<Text>{entry.summary.trim()}</Text>
+			<Box marginTop={1} flexDirection="column">
+				<Text bold>Recognised by</Text>
+				{entry.signals
+					.filter((x) => x.role !== 'against')
+					.slice(0, 8)
+					.map((x) => (
+						<Text key={x.id}>{`  ${clip(x.means, Math.max(20, width - 4))}`}</Text>
+					))}
+			</Box>
+			{entry.confusedWith.length > 0 ? (
+				<Box marginTop={1} flexDirection="column">
+					<Text bold>Not to be confused with</Text>
+					{entry.confusedWith.map((c) => (
+						<Text key={c.id}>{`  ${c.id}: ${clip(c.tellApart, Math.max(20, width - 8 - c.id.length))}`}</Text>
+					))}
+				</Box>
+			) : null}
+			{entry.remediations.length > 0 ? (
+				<Box marginTop={1} flexDirection="column">
+					<Text bold>Fixes</Text>
+					{entry.remediations.map((r) => (
+						<Text key={r.key}>{`  [${r.key}] ${clip(r.title, Math.max(20, width - 10))}`}</Text>
+					))}
+				</Box>
+			) : null}
 		</Box>
 	);
 }
