@@ -24,12 +24,17 @@ export const packageVersion = install.version;
 /** The KB shipped in the install folder. */
 export const defaultKbDir = join(install.dir, 'knowledge') + sep;
 
-/** Reads every *.yaml of a KB folder, in name order so load order is stable. */
+/** Every file of a folder with one of these endings, in name order so load order is stable. */
+function readFolder(dir: string, endings: string[]): KbSource[] {
+	return readdirSync(dir)
+		.filter((n) => endings.some((e) => n.endsWith(e)))
+		.sort()
+		.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')}));
+}
+
+/** Reads every *.yaml of a KB folder. */
 export function readKbSources(dir: string = defaultKbDir, layer?: 'team'): KbSource[] {
-	const names = readdirSync(dir)
-		.filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'))
-		.sort();
-	return names.map((n) => ({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8'), ...(layer ? {layer} : {})}));
+	return readFolder(dir, ['.yaml', '.yml']).map((s) => (layer ? {...s, layer} : s));
 }
 
 /** Where a team keeps its own entries: `.kdoctor/knowledge`, in this folder or the nearest one above it (as git finds .git). */
@@ -51,9 +56,5 @@ export function findTeamKbDir(from: string = process.cwd()): string | undefined 
 /** The case library beside a KB's YAML (cases/*.jsonl), or nothing when the folder has none. */
 export function readCaseSources(dir: string = defaultKbDir): KbSource[] {
 	const folder = join(dir, 'cases');
-	if (!existsSync(folder)) return [];
-	return readdirSync(folder)
-		.filter((n) => n.endsWith('.jsonl'))
-		.sort()
-		.map((n) => ({path: join(folder, n), text: readFileSync(join(folder, n), 'utf8')}));
+	return existsSync(folder) ? readFolder(folder, ['.jsonl']) : [];
 }

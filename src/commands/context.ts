@@ -5,7 +5,7 @@ import {kbKey, readCachedKb, writeCachedKb} from '../adapters/kb-cache.js';
 import {anyConfig} from './config-paths.js';
 import {lazyCaseIndex} from '../core/diagnose/resemble.js';
 import {compileKb, prefilterParts, type CompiledKb, type PrefilterParts} from '../core/kb/compile.js';
-import type {Kb} from '../core/kb/load.js';
+import type {Kb, KbSource} from '../core/kb/load.js';
 
 /** `kbExtra`: team KB folders layered over the built-in one; `teamKb: false` (--no-team-kb) ignores .kdoctor/knowledge. */
 export type GlobalOptions = {kb?: string; kbExtra?: string[]; teamKb?: boolean; config?: string; allowRegistry?: string[]};
@@ -15,6 +15,32 @@ export function kbDirs(opts: GlobalOptions): {base: string; team: string[]} {
 	const found = opts.teamKb === false ? undefined : findTeamKbDir();
 	const team = [...(found ? [found] : []), ...(opts.kbExtra ?? []).map((d) => (d.endsWith(sep) ? d : d + sep))];
 	return {base: opts.kb ?? defaultKbDir, team: [...new Set(team.map((d) => resolve(d) + sep))]};
+}
+
+/** The YAML of every KB folder of a run, the built-in (or --kb) first; an unreadable folder is one line. */
+export function readAllKbSources(opts: GlobalOptions): KbSource[] {
+	const {base, team} = kbDirs(opts);
+	const read = (dir: string, layer?: 'team') => {
+		try {
+			return readKbSources(dir, layer);
+		} catch (error) {
+			throw new InputError(describeFsError(dir, error, 'file'));
+		}
+	};
+	const sources = read(base);
+	if (sources.length === 0) throw new InputError(`${base}: no knowledge base files (*.yaml) found`);
+	return [...sources, ...team.flatMap((d) => read(d, 'team'))];
+}
+
+/** The case libraries (cases/*.jsonl) of these KB folders. */
+export function readAllCaseSources(dirs: string[]): KbSource[] {
+	return dirs.flatMap((d) => {
+		try {
+			return readCaseSources(d);
+		} catch (error) {
+			throw new InputError(describeFsError(`${d}cases`, error, 'file'));
+		}
+	});
 }
 
 /**
@@ -38,20 +64,7 @@ export async function loadOverrides(opts: GlobalOptions): Promise<Record<string,
 export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	const overrides = await loadOverrides(opts);
 	const {base: dir, team} = kbDirs(opts);
-	let sources;
-	try {
-		sources = readKbSources(dir);
-	} catch (error) {
-		throw new InputError(describeFsError(dir, error, 'file'));
-	}
-	if (sources.length === 0) throw new InputError(`${dir}: no knowledge base files (*.yaml) found`);
-	for (const t of team) {
-		try {
-			sources.push(...readKbSources(t, 'team'));
-		} catch (error) {
-			throw new InputError(describeFsError(t, error, 'file'));
-		}
-	}
+	const sources = readAllKbSources(opts);
 	const key = kbKey(sources, packageVersion);
 	const cached = process.env.KDOCTOR_NO_KB_CACHE ? undefined : readCachedKb(key);
 	let kb: Kb | undefined = cached?.kb;
@@ -67,15 +80,7 @@ export async function loadCompiledKb(opts: GlobalOptions): Promise<CompiledKb> {
 	}
 	const compiled = compileKb({...kb, settings: {...kb.settings, ...overrides}}, parts);
 	if (!parts && !process.env.KDOCTOR_NO_KB_CACHE) writeCachedKb(key, kb, prefilterParts(compiled));
-	const cases = lazyCaseIndex(kb, () =>
-		[dir, ...team].flatMap((d) => {
-			try {
-				return readCaseSources(d);
-			} catch (error) {
-				throw new InputError(describeFsError(`${d}cases`, error, 'file'));
-			}
-		}),
-	);
+	const cases = lazyCaseIndex(kb, () => readAllCaseSources([dir, ...team]));
 	// A broken case library is the user's file (with --kb), not a bug: one line, naming it.
 	compiled.cases = () => {
 		try {

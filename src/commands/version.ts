@@ -1,7 +1,7 @@
-import {defaultKbDir, packageVersion, readCaseSources, readKbSources} from '../adapters/kb-files.js';
+import {packageVersion} from '../adapters/kb-files.js';
 import {kbKey} from '../adapters/kb-cache.js';
 import {OUTPUT_SCHEMA_VERSION} from '../core/output-schema.js';
-import {kbDirs, loadCompiledKb, type GlobalOptions} from './context.js';
+import {kbDirs, loadCompiledKb, readAllCaseSources, readAllKbSources, type GlobalOptions} from './context.js';
 
 export type VersionInfo = {
 	version: string;
@@ -18,8 +18,9 @@ export type VersionInfo = {
 export async function versionInfo(opts: GlobalOptions): Promise<VersionInfo> {
 	const compiled = await loadCompiledKb(opts);
 	const {base, team} = kbDirs(opts);
-	const sources = [...readKbSources(base ?? defaultKbDir), ...team.flatMap((d) => readKbSources(d, 'team'))];
-	const cases = [base, ...team].flatMap((d) => readCaseSources(d));
+	// The hash is of the files as they are (the loaded KB does not keep its sources).
+	const sources = readAllKbSources(opts);
+	const cases = readAllCaseSources([base, ...team]);
 	return {
 		version: packageVersion,
 		node: process.versions.node,

@@ -1,12 +1,12 @@
 import type {CompiledKb} from '../kb/compile.js';
 import type {Kb} from '../kb/load.js';
 import {visible} from '../text/visible.js';
-import {REPORT_CONFIDENCE, type Finding} from './score.js';
+import type {Finding} from './score.js';
 import {buildCaseIndex, parseCaseLibrary, terms, vectorise, words, type CaseIndex, type Doc, type LibraryCase} from './case-index.js';
 
 /** Below this similarity nothing is said (chosen on blind-c and blind-d replayed at their first-run KBs). */
 export const RESEMBLE_MIN = 0.15;
-/** A resemblance stays possible, whatever the similarity. */
+/** A resemblance stays possible (below REPORT_CONFIDENCE), whatever the similarity. */
 const RESEMBLE_MAX = 0.45;
 const MAX_RESEMBLANCES = 3;
 /** A case's own text is short; a long input is read at its start and its end (where failures are). */
@@ -79,7 +79,7 @@ export function resemble(kb: CompiledKb, index: CaseIndex, text: string, opts: {
 		.slice(0, MAX_RESEMBLANCES)
 		.map(({doc, sim}) => {
 			const entry = kb.kb.byId.get(doc.c.label)!;
-			const confidence = Math.round(Math.min(RESEMBLE_MAX, sim, REPORT_CONFIDENCE - 0.05) * 100) / 100;
+			const confidence = Math.round(Math.min(RESEMBLE_MAX, sim) * 100) / 100;
 			const where = doc.c.url ?? doc.c.id;
 			const means = `looks like a known case of this cause (${where}, similarity ${sim.toFixed(2)}); no signal of it matched`;
 			// Line numbers are only true of an input read whole.

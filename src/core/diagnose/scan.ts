@@ -213,19 +213,8 @@ export class TextScanner {
 			this.lineNo++;
 			this.carry = EMPTY;
 		}
-		const lines = this.bytes === 0 ? 0 : this.lineNo - 1;
-		const whole = Buffer.concat(this.tailChunks);
-		const tail = whole.length > WINDOW ? whole.subarray(whole.length - WINDOW) : whole;
-		return {
-			matches: this.matches,
-			vetoed: this.vetoed,
-			lines,
-			bytes: this.bytes,
-			binary: this.binary,
-			blank: this.blank,
-			head: Buffer.concat(this.headBytes),
-			tail,
-		};
+		// Every line is whole now: the end is the last snapshot.
+		return this.snapshot();
 	}
 
 	private isBlank(bytes: Buffer): boolean {

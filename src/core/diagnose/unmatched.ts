@@ -4,7 +4,7 @@ import {visible} from '../text/visible.js';
 export type UnmatchedLine = {line: number; text: string; why: 'first error' | 'last error' | 'before the exit'};
 
 // eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
+export const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
 /** Words a failing line says in any tool's language; INFO/DEBUG lines are not failures even when they quote one. */
 export const ERRORISH =
 	/\b(?:error|fatal|failed|failure|panic|exception|traceback|killed|denied|refused|timed out|timeout|cannot|can't|unable to|not found|no such|invalid|forbidden|unauthorized|exit (?:code|status) [1-9]\d*)\b/i;

@@ -1,9 +1,9 @@
-import safeRegex from 'safe-regex2';
 import {diagnoseText} from '../diagnose/diagnose.js';
 import {REPORT_CONFIDENCE} from '../diagnose/score.js';
 import {contextPatterns, type CompiledKb} from './compile.js';
 import type {Kb} from './load.js';
 import {requiredLiterals} from './literals.js';
+import {mayBacktrack, signalPatterns} from './patterns.js';
 import type {Example} from './schema.js';
 import {CAPTURE_KINDS} from '../text/captured.js';
 
@@ -17,9 +17,8 @@ export function lintKb(kb: Kb): LintProblem[] {
 	const out: LintProblem[] = [];
 	for (const entry of kb.entries) {
 		for (const s of entry.signals) {
-			for (const p of [s.pattern, s.followedBy?.pattern, s.unlessSeen]) {
-				if (p === undefined) continue;
-				if (!safeRegex(p, {limit: 25}))
+			for (const p of signalPatterns(s)) {
+				if (mayBacktrack(p))
 					out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern may backtrack catastrophically: /${p}/`});
 				if (new RegExp(p).test(''))
 					out.push({id: entry.id, severity: 'error', message: `${s.id}: pattern matches the empty string: /${p}/`});
@@ -69,8 +68,7 @@ export function lintKb(kb: Kb): LintProblem[] {
 	for (const c of kb.contexts) {
 		const patterns = contextPatterns(c);
 		for (const p of patterns) {
-			if (!safeRegex(p, {limit: 25}))
-				out.push({id: `context:${c.id}`, severity: 'error', message: `pattern may backtrack catastrophically: /${p}/`});
+			if (mayBacktrack(p)) out.push({id: `context:${c.id}`, severity: 'error', message: `pattern may backtrack catastrophically: /${p}/`});
 			if (!requiredLiterals(p))
 				out.push({id: `context:${c.id}`, severity: 'error', message: `no literal text (3+ characters) that every match contains: /${p}/`});
 		}

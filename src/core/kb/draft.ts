@@ -1,9 +1,10 @@
-import safeRegex from 'safe-regex2';
 import {stringify} from 'yaml';
-import type {UnmatchedLine} from '../diagnose/unmatched.js';
+import {ANSI, type UnmatchedLine} from '../diagnose/unmatched.js';
+import {escapeRegExp} from '../text/quote.js';
 import {visible} from '../text/visible.js';
 import type {Kb} from './load.js';
 import {requiredLiterals} from './literals.js';
+import {mayBacktrack} from './patterns.js';
 
 /**
  * `kdoctor kb new`: a first entry for a failure no known cause explains, drafted from its most telling line — a
@@ -15,10 +16,6 @@ export type Draft = {id: string; pattern: string; line: UnmatchedLine; yaml: str
 const MAX_EXAMPLE_LINES = 40;
 /** Tokens that change from one run to the next: they become wildcards. */
 const VARIABLE = /"[^"\s]*"|'[^'\s]*'|\S*\d\S*|\S*\/\S*|\b[0-9a-f]{7,}\b/gi;
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The line split into constant text and wildcard classes, in order. */
 function pieces(line: string): {text: string; wild?: string}[] {
@@ -50,12 +47,12 @@ export function draftPattern(line: string): string | undefined {
 	// Leading and trailing punctuation and blanks are decoration (a log's column bars, a sentence's full stop).
 	slice[0]!.text = slice[0]!.text.replace(/^[^A-Za-z0-9"'(]+/, '');
 	slice[slice.length - 1]!.text = slice.at(-1)!.text.replace(/[^A-Za-z0-9"')\]]+$/, '');
-	const parts = slice.map((p) => (p.wild ? p.wild : escapeRe(p.text)));
+	const parts = slice.map((p) => (p.wild ? p.wild : escapeRegExp(p.text)));
 	const pattern = parts.join('');
 	const re = new RegExp(pattern, 'i');
-	if (!re.test(line) || !safeRegex(pattern, {limit: 25}) || !requiredLiterals(pattern)) {
+	if (!re.test(line) || mayBacktrack(pattern) || !requiredLiterals(pattern)) {
 		const lit = ps[best]!.text.trim().replace(/^[^A-Za-z]+|[^A-Za-z]+$/g, '');
-		return lit.length >= 8 ? escapeRe(lit) : undefined;
+		return lit.length >= 8 ? escapeRegExp(lit) : undefined;
 	}
 	return pattern;
 }

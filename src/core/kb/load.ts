@@ -1,6 +1,6 @@
-import safeRegex from 'safe-regex2';
 import {isNode, LineCounter, parseDocument} from 'yaml';
 import type {z} from 'zod';
+import {mayBacktrack, signalPatterns} from './patterns.js';
 import {KbFileSchema, type Context, type Entry, type KbFile} from './schema.js';
 
 /** `layer: 'team'`: a team's own entries (.kdoctor/knowledge, --kb-extra), layered over the built-in KB. */
@@ -68,8 +68,7 @@ export function loadKb(sources: KbSource[], overrides: Record<string, string | s
 			for (const s of entry.signals) {
 				if (sigIds.has(s.id)) problems.push({path, line, message: `${entry.id}: duplicate signal id "${s.id}"`});
 				sigIds.add(s.id);
-				for (const p of [s.pattern, s.followedBy?.pattern, s.unlessSeen]) {
-					if (p === undefined) continue;
+				for (const p of signalPatterns(s)) {
 					const err = regexError(p);
 					if (err) problems.push({path, line, message: `${entry.id}/${s.id}: invalid pattern: ${err}`});
 				}
@@ -127,8 +126,7 @@ function asTeamEntry(entry: Entry): Entry {
 function teamProblems(entry: Entry): string[] {
 	const out: string[] = [];
 	for (const s of entry.signals)
-		for (const p of [s.pattern, s.followedBy?.pattern, s.unlessSeen])
-			if (p !== undefined && !safeRegex(p, {limit: 25})) out.push(`${entry.id}/${s.id}: pattern may backtrack catastrophically: /${p}/`);
+		for (const p of signalPatterns(s)) if (mayBacktrack(p)) out.push(`${entry.id}/${s.id}: pattern may backtrack catastrophically: /${p}/`);
 	return out;
 }
 

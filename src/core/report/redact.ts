@@ -1,3 +1,4 @@
+import {escapeRegExp} from '../text/quote.js';
 import {parseAllDocuments} from 'yaml';
 
 /** What stands where a secret was: visible, and not something a tool would mistake for the value. */
@@ -402,10 +403,6 @@ export class Redactor {
 	get known(): number {
 		return this.values.size;
 	}
-}
-
-function escapeRegExp(s: string): string {
-	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

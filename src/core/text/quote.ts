@@ -7,3 +7,8 @@ export function quoteArg(a: string): string {
 export function shellLine(argv: readonly string[]): string {
 	return argv.map(quoteArg).join(' ');
 }
+
+/** Text as a regex that matches exactly it (every metacharacter escaped). */
+export function escapeRegExp(s: string): string {
+	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

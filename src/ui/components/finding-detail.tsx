@@ -71,18 +71,24 @@ export function FindingDetail({finding, entry, file, width, full}: FindingDetail
 					))}
 				</Box>
 			) : null}
-			{finding.remediations.length > 0 ? (
-				<Box marginTop={1} flexDirection="column">
-					<Text bold>Fixes</Text>
-					{finding.remediations.map((r) => (
-						<Text key={r.key}>
-							<Text color="green">{`  [${r.key}] `}</Text>
-							<Text>{r.title}</Text>
-							<Text dimColor>{`  ${r.kind}`}</Text>
-						</Text>
-					))}
-				</Box>
-			) : null}
+			<Fixes fixes={finding.remediations} />
+		</Box>
+	);
+}
+
+/** A finding's or an entry's fixes: its key, what it does, its kind; nothing when it has none. */
+export function Fixes({fixes}: {fixes: {key: string; title: string; kind: string}[]}) {
+	if (fixes.length === 0) return null;
+	return (
+		<Box marginTop={1} flexDirection="column">
+			<Text bold>Fixes</Text>
+			{fixes.map((r) => (
+				<Text key={r.key}>
+					<Text color="green">{`  [${r.key}] `}</Text>
+					<Text>{r.title}</Text>
+					<Text dimColor>{`  ${r.kind}`}</Text>
+				</Text>
+			))}
 		</Box>
 	);
 }

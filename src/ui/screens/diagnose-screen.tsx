@@ -6,7 +6,7 @@ import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {Entry} from '../../core/kb/schema.js';
 import type {Row} from '../../state/store.js';
 import type {DiagnoseIntents} from '../../commands/remediation-intents.js';
-import {FindingDetail} from '../components/finding-detail.js';
+import {FindingDetail, Fixes} from '../components/finding-detail.js';
 import {clip, FindingList} from '../components/finding-list.js';
 import {PlanView} from '../components/plan-view.js';
 import {oneKeyAtATime} from '../keyboard.js';
@@ -302,14 +302,7 @@ function EntryView({entry, width}: {entry: Entry; width: number}) {
 					))}
 				</Box>
 			) : null}
-			{entry.remediations.length > 0 ? (
-				<Box marginTop={1} flexDirection="column">
-					<Text bold>Fixes</Text>
-					{entry.remediations.map((r) => (
-						<Text key={r.key}>{`  [${r.key}] ${clip(r.title, Math.max(20, width - 10))}`}</Text>
-					))}
-				</Box>
-			) : null}
+			<Fixes fixes={entry.remediations} />
 		</Box>
 	);
 }
