@@ -84,6 +84,26 @@ export async function createKube(opts: KubeOptions = {}): Promise<KubePort> {
 
 	/** Exposes the discovery KubernetesObjectApi already caches, to know whether a kind is namespaced. */
 	class ObjectApi extends k8s.KubernetesObjectApi {
+		/**
+		 * Server-side apply of the object exactly as written. The library's own patch() first maps the object onto its
+		 * typed model, which drops every key whose JSON name differs from the model's (`x-kubernetes-preserve-unknown-fields`,
+		 * `default`, `enum`, `$ref` in a CRD's schema): a CRD applied so is not the CRD in the file.
+		 */
+		async applyRaw(spec: K8s.KubernetesObject, fieldManager: string): Promise<K8s.KubernetesObject> {
+			const ctx = this.configuration.baseServer.makeRequestContext(await this.specUriPath(spec, 'patch'), k8s.HttpMethod.PATCH);
+			ctx.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+			ctx.setHeaderParam('Content-Type', k8s.PatchStrategy.ServerSideApply);
+			ctx.setQueryParam('fieldManager', fieldManager);
+			ctx.setQueryParam('force', 'true');
+			ctx.setBody(JSON.stringify(spec));
+			return this.requestPromise(ctx);
+		}
+
+		/** The resource's plural name (what its REST path spells), or undefined when the server has no such kind. */
+		async plural(apiVersion: string, kind: string): Promise<string | undefined> {
+			return (await this.resource(apiVersion, kind))?.name;
+		}
+
 		async scope(apiVersion: string, kind: string): Promise<'namespaced' | 'cluster' | undefined> {
 			const r = await this.resource(apiVersion, kind).catch((error: unknown) => {
 				if (statusOf(error) === 404) return undefined;
@@ -100,6 +120,7 @@ export async function createKube(opts: KubeOptions = {}): Promise<KubePort> {
 		batch: new k8s.BatchV1Api(config),
 		crd: new k8s.ApiextensionsV1Api(config),
 		objects: new ObjectApi(config),
+		custom: new k8s.CustomObjectsApi(config),
 	};
 
 	/** Runs one API call, turning whatever it throws into a KubeError that names `what`. */
@@ -120,7 +141,12 @@ type Apis = {
 	apps: K8s.AppsV1Api;
 	batch: K8s.BatchV1Api;
 	crd: K8s.ApiextensionsV1Api;
-	objects: K8s.KubernetesObjectApi & {scope(apiVersion: string, kind: string): Promise<'namespaced' | 'cluster' | undefined>};
+	objects: K8s.KubernetesObjectApi & {
+		scope(apiVersion: string, kind: string): Promise<'namespaced' | 'cluster' | undefined>;
+		plural(apiVersion: string, kind: string): Promise<string | undefined>;
+		applyRaw(spec: K8s.KubernetesObject, fieldManager: string): Promise<K8s.KubernetesObject>;
+	};
+	custom: K8s.CustomObjectsApi;
 };
 type Call = <T>(what: string, fn: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 
@@ -163,6 +189,43 @@ class ClientKube implements KubePort {
 		);
 	}
 
+	async readData(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<Record<string, string> | undefined> {
+		try {
+			if (kind === 'ConfigMap') {
+				const cm = await this.call(`read configmap ${namespace}/${name}`, () => this.api.core.readNamespacedConfigMap({name, namespace}));
+				return {...cm.data};
+			}
+			const secret = await this.call(`read secret ${namespace}/${name}`, () => this.api.core.readNamespacedSecret({name, namespace}));
+			return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+		} catch (error) {
+			if (error instanceof KubeError && error.status === 404) return undefined;
+			throw error;
+		}
+	}
+
+	async patchStatus(
+		object: {apiVersion: string; kind: string; namespace: string; name: string},
+		status: Record<string, unknown>,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const {apiVersion, kind, namespace, name} = object;
+		const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+		if (!group) throw new KubeError('invalid', `${kind} ${namespace}/${name}: only custom resources get a status from kdoctor`);
+		const what = `set the status of ${kind} ${namespace}/${name}`;
+		const plural = await this.call(`look up ${kind} (${apiVersion})`, () => this.api.objects.plural(apiVersion, kind), signal);
+		if (!plural)
+			throw new KubeError('not-found', `${kind} ${name}: the server has no kind ${kind} in ${apiVersion} (is its CRD installed?)`);
+		await this.call(
+			what,
+			() =>
+				this.api.custom.patchNamespacedCustomObjectStatus(
+					{group: group!, version: version!, namespace, plural, name, body: {status}, fieldManager: 'kdoctor'},
+					this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch),
+				),
+			signal,
+		);
+	}
+
 	async apply(docs: Record<string, unknown>[], namespace: string, signal?: AbortSignal): Promise<AppliedObject[]> {
 		const all = (docs as Doc[]).filter((d) => d && typeof d === 'object' && d.kind);
 		const isCrd = (d: Doc) => d.kind === 'CustomResourceDefinition' && String(d.apiVersion ?? '').startsWith(crdApiGroup);
@@ -202,19 +265,7 @@ class ClientKube implements KubePort {
 		}
 		const label = `${kind} ${ns ? `${ns}/` : ''}${name}`;
 		try {
-			await this.call(
-				`apply ${label}`,
-				() =>
-					this.api.objects.patch(
-						body as K8s.KubernetesObject,
-						undefined,
-						undefined,
-						'kdoctor',
-						true,
-						this.k8s.PatchStrategy.ServerSideApply,
-					),
-				signal,
-			);
+			await this.call(`apply ${label}`, () => this.api.objects.applyRaw(body as K8s.KubernetesObject, 'kdoctor'), signal);
 		} catch (error) {
 			// The server's own words, minus its `Kind "name" is invalid:` preamble, after the object's name.
 			if (error instanceof KubeError && (error.kind === 'invalid' || error.kind === 'api' || error.kind === 'not-found')) {

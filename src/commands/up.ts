@@ -1,6 +1,7 @@
 import {appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
+import {createCerts} from '../adapters/certs.js';
 import {contextHash} from '../adapters/context-hash.js';
 import {createEngine} from '../adapters/engine.js';
 import {createExec, killAllChildren} from '../adapters/exec.js';
@@ -19,6 +20,7 @@ import {createFlow, topFindings} from '../core/provision/flow.js';
 import {parseHistory, recordDuration, recordOom, recordPeak, type History} from '../core/provision/history.js';
 import {buildPlan, formatPlan, makeRunId, PlanError, type RunPlan} from '../core/provision/plan.js';
 import type {ClusterProvider, ClusterSpec, EngineInfo, EngineName, KubePort} from '../core/provision/ports.js';
+import {expandBuildArgs} from '../core/provision/profile.js';
 import {runGraph, type RunGraphResult} from '../core/provision/runner.js';
 import {ScheduleError} from '../core/provision/schedule.js';
 import {filesMatching, kdoctorVersion, loadProfiles, pickProfile, profilePaths, profileSourceDir} from './profiles.js';
@@ -202,7 +204,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	const buildArgs = new Map<string, Record<string, string>>();
 	for (const img of profile.images) {
 		if (img.pull) continue;
-		const args = {...img.buildArgs, ...overrides, ...(opts.coverage ? {GOFLAGS: '-cover'} : {})};
+		const args = {...expandBuildArgs(img.buildArgs, info.arch, img.platform), ...overrides, ...(opts.coverage ? {GOFLAGS: '-cover'} : {})};
 		buildArgs.set(img.name, args);
 		const dockerfile = resolvePath(img.dockerfile!);
 		const context = resolvePath(img.context!);
@@ -311,6 +313,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 			kube: getKube,
 			host,
 			exec,
+			certs: createCerts(exec),
 			diagnose,
 			snapshot: async (namespace) => {
 				const {clusterSnapshot} = await import('./triage.js');

@@ -18,6 +18,7 @@ const HINTS: Record<string, {apt: string; brew: string}> = {
 	},
 	go: {apt: '`sudo apt-get install golang-go` (or a current Go from go.dev/dl)', brew: '`brew install go`'},
 	lsof: {apt: '`sudo apt-get install lsof`', brew: 'lsof ships with macOS; check PATH'},
+	openssl: {apt: '`sudo apt-get install openssl`', brew: 'openssl (LibreSSL) ships with macOS; check PATH, or `brew install openssl`'},
 };
 
 /** Fedora and RHEL name these packages differently from Debian. */
@@ -27,6 +28,7 @@ const DNF: Record<string, string> = {
 	go: '`sudo dnf install -y golang`',
 	kubectl: '`sudo dnf install -y kubernetes-client`',
 	containerd: '`sudo dnf install -y containerd`',
+	openssl: '`sudo dnf install -y openssl`',
 };
 
 /** The install hint for a tool on this platform: brew on macOS, dnf on Fedora-like Linux, apt otherwise. */

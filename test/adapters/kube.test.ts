@@ -215,8 +215,15 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 								name: 'v1',
 								served: true,
 								storage: true,
+								subresources: {status: {}},
 								schema: {
-									openAPIV3Schema: {type: 'object', properties: {spec: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}},
+									openAPIV3Schema: {
+										type: 'object',
+										properties: {
+											spec: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true},
+											status: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true},
+										},
+									},
 								},
 							},
 						],
@@ -230,6 +237,47 @@ describe('KubePort on @kubernetes/client-node against the local cluster', () => 
 			{kind: 'Widget', name: 'w1', namespace: ns},
 		]);
 	}, 180_000);
+
+	it('sets a custom resource’s status through its subresource, and reads ConfigMap and Secret data', async (ctx) => {
+		if (!lease) return ctx.skip(skipReason);
+		await kube.patchStatus(
+			{apiVersion: 'kdoctor.test/v1', kind: 'Widget', namespace: ns, name: 'w1'},
+			{registered: true, catalogStatus: 'Active'},
+		);
+		const kubectl = `${lease.info.binDir}/kubectl`;
+		const got = await run(kubectl, ['--kubeconfig', lease.info.kubeconfig, '-n', ns, 'get', 'widget', 'w1', '-o', 'jsonpath={.status}']);
+		expect(JSON.parse(got.stdout)).toEqual({registered: true, catalogStatus: 'Active'});
+		// The CRD is the one written: the typed model of the client library would have dropped this key (and default, enum).
+		const schema = await run(kubectl, [
+			'--kubeconfig',
+			lease.info.kubeconfig,
+			'get',
+			'crd',
+			crdName,
+			'-o',
+			'jsonpath={.spec.versions[0].schema}',
+		]);
+		expect(schema.stdout).toContain('"x-kubernetes-preserve-unknown-fields":true');
+		await kube.apply(
+			[
+				{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'ca'}, data: {'ca.crt': 'PEM'}},
+				{
+					apiVersion: 'v1',
+					kind: 'Secret',
+					metadata: {name: 'pair'},
+					type: 'kubernetes.io/tls',
+					data: {'tls.crt': 'Yw==', 'tls.key': 'aw=='},
+				},
+			],
+			ns,
+		);
+		expect(await kube.readData('ConfigMap', ns, 'ca')).toEqual({'ca.crt': 'PEM'});
+		expect(await kube.readData('Secret', ns, 'pair')).toEqual({'tls.crt': 'c', 'tls.key': 'k'});
+		expect(await kube.readData('Secret', ns, 'nope')).toBeUndefined();
+		await expect(kube.patchStatus({apiVersion: 'kdoctor.test/v1', kind: 'Gadget', namespace: ns, name: 'x'}, {})).rejects.toThrow(
+			/no kind Gadget in kdoctor.test\/v1/,
+		);
+	}, 120_000);
 
 	it('scales a Deployment', async (ctx) => {
 		if (!lease) return ctx.skip(skipReason);

@@ -54,6 +54,21 @@ func main() {
 		store.Close()
 		log.Fatal("Database schema check failed", logger.Err(err))
 	}
+	if dir := cfg.Server.SignerCertDir; dir != "" {
+		if _, err := datastorage.LoadSigningCertificate(dir); err != nil {
+			store.Close()
+			log.Fatal("Failed to create server", logger.Err(fmt.Errorf("failed to load signing certificate: %w", err)))
+		}
+		log.Info("Loaded signing certificate", logger.String("cert_dir", dir))
+	}
+	apiTLS, err := datastorage.ServingTLS(cfg.Server.TLS.CertDir)
+	if err != nil {
+		store.Close()
+		log.Fatal("Failed to create server", logger.Err(err))
+	}
+	if apiTLS == nil && cfg.Server.TLS.CertDir != "" {
+		log.Warn("No TLS certificate: the API serves plain HTTP", logger.String("cert_dir", cfg.Server.TLS.CertDir))
+	}
 	srv := datastorage.NewServer(log, store, cfg)
 	if err := srv.Redis(ctx); err != nil {
 		// Not fatal: /readyz stays 503 until Redis answers, which is what the readiness probe is for.
@@ -61,7 +76,7 @@ func main() {
 	}
 	host := cfg.Server.Host
 	err = serve.Run(ctx, log,
-		serve.Listener{Name: "API", Addr: host + ":" + strconv.Itoa(cfg.Server.Port), Handler: srv.API()},
+		serve.Listener{Name: "API", Addr: host + ":" + strconv.Itoa(cfg.Server.Port), Handler: srv.API(), TLS: apiTLS},
 		serve.Listener{Name: "health", Addr: host + ":" + strconv.Itoa(cfg.Server.HealthPort), Handler: srv.Health()},
 		serve.Listener{Name: "metrics", Addr: host + ":" + strconv.Itoa(cfg.Server.MetricsPort), Handler: srv.Metrics},
 	)

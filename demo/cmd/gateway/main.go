@@ -24,7 +24,14 @@ func main() {
 		log.Fatal(err.Error(), logger.String("env_var", gateway.NamespaceEnv), logger.Err(err))
 	}
 	log.Info("Starting Gateway", logger.String("namespace", ns), logger.String("datastorage_url", cfg.DataStorage.URL))
+	transport, err := gateway.Transport(os.Getenv)
+	if err != nil {
+		log.Fatal("Failed to create server", logger.Err(err))
+	}
 	srv := gateway.NewServer(log, cfg, ns)
+	if transport != nil {
+		srv.Client.Transport = transport
+	}
 	err = serve.Run(context.Background(), log,
 		serve.Listener{Name: "API", Addr: cfg.Server.ListenAddr, Handler: srv.API()},
 		serve.Listener{Name: "health", Addr: cfg.Server.HealthAddr, Handler: srv.Health()},

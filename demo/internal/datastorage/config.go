@@ -20,6 +20,12 @@ type Config struct {
 		Port        int    `json:"port"`
 		HealthPort  int    `json:"healthPort"`
 		MetricsPort int    `json:"metricsPort"`
+		// SignerCertDir holds the AU-9 signing pair (tls.crt, tls.key); when set, DataStorage does not start without it.
+		SignerCertDir string `json:"signerCertDir"`
+		TLS           struct {
+			// CertDir holds the serving pair; when it has none the API is plain HTTP, as Kubernaut's optional mount.
+			CertDir string `json:"certDir"`
+		} `json:"tls"`
 	} `json:"server"`
 	Database struct {
 		Host        string `json:"host"`

@@ -39,6 +39,8 @@ func (s *Server) API() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/audit", s.count(s.postAudit))
 	mux.HandleFunc("/api/v1/audit/count", s.count(s.auditCount))
+	// Readiness on the API port too, as Kubernaut's: a client's health URL then proves the API's TLS as well.
+	mux.HandleFunc("/readyz", s.readyz)
 	return mux
 }
 

@@ -3,9 +3,12 @@
 package gateway
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -71,4 +74,27 @@ func Namespace(getenv func(string) string) (string, error) {
 		return "", ErrNoNamespace
 	}
 	return ns, nil
+}
+
+// CAFileEnv names the inter-service CA bundle the DataStorage client trusts (Kubernaut's TLS_CA_FILE).
+const CAFileEnv = "TLS_CA_FILE"
+
+// Transport trusts the CA in TLS_CA_FILE when it is set (nil: the default transport). As Kubernaut's Gateway, a CA
+// that cannot be read stops start-up rather than leaving the client to fail every call.
+func Transport(getenv func(string) string) (*http.Transport, error) {
+	path := getenv(CAFileEnv)
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("FATAL: failed to create TLS-aware base transport for Data Storage client: failed to read CA certificate %s: %w", path, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("FATAL: failed to create TLS-aware base transport for Data Storage client: no valid PEM certificates in %s", path)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return t, nil
 }

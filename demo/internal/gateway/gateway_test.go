@@ -86,3 +86,18 @@ func TestReadinessGateAndForwarding(t *testing.T) {
 		t.Fatalf("empty body accepted: %d", c)
 	}
 }
+
+func TestTransportNeedsAReadableCA(t *testing.T) {
+	if tr, err := Transport(func(string) string { return "" }); tr != nil || err != nil {
+		t.Fatalf("no TLS_CA_FILE: default transport, got %v %v", tr, err)
+	}
+	_, err := Transport(func(string) string { return "/nonexistent/ca.crt" })
+	if err == nil || !strings.Contains(err.Error(), "failed to create TLS-aware base transport for Data Storage client: failed to read CA certificate") {
+		t.Fatalf("unreadable CA: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "ca.crt")
+	_ = os.WriteFile(bad, []byte("not a certificate"), 0o600)
+	if _, err := Transport(func(string) string { return bad }); err == nil || !strings.Contains(err.Error(), "no valid PEM certificates") {
+		t.Fatalf("not PEM: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 type Listener struct {
 	Name, Addr string
 	Handler    http.Handler
+	// TLS, when set, serves HTTPS with its certificates.
+	TLS *tls.Config
 }
 
 // Run binds every listener first (a port conflict fails start-up, not later), serves, and returns
@@ -37,7 +40,10 @@ func Run(ctx context.Context, log *logger.Logger, ls ...Listener) error {
 		}
 		s := &http.Server{Handler: l.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 		servers = append(servers, s)
-		log.Info("Starting "+l.Name+" server", logger.String("addr", l.Addr))
+		if l.TLS != nil {
+			ln = tls.NewListener(ln, l.TLS)
+		}
+		log.Info("Starting "+l.Name+" server", logger.String("addr", l.Addr), logger.Bool("tls", l.TLS != nil))
 		go func(name string) {
 			if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errs <- errors.New(name + " server: " + err.Error())

@@ -81,6 +81,14 @@ export interface KubePort {
 	nodeImages(): Promise<string[]>;
 	/** A strategic merge patch of a Deployment (what `kubectl patch deployment` sends by default). */
 	patchDeployment(namespace: string, name: string, patch: Record<string, unknown>): Promise<void>;
+	/** A ConfigMap's or Secret's data as text (a Secret's decoded), or undefined when there is none of that name. */
+	readData(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<Record<string, string> | undefined>;
+	/** A merge patch of an object's status subresource (what a controller the cluster does not run would write). */
+	patchStatus(
+		object: {apiVersion: string; kind: string; namespace: string; name: string},
+		status: Record<string, unknown>,
+		signal?: AbortSignal,
+	): Promise<void>;
 }
 
 export type ProbeFacts = {path?: string; port?: string | number};

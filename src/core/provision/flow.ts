@@ -4,9 +4,10 @@ import {changeWaiter} from '../cluster/changes.js';
 import type {TriageSnapshot} from '../cluster/engine.js';
 import {current, finalEventProblem, finalProblem, similarImages, simpleFacts} from '../cluster/evidence.js';
 import type {PlannedStep} from './events.js';
+import {certificateObjects} from './certificates.js';
 import {addCoverage, configMapFrom, containerImages, parseManifests, renderTemplate, type K8sObject} from './manifests.js';
 import {DEFAULTS, type RunPlan} from './plan.js';
-import type {ClusterProvider, ClusterSpec, EngineInfo, EnginePort, ExecPort, HostPort, KubePort, PodFacts} from './ports.js';
+import type {CertPort, ClusterProvider, ClusterSpec, EngineInfo, EnginePort, ExecPort, HostPort, KubePort, PodFacts} from './ports.js';
 import type {Profile} from './profile.js';
 import {StepFailure, type StepContext, type StepHandler, type StepOutcome} from './runner.js';
 
@@ -19,6 +20,8 @@ export type FlowDeps = {
 	kube(): Promise<KubePort>;
 	host: HostPort;
 	exec: ExecPort;
+	/** Makes the certificates a deploy step asks for (openssl in the adapter). */
+	certs: CertPort;
 	diagnose(text: string, facts?: Facts): Diagnosis;
 	/** One look at the namespace through the one live engine (what triage and diagnose -n see), no grace periods. */
 	snapshot(namespace: string): Promise<TriageSnapshot>;
@@ -236,7 +239,7 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 
 	const deploy = async (_s: PlannedStep, ctx: StepContext, id: string): Promise<StepOutcome> => {
 		const d = plan.deploys.get(id)!;
-		const objects = objectsOf(id);
+		let objects = objectsOf(id);
 		// Before anything is applied: every local image a container asks for must be in the node, by exact name.
 		const held = await nodeImages();
 		for (const c of containerImages(objects)) {
@@ -267,13 +270,31 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		}
 		let applied;
 		try {
+			if (d.certificates) {
+				// Before the manifests, so the pods that mount them find them; the lines name certificates, never keys.
+				const made = await certificateObjects(d.certificates, profile.namespace, kube, deps.certs, deps.now(), ctx.signal);
+				for (const l of made.lines) ctx.line(l);
+				objects = [...made.objects, ...objects];
+			}
 			applied = await kube.apply(objects, profile.namespace, ctx.signal);
+			for (const a of applied) ctx.line(`${a.kind.toLowerCase()}/${a.name} applied`);
+			if (d.setStatus) {
+				const {kind, status} = d.setStatus;
+				for (const o of objects.filter((x) => x.kind === kind)) {
+					const name = String(o.metadata?.name);
+					await kube.patchStatus(
+						{apiVersion: String(o.apiVersion), kind, namespace: o.metadata?.namespace ?? profile.namespace, name},
+						status,
+						ctx.signal,
+					);
+					ctx.line(`${kind.toLowerCase()}/${name} status set: ${Object.keys(status).join(', ')}`);
+				}
+			}
 		} catch (error) {
 			if (ctx.signal.aborted) throw new StepFailure('stopped');
 			const message = (error as Error).message;
 			throw diagnosed(message, deps.diagnose(message));
 		}
-		for (const a of applied) ctx.line(`${a.kind.toLowerCase()}/${a.name} applied`);
 		const wait = d.wait;
 		if (!wait || (wait.pods.length === 0 && wait.jobs.length === 0)) return {state: 'done'};
 		// A pod already crash-looping from before this run would be judged on its old crash (and sit out a back-off of
@@ -357,6 +378,16 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 				}
 				await deps.sleep(pollMs, ctx.signal);
 			}
+		}
+		// A URL can answer through routes a Service change has not yet reached (the old endpoints): the Services
+		// themselves must select their pods too, or the next request is the first to fail.
+		if (profile.health.length > 0) {
+			const snap = await deps.snapshot(profile.namespace);
+			const broken = snap.failing.find((w) => w.kind === 'Service' && w.findings.length > 0);
+			if (broken)
+				throw new StepFailure(`the health URLs answered, but service/${broken.name} does not reach its pods`, {
+					findings: broken.findings.filter((f) => f.confidence >= 0.15),
+				});
 		}
 		return {state: 'done'};
 	};

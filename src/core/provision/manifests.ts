@@ -22,7 +22,11 @@ export function renderTemplate(text: string, values: TemplateValues, file: strin
 	});
 }
 
-export type K8sObject = Record<string, unknown> & {apiVersion?: string; kind?: string; metadata?: {name?: string; namespace?: string}};
+export type K8sObject = Record<string, unknown> & {
+	apiVersion?: string;
+	kind?: string;
+	metadata?: {name?: string; namespace?: string; labels?: Record<string, string>};
+};
 
 /** Parses multi-document YAML; a document that is empty or only comments is dropped. */
 export function parseManifests(text: string, file: string): K8sObject[] {
@@ -94,18 +98,23 @@ export function addCoverage(objects: K8sObject[], deployments: string[]): K8sObj
 	});
 }
 
-/** The Up half of a goose migration: what runs against a fresh database, without goose's own markers. */
+/** The Up half of a goose migration: what runs against a fresh database; of goose's markers only NO TRANSACTION stays. */
 export function gooseUp(sql: string): string {
 	const lines = sql.split(/\r?\n/);
 	const up = lines.findIndex((l) => /^--\s*\+goose\s+Up\b/i.test(l));
 	if (up === -1) return sql;
 	const down = lines.findIndex((l, i) => i > up && /^--\s*\+goose\s+Down\b/i.test(l));
-	return lines
-		.slice(up + 1, down === -1 ? undefined : down)
-		.filter((l) => !/^--\s*\+goose\s+Statement(Begin|End)\b/i.test(l))
-		.join('\n')
-		.trim()
-		.concat('\n');
+	// goose reads NO TRANSACTION anywhere in the file (it is usually above Up): the Job looks for it in what it is given.
+	const noTx = lines.some((l) => /^--\s*\+goose\s+NO\s+TRANSACTION\b/i.test(l));
+	return (
+		(noTx ? '-- +goose NO TRANSACTION\n' : '') +
+		lines
+			.slice(up + 1, down === -1 ? undefined : down)
+			.filter((l) => !/^--\s*\+goose\s+Statement(Begin|End)\b/i.test(l))
+			.join('\n')
+			.trim()
+			.concat('\n')
+	);
 }
 
 /** A ConfigMap of SQL files in name order, so a Job can apply them with psql. */

@@ -145,6 +145,37 @@ export interface ClusterProvider {
 export type {AppliedObject, ContainerFacts, DeploymentFacts, EventFacts, KubePort, PodFacts, ProbeFacts} from '../cluster/ports.js';
 
 /** Host facts: ports, files and time, so checks can be tested with recorded values. */
+/** A certificate and its private key, PEM. */
+export type PemPair = {cert: string; key: string};
+
+/** What a PEM certificate says of itself, read by a real X.509 parser. */
+export type CertFacts = {
+	subject: string;
+	notAfter: string;
+	/** DNS names and IP addresses of its subjectAltName. */
+	names: string[];
+	keyType: string;
+	keyBits?: number;
+	/** The private key given with it is its own. */
+	keyMatches?: boolean;
+	/** The CA given with it issued it (name and signature). */
+	issuedByCa?: boolean;
+	/** SHA-256 of the DER, colon-separated hex: safe to show, names the certificate without its key. */
+	fingerprint: string;
+};
+
+/** Makes and reads X.509 certificates (openssl's argv in the adapter; no hand-rolled ASN.1). */
+export interface CertPort {
+	/** A self-signed CA, ECDSA P-256, as Kubernaut's GenerateInterServiceTLS makes. */
+	ca(commonName: string, days: number, signal?: AbortSignal): Promise<PemPair>;
+	/** A serving certificate signed by the CA, ECDSA P-256, serverAuth, with these DNS names and IP addresses. */
+	serving(ca: PemPair, commonName: string, dnsNames: string[], ips: string[], days: number, signal?: AbortSignal): Promise<PemPair>;
+	/** A self-signed RSA 2048 certificate for signing (Kubernaut's GenerateSigningCertSecret, AU-9). */
+	signing(commonName: string, organization: string | undefined, days: number, signal?: AbortSignal): Promise<PemPair>;
+	/** Facts of a certificate, or undefined when the text is not one. */
+	inspect(certPem: string, opts?: {keyPem?: string; caPem?: string}): CertFacts | undefined;
+}
+
 export interface HostPort {
 	/** The process holding a TCP port on the host, or undefined when it is free. */
 	portHolder(port: number): Promise<{pid?: number; command?: string} | undefined>;

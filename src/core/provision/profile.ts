@@ -13,6 +13,7 @@ export const ImageSchema = z
 		dockerfile: z.string().min(1).optional(),
 		/** Build context, relative to the profile's source folder. */
 		context: z.string().min(1).optional(),
+		/** `${arch}` in a value is the CPU the image is built for (Kubernaut passes GOARCH so, never an empty TARGETARCH). */
 		buildArgs: z.record(z.string(), z.string()).default({}),
 		/** `linux/amd64` etc.; unset means the engine's native platform (never emulation by accident). */
 		platform: z.string().optional(),
@@ -57,19 +58,45 @@ export const WaitSchema = z.strictObject({
 	timeoutSeconds: z.number().int().positive().default(300),
 });
 
-export const DeployStepSchema = z.strictObject({
-	id: z.string().regex(/^[a-z][a-z0-9-]*$/),
-	title: z.string().optional(),
-	/** Manifest files (multi-document YAML), relative to the profile's source folder, applied in order. */
-	files: z.array(z.string().min(1)).min(1),
-	/** Steps (deploy ids) that must be done first; images it names are loaded first automatically. */
-	after: z.array(z.string()).default([]),
-	/** A ConfigMap generated from files (SQL migrations), applied before the manifests. */
-	configMapFrom: z.strictObject({name: z.string(), glob: z.string(), dir: z.string(), gooseUpOnly: z.boolean().default(false)}).optional(),
-	wait: WaitSchema.optional(),
-	/** Deployments that get GOCOVERDIR, the /coverdata hostPath and root when --coverage is on. */
-	coverage: z.array(z.string()).default([]),
+const objectName = z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/);
+
+/**
+ * Certificates the step makes before its manifests (Kubernaut's GenerateInterServiceTLS and GenerateSigningCertSecret):
+ * a CA in a ConfigMap (`ca.crt`), a serving Secret per Service signed by it (ECDSA P-256, SANs of the Service's DNS
+ * names, localhost and 127.0.0.1), and self-signed RSA 2048 signing Secrets. Kept while valid, made anew otherwise.
+ */
+export const CertificatesSchema = z.strictObject({
+	ca: z.strictObject({configMap: objectName, commonName: z.string().min(1)}),
+	serving: z.array(z.strictObject({secret: objectName, service: objectName})).default([]),
+	signing: z.array(z.strictObject({secret: objectName, commonName: z.string().min(1), organization: z.string().optional()})).default([]),
+	/** Days a made certificate is valid (Kubernaut makes a cluster per run and uses one; kdoctor keeps clusters). */
+	validDays: z.number().int().min(1).max(825).default(30),
 });
+export type CertificatesSpec = z.infer<typeof CertificatesSchema>;
+
+export const DeployStepSchema = z
+	.strictObject({
+		id: z.string().regex(/^[a-z][a-z0-9-]*$/),
+		title: z.string().optional(),
+		/** Manifest files (multi-document YAML), relative to the profile's source folder, applied in order. */
+		files: z.array(z.string().min(1)).default([]),
+		certificates: CertificatesSchema.optional(),
+		/**
+		 * A status to set on every applied object of a kind (through its status subresource) once applied: what a
+		 * controller or admission webhook the profile does not run would have written (Kubernaut's ActionType seeding).
+		 */
+		setStatus: z.strictObject({kind: z.string().min(1), status: z.record(z.string(), z.unknown())}).optional(),
+		/** Steps (deploy ids) that must be done first; images it names are loaded first automatically. */
+		after: z.array(z.string()).default([]),
+		/** A ConfigMap generated from files (SQL migrations), applied before the manifests. */
+		configMapFrom: z
+			.strictObject({name: z.string(), glob: z.string(), dir: z.string(), gooseUpOnly: z.boolean().default(false)})
+			.optional(),
+		wait: WaitSchema.optional(),
+		/** Deployments that get GOCOVERDIR, the /coverdata hostPath and root when --coverage is on. */
+		coverage: z.array(z.string()).default([]),
+	})
+	.refine((d) => d.files.length > 0 || d.certificates, {message: 'a deploy step has `files`, `certificates` or both'});
 export type DeployStep = z.infer<typeof DeployStepSchema>;
 
 export const HealthSchema = z.strictObject({
@@ -94,3 +121,9 @@ export const ProfileSchema = z.strictObject({
 export type Profile = z.infer<typeof ProfileSchema>;
 
 export const ProfilesSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ProfileSchema);
+
+/** A profile's build args with `${arch}` filled in: the platform's CPU when the image names one, else the engine's. */
+export function expandBuildArgs(args: Record<string, string>, engineArch: string, platform?: string): Record<string, string> {
+	const arch = platform?.split('/')[1] ?? engineArch;
+	return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, v.replaceAll('${arch}', arch)]));
+}

@@ -2,7 +2,7 @@ import {pickMachine} from '../engine-facts.js';
 import {installHint} from '../install-hints.js';
 import {shellLine} from '../text/quote.js';
 import type {History} from '../provision/history.js';
-import type {Profile} from '../provision/profile.js';
+import {expandBuildArgs, type Profile} from '../provision/profile.js';
 import {analyzeDockerfile, fullImageName} from './dockerfile.js';
 import {budgetOf, machineMiBFor, memoryNeed} from './need.js';
 import type {CheckGroup, CheckResult, CheckStatus, PodmanInfo, PodmanMachine, SetupFactsPort, SetupFix, ToolFacts} from './types.js';
@@ -490,7 +490,7 @@ export const CHECKS: Check[] = [
 						});
 						return out;
 					}
-					const args = {...img.buildArgs, ...input.buildArgs};
+					const args = {...expandBuildArgs(img.buildArgs, engineArch, img.platform), ...input.buildArgs};
 					const facts2 = analyzeDockerfile(text, args);
 					const problems: CheckResult[] = [];
 					const details = facts2.bases.map(
