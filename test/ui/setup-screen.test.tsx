@@ -64,6 +64,8 @@ describe('the setup screen, on the recorded Mac', () => {
 				expect(frame).toContain('Container engine');
 				expect(frame).toMatch(/\[✗\] Engine memory against the profile's builds: podman machine podman-machine-default has 2048 MiB/);
 				expect(frame).toContain('[m] Give podman machine podman-machine-default');
+				// Without colour (color={false}, as NO_COLOR) the selected row still shows: one row has the marker.
+				expect(frame.split('\n').filter((l) => /^› \[/.test(l))).toHaveLength(1);
 				expect(frame).toMatch(/\[✗\] Image gateway: docker\/gateway\.Dockerfile:6: ENV …GOARCH=amd64 builds amd64/);
 
 				// The resize is previewed as the exact commands and needs y; n leaves it.

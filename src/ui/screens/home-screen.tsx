@@ -100,7 +100,7 @@ export function HomeScreen({
 				<Text
 					key={p.name}
 					inverse={i === profileIndex}
-				>{`  ${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
+				>{`${i === profileIndex ? '› ' : '  '}${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
 			))}
 			{asking ? (
 				<Text color={hue(on, 'yellow')}>{`${asking.confirm}. Start it? y yes · any other key no`}</Text>

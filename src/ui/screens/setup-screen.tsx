@@ -131,7 +131,8 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 					<Box key={`x-${res.id}-${i}`} flexDirection="column">
 						{header}
 						<Text inverse={isSel}>
-							<Text color={hue(on, HUE[res.status])}>{`  [${MARK[res.status]}]`}</Text>
+							{/* The marker, not only the inverse video: with NO_COLOR no style reaches the terminal. */}
+							<Text color={hue(on, HUE[res.status])}>{`${isSel ? '›' : ' '} [${MARK[res.status]}]`}</Text>
 							{` ${res.title}: ${res.summary}`}
 							<Text color={hue(on, 'cyan')}>{fixKey}</Text>
 						</Text>
