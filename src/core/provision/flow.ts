@@ -234,7 +234,13 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		const snap = await deps.snapshot(profile.namespace);
 		const names = new Set(pods.map((p) => p.name));
 		const pick = snap.failing.find((w) => w.troubled.some((p) => names.has(p.name))) ?? snap.failing[0];
-		return {status: 'ok', findings: pick?.findings ?? [], stats: {bytes: 0, lines: 0}};
+		let findings = pick?.findings ?? [];
+		// A pod the scheduler holds for an unbound claim waits on the claim: the claim's own finding (no StorageClass,
+		// no provisioner) is the cause, the scheduling the symptom.
+		const waitsOnClaim = findings[0]?.evidence.some((e) => /unbound immediate PersistentVolumeClaims/.test(e.text));
+		const claims = snap.failing.filter((w) => w.kind === 'PersistentVolumeClaim' && w.findings.length > 0);
+		if (waitsOnClaim && claims.length > 0) findings = [...claims.flatMap((c) => c.findings), ...findings];
+		return {status: 'ok', findings, stats: {bytes: 0, lines: 0}};
 	};
 
 	const deploy = async (_s: PlannedStep, ctx: StepContext, id: string): Promise<StepOutcome> => {
