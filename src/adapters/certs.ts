@@ -85,7 +85,13 @@ export function createCerts(exec: ExecPort): CertPort {
 				String(days),
 				'-set_serial',
 				serial(),
-			].concat(['-config', config(dir), '-extensions', extensions, '-out', join(dir, 'tls.crt')]),
+				'-config',
+				config(dir),
+				'-extensions',
+				extensions,
+				'-out',
+				join(dir, 'tls.crt'),
+			],
 			signal,
 		);
 

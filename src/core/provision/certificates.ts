@@ -62,29 +62,24 @@ export async function certificateObjects(
 	const objects: K8sObject[] = [];
 	const lines: string[] = [];
 
-	const caData = await kube.readData('ConfigMap', namespace, spec.ca.configMap);
-	const caPem = caData?.['ca.crt'];
-	const caReason = caPem === undefined ? 'does not exist' : unusable(certs.inspect(caPem), now, {});
-	let keep = caReason === undefined;
-	let why = `configmap/${spec.ca.configMap} ${caReason}`;
-	const current = new Map<string, Record<string, string>>();
+	const caPem = (await kube.readData('ConfigMap', namespace, spec.ca.configMap))?.['ca.crt'];
+	const ca = caPem === undefined ? undefined : certs.inspect(caPem);
+	const caReason = caPem === undefined ? 'does not exist' : unusable(ca, now, {});
+	let why = caReason && `configmap/${spec.ca.configMap} ${caReason}`;
+	// The serving set is kept only whole: read no further once one of it cannot be kept.
+	const kept: CertFacts[] = [];
 	for (const s of spec.serving) {
+		if (why) break;
 		const data = await kube.readData('Secret', namespace, s.secret);
-		if (!keep) continue;
-		const reason = !data?.['tls.crt']
-			? 'does not exist'
-			: unusable(certs.inspect(data['tls.crt'], {keyPem: data['tls.key'] ?? '', caPem}), now, {
-					names: [...servingNames(s.service, namespace).dns, ...servingNames(s.service, namespace).ips],
-					ca: true,
-				});
-		if (reason) {
-			keep = false;
-			why = `secret/${s.secret} ${reason}`;
-		} else current.set(s.secret, data!);
+		const names = servingNames(s.service, namespace);
+		const facts = data?.['tls.crt'] ? certs.inspect(data['tls.crt'], {keyPem: data['tls.key'] ?? '', caPem}) : undefined;
+		const reason = data?.['tls.crt'] ? unusable(facts, now, {names: [...names.dns, ...names.ips], ca: true}) : 'does not exist';
+		if (reason) why = `secret/${s.secret} ${reason}`;
+		else kept.push(facts!);
 	}
-	if (keep && caPem) {
-		lines.push(`configmap/${spec.ca.configMap}: kept (${short(certs.inspect(caPem)!)})`);
-		for (const s of spec.serving) lines.push(`secret/${s.secret}: kept (${short(certs.inspect(current.get(s.secret)!['tls.crt']!)!)})`);
+	if (!why) {
+		lines.push(`configmap/${spec.ca.configMap}: kept (${short(ca!)})`);
+		spec.serving.forEach((s, i) => lines.push(`secret/${s.secret}: kept (${short(kept[i]!)})`));
 	} else {
 		const ca = await certs.ca(spec.ca.commonName, spec.validDays, signal);
 		objects.push({
@@ -108,11 +103,10 @@ export async function certificateObjects(
 
 	for (const s of spec.signing) {
 		const data = await kube.readData('Secret', namespace, s.secret);
-		const reason = !data?.['tls.crt']
-			? 'does not exist'
-			: unusable(certs.inspect(data['tls.crt'], {keyPem: data['tls.key'] ?? ''}), now, {rsaBits: 2048});
+		const facts = data?.['tls.crt'] ? certs.inspect(data['tls.crt'], {keyPem: data['tls.key'] ?? ''}) : undefined;
+		const reason = data?.['tls.crt'] ? unusable(facts, now, {rsaBits: 2048}) : 'does not exist';
 		if (!reason) {
-			lines.push(`secret/${s.secret}: kept (${short(certs.inspect(data!['tls.crt']!)!)})`);
+			lines.push(`secret/${s.secret}: kept (${short(facts!)})`);
 			continue;
 		}
 		const pair = await certs.signing(s.commonName, s.organization, spec.validDays, signal);

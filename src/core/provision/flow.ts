@@ -391,8 +391,10 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			const snap = await deps.snapshot(profile.namespace);
 			const broken = snap.failing.find((w) => w.kind === 'Service' && w.findings.length > 0);
 			if (broken)
-				throw new StepFailure(`the health URLs answered, but service/${broken.name} does not reach its pods`, {
-					findings: broken.findings.filter((f) => f.confidence >= 0.15),
+				throw diagnosed(`the health URLs answered, but service/${broken.name} does not reach its pods`, {
+					status: 'ok',
+					findings: broken.findings,
+					stats: {bytes: 0, lines: 0},
 				});
 		}
 		return {state: 'done'};
