@@ -398,5 +398,6 @@ if (process.env.BENCH_SKIP_PROVISION !== '1') spawnSync(process.execPath, [`${ro
 // Cold and warm `kdoctor up` of the demo on the local cluster (skips with one line when the cluster is not up).
 spawnSync(process.execPath, [`${root}bench/setup.mjs`], {stdio: 'inherit'});
 if (process.env.BENCH_SKIP_CLUSTER !== '1') spawnSync(process.execPath, [`${root}bench/up-cluster.mjs`], {stdio: 'inherit'});
+if (process.env.BENCH_SKIP_CLUSTER !== '1') spawnSync(process.execPath, [`${root}bench/up-kind.mjs`], {stdio: 'inherit'});
 // Live triage: fault → finding on screen, 1,000 pods, memory (skips with one line when the cluster is not up).
 if (process.env.BENCH_SKIP_CLUSTER !== '1') spawnSync(process.execPath, [`${root}bench/triage.mjs`], {stdio: 'inherit'});

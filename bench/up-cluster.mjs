@@ -3,24 +3,16 @@
 // cold = every image rebuilt with --no-cache (--rebuild), removed from the node first so every load runs, the
 // namespace deleted so every object is created and every pod starts, no history; warm = the same command again with
 // everything in place. Writes bench/out/up-cluster.json and prints a Markdown table.
-import {spawn, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
+import {runUp} from './up-run.mjs';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {cpus, tmpdir, totalmem} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(root, 'dist/bin/cli.js');
 const clusterDir = process.env.KDOCTOR_CLUSTER_DIR ?? '/tmp/kdoctor-cluster';
 const NS = 'kdoctor-demo';
-const WORLD_ARGS = [
-	'--build-arg',
-	'BUILDER_IMAGE=localhost/kdoctor-world/go-toolset:1',
-	'--build-arg',
-	'RUNTIME_IMAGE=localhost/kdoctor-world/ubi-minimal:1',
-	'--build-arg',
-	'BASE_IMAGE=localhost/kdoctor-world/debian-data:1',
-];
 
 function skip(why) {
 	console.log(`up-cluster bench skipped: ${why}`);
@@ -64,44 +56,18 @@ function removeNodeImages() {
 	return list.length;
 }
 
-function up(state, extra) {
-	return new Promise((resolve) => {
-		const started = Date.now();
-		const child = spawn(
-			process.execPath,
-			[
-				CLI,
-				'up',
-				'--provider',
-				'existing',
-				'--kubeconfig',
-				info.kubeconfig,
-				'--containerd-socket',
-				info.containerdSocket,
-				'--node-address',
-				'127.0.0.1',
-				'--json',
-				...WORLD_ARGS,
-				...extra,
-			],
-			{
-				env: {...process.env, KDOCTOR_STATE_DIR: state, PATH: `${process.env.PATH}:/usr/local/go/bin`},
-				stdio: ['ignore', 'pipe', 'pipe'],
-			},
-		);
-		let out = '';
-		child.stdout.on('data', (d) => (out += d));
-		child.on('close', (code) => {
-			const ms = Date.now() - started;
-			const events = out
-				.split('\n')
-				.filter(Boolean)
-				.map((l) => JSON.parse(l));
-			const steps = Object.fromEntries(events.filter((e) => e.type === 'step-end').map((e) => [e.id, {state: e.state, ms: e.durationMs}]));
-			resolve({code, ms, ok: events.at(-1)?.ok === true, steps});
-		});
-	});
-}
+const up = (state, extra) =>
+	runUp(state, [
+		'--provider',
+		'existing',
+		'--kubeconfig',
+		info.kubeconfig,
+		'--containerd-socket',
+		info.containerdSocket,
+		'--node-address',
+		'127.0.0.1',
+		...extra,
+	]);
 
 const state = mkdtempSync(join(tmpdir(), 'kdoctor-bench-up-'));
 try {

@@ -467,6 +467,7 @@ Examples:
 		.option('--containerd-socket <path>', 'existing provider: import images through this containerd socket')
 		.option('--registry <host/prefix>', 'existing provider: push images to this registry instead')
 		.option('--node-address <host>', "existing provider: the address NodePorts answer on (default: the profile URL's host)")
+		.option('--node-image <ref>', "kind provider: the node image to create the cluster from (default: the profile's)")
 		.option('--reuse', 'use the cluster if it already exists')
 		.option('--recreate', 'delete the cluster if it already exists, then create it')
 		.option('--rebuild', 'build every image even when one with the same inputs exists')

@@ -31,7 +31,11 @@ const SETS = [
 	// A fifth blind set (parity 1, remainders 1 and 3, four helpers who never saw the KB, each half of the taxonomy),
 	// scored once at 9e17d2e with the case library: top-1 97/112, top-3 102/112, false alarms 0/24, confident and wrong
 	// 3/112 (the KB's own examples as the only library: 101/112). Development data since.
-	{name: 'blind-f', positives: 112, negatives: 24, top1: 109, top3: 110, falseAlarms: 0},
+	{name: 'blind-f', positives: 112, negatives: 24, top1: 109, top3: 111, falseAlarms: 0},
+	// A sixth blind set (parity 1, remainders 1 and 3, four helpers who never saw the KB, each half of the taxonomy),
+	// scored once at 21e8edd with the case library: top-1 86/104, top-3 89/104, false alarms 1/23, confident and wrong
+	// 1/104. Development data since.
+	{name: 'blind-g', positives: 104, negatives: 23, top1: 96, top3: 97, falseAlarms: 1},
 ];
 
 describe.each(SETS)('the $name cases', ({name, positives, negatives, top1, top3, falseAlarms}) => {

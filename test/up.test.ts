@@ -61,6 +61,11 @@ it('refuses bad input in one line: unknown profile, missing --source, a malforme
 			/^kdoctor: the kubernaut-gateway profile builds from a checkout: pass --source DIR$/,
 		],
 		[['up', '--plan', '--build-arg', 'NOEQUALS'], /^kdoctor: --build-arg NOEQUALS: expected NAME=VALUE$/],
+		[['up', '--plan', '--provider', 'existing', '--node-image', 'kindest/node:v1.33.1'], /^kdoctor: --node-image is for --provider kind$/],
+		[
+			['up', '--plan', '--node-image', 'x;rm -rf /'],
+			/^kdoctor: --node-image x;rm -rf \/: expected an image reference such as kindest\/node:v1\.33\.1$/,
+		],
 	] as const) {
 		const r = await runCli([...args], {env: {KDOCTOR_STATE_DIR: state}});
 		expect(r.code).toBe(2);

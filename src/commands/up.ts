@@ -36,6 +36,8 @@ export type UpOptions = {
 	containerdSocket?: string;
 	registry?: string;
 	nodeAddress?: string;
+	/** kind provider: the node image, in place of the profile's (kind's own `--image`). */
+	nodeImage?: string;
 	reuse?: boolean;
 	recreate?: boolean;
 	rebuild?: boolean;
@@ -101,6 +103,9 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 	// Every flag is checked before anything is asked of the engine or kind (validate, then run).
 	const overrides = parseBuildArgs(opts.buildArg);
 	if (opts.reuse && opts.recreate) throw new InputError('--reuse and --recreate exclude each other');
+	if (opts.nodeImage !== undefined && opts.provider !== 'kind') throw new InputError('--node-image is for --provider kind');
+	if (opts.nodeImage !== undefined && !/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(opts.nodeImage))
+		throw new InputError(`--node-image ${opts.nodeImage}: expected an image reference such as kindest/node:v1.33.1`);
 	const exec = createExec();
 	const engineName = (opts.engine ?? 'podman') as EngineName;
 	if (engineName !== 'podman' && engineName !== 'docker') throw new InputError(`--engine ${opts.engine}: expected podman or docker`);
@@ -268,7 +273,7 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		writeFileAtomic(
 			cluster.configPath!,
 			kindConfigYaml({
-				nodeImage: profile.cluster.nodeImage,
+				nodeImage: opts.nodeImage ?? profile.cluster.nodeImage,
 				ports: profile.cluster.ports,
 				kubeadmConfigPatches: profile.cluster.kubeadmConfigPatches,
 				coverdataHostPath: opts.coverage ? coverdataDir : undefined,

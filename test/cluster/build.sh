@@ -12,9 +12,16 @@ images=(pause testapp coredns)
 if [ "$(cat "$BIN_DIR/testapp.version" 2>/dev/null)" != "$TESTAPP_VERSION" ] && [ "${1:-}" != --check ]; then
 	rm -f "$BIN_DIR/testapp" "$CACHE_DIR/images/testapp.tar"
 fi
+# CoreDNS with the plugins kubeadm's Corefile names (the Kind node image of test/world/kind-node.sh uses it too):
+# one built with another plugin list is rebuilt.
+COREDNS_PLUGINS="reload ready health prometheus errors log loadbalance cache kubernetes loop forward"
+if [ "$(cat "$BIN_DIR/coredns.plugins" 2>/dev/null)" != "$COREDNS_PLUGINS" ] && [ "${1:-}" != --check ]; then
+	rm -f "$BIN_DIR/coredns" "$CACHE_DIR/images/coredns.tar"
+fi
 missing=()
 for b in "${want[@]}"; do [ -x "$BIN_DIR/$b" ] || missing+=("$b"); done
 [ "$(cat "$BIN_DIR/testapp.version" 2>/dev/null)" = "$TESTAPP_VERSION" ] || missing+=("testapp v$TESTAPP_VERSION")
+[ "$(cat "$BIN_DIR/coredns.plugins" 2>/dev/null)" = "$COREDNS_PLUGINS" ] || missing+=("coredns ($COREDNS_PLUGINS)")
 for i in "${images[@]}"; do [ -s "$CACHE_DIR/images/$i.tar" ] || missing+=("$i.tar"); done
 # --check: only say whether a build is needed (exit 3), so tests can tell a cheap start from a cold one.
 if [ "${1:-}" = --check ]; then
@@ -111,33 +118,19 @@ fi
 if [ ! -x "$BIN_DIR/coredns" ]; then
 	src=$CACHE_DIR/src/coredns
 	mkdir -p "$src"
-	cat >"$src/main.go" <<-'EOF'
-	package main
-
-	import (
-		"github.com/coredns/coredns/core/dnsserver"
-		"github.com/coredns/coredns/coremain"
-
-		_ "github.com/coredns/coredns/plugin/cache"
-		_ "github.com/coredns/coredns/plugin/errors"
-		_ "github.com/coredns/coredns/plugin/health"
-		_ "github.com/coredns/coredns/plugin/kubernetes"
-		_ "github.com/coredns/coredns/plugin/loadbalance"
-		_ "github.com/coredns/coredns/plugin/log"
-		_ "github.com/coredns/coredns/plugin/ready"
-		_ "github.com/coredns/coredns/plugin/reload"
-	)
-
-	// The upstream plugin order (core/dnsserver/zdirectives.go) restricted to the plugins imported above.
-	func init() {
-		dnsserver.Directives = []string{"reload", "ready", "health", "errors", "log", "loadbalance", "cache", "kubernetes"}
-	}
-
-	func main() { coremain.Run() }
-	EOF
+	{
+		printf 'package main\n\nimport (\n\t"github.com/coredns/coredns/core/dnsserver"\n\t"github.com/coredns/coredns/coremain"\n\n'
+		# The metrics plugin is the one the prometheus directive names.
+		for p in $COREDNS_PLUGINS; do printf '\t_ "github.com/coredns/coredns/plugin/%s"\n' "${p/prometheus/metrics}"; done
+		printf ')\n\n// The upstream plugin order (core/dnsserver/zdirectives.go) restricted to the plugins imported above.\n'
+		printf 'func init() {\n\tdnsserver.Directives = []string{'
+		for p in $COREDNS_PLUGINS; do printf '"%s", ' "$p"; done
+		printf '}\n}\n\nfunc main() { coremain.Run() }\n'
+	} >"$src/main.go"
 	printf 'module kdoctor.local/coredns-build\n\ngo 1.22.7\n\nrequire github.com/coredns/coredns %s\n' "$COREDNS_VERSION" >"$src/go.mod"
 	start=$(date +%s)
-	(cd "$src" && "$go" mod tidy && gobuild -ldflags '-s -w' -o "$BIN_DIR/coredns" .) || die 'building coredns failed'
+	(cd "$src" && gofmt -w main.go 2>/dev/null; "$go" mod tidy && gobuild -ldflags '-s -w' -o "$BIN_DIR/coredns" .) || die 'building coredns failed'
+	echo "$COREDNS_PLUGINS" >"$BIN_DIR/coredns.plugins"
 	log "built coredns $COREDNS_VERSION in $(( $(date +%s) - start ))s"
 fi
 

@@ -108,7 +108,8 @@ const HINTS: Record<string, string> = {
 function missingReason(need: WorldNeed): string | undefined {
 	if (need.includes('/')) {
 		if (!podmanAnswers()) return `image ${need} (podman is not answering)`;
-		return imageExists(need) ? undefined : `image ${need} (run test/world/setup.sh)`;
+		const script = need.includes('/kind-node:') ? 'test/world/kind-node.sh' : 'test/world/setup.sh';
+		return imageExists(need) ? undefined : `image ${need} (run ${script})`;
 	}
 	const hint = HINTS[need] ?? `install ${need}`;
 	switch (need) {

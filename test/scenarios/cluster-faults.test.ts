@@ -12,6 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {acquireCluster, type ClusterLease} from '../cluster/cluster.js';
 import type {RunEvent} from '../../src/core/provision/events.js';
 import {CLI, runCli} from '../helpers/cli.js';
+import {exclusive} from '../helpers/exclusive.js';
 import {tmuxDriver} from '../helpers/tmux.js';
 import {quoteArg} from '../../src/plain/quote.js';
 import {census, plotLeft, render, rowBand, savePng} from '../helpers/svg-picture.js';
@@ -26,8 +27,8 @@ import {
 	replaceIn,
 	runEnd,
 	terminated,
+	upJson,
 	waiting,
-	WORLD_ARGS,
 	latencyTable,
 	type Latency,
 	type Observer,
@@ -41,9 +42,12 @@ let lease: ClusterLease | undefined;
 let unavailable = '';
 let state: string;
 const latencies: Latency[] = [];
+let machine: {release(): void} | undefined;
 
 beforeAll(async () => {
 	state = mkdtempSync(join(tmpdir(), 'kdoctor-scn-'));
+	// Not beside the demo on Kind (test/scenarios/kind.test.ts): one demo at a time on 2 cores.
+	machine = await exclusive('demo');
 	const got = await acquireCluster();
 	if ('unavailable' in got) unavailable = got.unavailable;
 	else lease = got;
@@ -56,6 +60,7 @@ afterAll(async () => {
 		if (process.env.BENCH_SCENARIO_OUT) writeFileSync(process.env.BENCH_SCENARIO_OUT, JSON.stringify(latencies, null, 2));
 	}
 	await lease?.release();
+	machine?.release();
 	rmSync(state, {recursive: true, force: true});
 });
 
@@ -64,23 +69,11 @@ const kubeArgs = () => ['--kubeconfig', lease!.info.kubeconfig];
 
 function up(dir: string | undefined, profile: string) {
 	const info = lease!.info;
-	return runCli(
-		[
-			...(dir ? ['--config', join(dir, 'kdoctor.yaml')] : []),
-			'up',
-			'--profile',
-			profile,
-			'--provider',
-			'existing',
-			...kubeArgs(),
-			'--containerd-socket',
-			info.containerdSocket,
-			'--node-address',
-			'127.0.0.1',
-			'--json',
-			...WORLD_ARGS,
-		],
-		{env: env()},
+	return upJson(
+		dir,
+		profile,
+		['--provider', 'existing', ...kubeArgs(), '--containerd-socket', info.containerdSocket, '--node-address', '127.0.0.1'],
+		env(),
 	);
 }
 

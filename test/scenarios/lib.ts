@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type * as K8s from '@kubernetes/client-node';
 import type {RunEvent} from '../../src/core/provision/events.js';
+import {runCli, type CliResult} from '../helpers/cli.js';
 import {WORLD_IMAGES} from '../helpers/world.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,6 +16,14 @@ export const WORLD_ARGS = [
 	'--build-arg',
 	'BASE_IMAGE=localhost/kdoctor-world/debian-data:1',
 ];
+
+/** `kdoctor up --json` of a profile (from a demo copy's kdoctor.yaml when `dir` is given) with the world's build args. */
+export function upJson(dir: string | undefined, profile: string, providerArgs: string[], env: Record<string, string>): Promise<CliResult> {
+	return runCli(
+		[...(dir ? ['--config', join(dir, 'kdoctor.yaml')] : []), 'up', '--profile', profile, ...providerArgs, '--json', ...WORLD_ARGS],
+		{env},
+	);
+}
 
 export const events = (stdout: string) =>
 	stdout

@@ -76,32 +76,36 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 	};
 	const path = opts.resolvePath;
 
+	/** Every host port the cluster maps must be free before it is created; a held one names its holder. */
+	const checkPorts = async (ctx: StepContext): Promise<string> => {
+		const held: string[] = [];
+		const ports: number[] = [];
+		for (const p of profile.cluster.ports) {
+			const holder = await deps.host.portHolder(p.hostPort);
+			if (!holder) continue;
+			ports.push(p.hostPort);
+			held.push(
+				`listen tcp4 :${p.hostPort}: bind: address already in use (held by ${holder.pid ? `pid ${holder.pid}` : 'another process'}${holder.command ? `, ${holder.command}` : ''})`,
+			);
+		}
+		if (held.length > 0) {
+			for (const h of held) ctx.line(h, 'stderr');
+			const d = deps.diagnose(held.join('\n'), simpleFacts({'port.inUse': [held.length]}, 'host'));
+			throw diagnosed(
+				`host port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use: free ${held.length > 1 ? 'them' : 'it'} or change the profile's cluster.ports`,
+				d,
+			);
+		}
+		return `${profile.cluster.ports.length} host ports free`;
+	};
+
 	const preflight = async (_s: PlannedStep, ctx: StepContext): Promise<StepOutcome> => {
 		const notes: string[] = [];
 		ctx.line(
 			`engine: ${deps.engineInfo.engine} ${deps.engineInfo.version}, ${deps.engineInfo.arch}, ${deps.engineInfo.cpus} CPUs, ${deps.engineInfo.memTotalMiB} MiB (budget ${deps.engineInfo.budgetMiB} MiB from ${deps.engineInfo.budgetSource})`,
 		);
-		if (!opts.reuse && !plan.imagesOnly) {
-			const held: string[] = [];
-			const ports: number[] = [];
-			for (const p of profile.cluster.ports) {
-				const holder = await deps.host.portHolder(p.hostPort);
-				if (holder) ports.push(p.hostPort);
-				if (holder)
-					held.push(
-						`listen tcp4 :${p.hostPort}: bind: address already in use (held by ${holder.pid ? `pid ${holder.pid}` : 'another process'}${holder.command ? `, ${holder.command}` : ''})`,
-					);
-			}
-			if (held.length > 0) {
-				for (const h of held) ctx.line(h, 'stderr');
-				const d = deps.diagnose(held.join('\n'), simpleFacts({'port.inUse': [held.length]}, 'host'));
-				throw diagnosed(
-					`host port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use: free ${held.length > 1 ? 'them' : 'it'} or change the profile's cluster.ports`,
-					d,
-				);
-			}
-			notes.push(`${profile.cluster.ports.length} host ports free`);
-		}
+		// With --recreate the old cluster's own node holds these ports until the cluster step deletes it: checked there.
+		if (!opts.reuse && !opts.recreate && !plan.imagesOnly) notes.push(await checkPorts(ctx));
 		try {
 			const free = await deps.host.freeDiskGiB(opts.runDir);
 			ctx.line(`free disk: ${free.toFixed(1)} GiB`);
@@ -169,6 +173,7 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			ctx.note(`deleting the existing cluster ${opts.cluster.name} (--recreate)`);
 			await deps.provider.delete(opts.cluster, ctx.signal);
 		}
+		if (opts.recreate) ctx.line(await checkPorts(ctx));
 		try {
 			await deps.provider.create(opts.cluster, (l, st) => ctx.line(l, st), ctx.signal);
 		} catch (error) {
