@@ -4,7 +4,7 @@
 // namespace deleted so every object is created and every pod starts, no history; warm = the same command again with
 // everything in place. Writes bench/out/up-cluster.json and prints a Markdown table.
 import {spawnSync} from 'node:child_process';
-import {runUp} from './up-run.mjs';
+import {existingArgs, resetExistingDemo, runUp} from './up-run.mjs';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {cpus, tmpdir, totalmem} from 'node:os';
 import {join} from 'node:path';
@@ -12,7 +12,6 @@ import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const clusterDir = process.env.KDOCTOR_CLUSTER_DIR ?? '/tmp/kdoctor-cluster';
-const NS = 'kdoctor-demo';
 
 function skip(why) {
 	console.log(`up-cluster bench skipped: ${why}`);
@@ -24,55 +23,11 @@ const info = JSON.parse(readFileSync(infoFile, 'utf8'));
 if (spawnSync('podman', ['image', 'exists', 'localhost/kdoctor-world/go-toolset:1']).status !== 0)
 	skip('the test world is missing (run test/world/setup.sh)');
 
-const k8s = await import('@kubernetes/client-node');
-const kc = new k8s.KubeConfig();
-kc.loadFromFile(info.kubeconfig);
-const core = kc.makeApiClient(k8s.CoreV1Api);
-
-async function deleteNamespace() {
-	try {
-		await core.deleteNamespace({name: NS});
-	} catch {
-		return;
-	}
-	const deadline = Date.now() + 180_000;
-	while (Date.now() < deadline) {
-		try {
-			await core.readNamespace({name: NS});
-		} catch {
-			return;
-		}
-		await new Promise((r) => setTimeout(r, 500));
-	}
-	throw new Error(`namespace ${NS} was not deleted within 180 s`);
-}
-
-function removeNodeImages() {
-	const ctr = ['--address', info.containerdSocket, '-n', info.containerdNamespace ?? 'k8s.io'];
-	const list = spawnSync('ctr', [...ctr, 'images', 'ls', '-q'], {encoding: 'utf8'})
-		.stdout.split('\n')
-		.filter((r) => r.startsWith('localhost/kdoctor-demo/'));
-	if (list.length) spawnSync('ctr', [...ctr, 'images', 'rm', ...list], {stdio: 'ignore'});
-	return list.length;
-}
-
-const up = (state, extra) =>
-	runUp(state, [
-		'--provider',
-		'existing',
-		'--kubeconfig',
-		info.kubeconfig,
-		'--containerd-socket',
-		info.containerdSocket,
-		'--node-address',
-		'127.0.0.1',
-		...extra,
-	]);
+const up = (state, extra) => runUp(state, [...existingArgs(info), ...extra]);
 
 const state = mkdtempSync(join(tmpdir(), 'kdoctor-bench-up-'));
 try {
-	await deleteNamespace();
-	const removed = removeNodeImages();
+	const removed = await resetExistingDemo(info);
 	const cold = await up(state, ['--rebuild']);
 	const warm = await up(state, []);
 	const result = {

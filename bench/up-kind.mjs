@@ -5,7 +5,7 @@
 // the node), images already built (cache hits: both providers share that cost, measured in bench/up-cluster.mjs);
 // warm = the same command again with everything in place (kind: --reuse). Writes bench/out/up-kind.json.
 import {spawnSync} from 'node:child_process';
-import {runUp} from './up-run.mjs';
+import {existingArgs, resetExistingDemo, runUp} from './up-run.mjs';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {cpus, tmpdir, totalmem} from 'node:os';
 import {join} from 'node:path';
@@ -34,32 +34,8 @@ const deleteKind = () => spawnSync(kind, ['delete', 'cluster', '--name', CLUSTER
 
 const up = (state, args) => runUp(state, args, `${join(cache, 'bin')}:`);
 
-async function existingCold() {
-	const k8s = await import('@kubernetes/client-node');
-	const kc = new k8s.KubeConfig();
-	kc.loadFromFile(info.kubeconfig);
-	const core = kc.makeApiClient(k8s.CoreV1Api);
-	try {
-		await core.deleteNamespace({name: 'kdoctor-demo'});
-		for (let i = 0; i < 360; i++) {
-			await core.readNamespace({name: 'kdoctor-demo'});
-			await new Promise((r) => setTimeout(r, 500));
-		}
-	} catch {
-		/* gone */
-	}
-	const ctr = ['--address', info.containerdSocket, '-n', info.containerdNamespace ?? 'k8s.io'];
-	const list = spawnSync('ctr', [...ctr, 'images', 'ls', '-q'], {encoding: 'utf8'})
-		.stdout.split('\n')
-		.filter((r) => r.startsWith('localhost/kdoctor-demo/'));
-	if (list.length) spawnSync('ctr', [...ctr, 'images', 'rm', ...list], {stdio: 'ignore'});
-}
-
 const state = mkdtempSync(join(tmpdir(), 'kdoctor-bench-kind-'));
 const kindArgs = ['--provider', 'kind', '--node-image', NODE_IMAGE];
-const existingArgs = info
-	? ['--provider', 'existing', '--kubeconfig', info.kubeconfig, '--containerd-socket', info.containerdSocket, '--node-address', '127.0.0.1']
-	: undefined;
 try {
 	// Images built once first, so neither provider's cold run pays for the builds.
 	const prime = await up(state, ['--images-only']);
@@ -69,10 +45,10 @@ try {
 	const kindWarm = await up(state, [...kindArgs, '--reuse']);
 	deleteKind();
 	let existing;
-	if (existingArgs) {
-		await existingCold();
-		const cold = await up(state, existingArgs);
-		const warm = await up(state, existingArgs);
+	if (info) {
+		await resetExistingDemo(info);
+		const cold = await up(state, existingArgs(info));
+		const warm = await up(state, existingArgs(info));
 		existing = {cold, warm};
 	}
 	const result = {

@@ -1,5 +1,5 @@
 // One `kdoctor up --json` run as the up benches time it: process start to exit, and each step's state and duration.
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -33,4 +33,49 @@ export function runUp(state, args, pathPrefix = '') {
 			resolve({code, ms: Date.now() - started, ok: events.at(-1)?.ok === true, steps});
 		});
 	});
+}
+
+/** `--provider existing` arguments for the local cluster of test/cluster (its cluster.json). */
+export const existingArgs = (info) => [
+	'--provider',
+	'existing',
+	'--kubeconfig',
+	info.kubeconfig,
+	'--containerd-socket',
+	info.containerdSocket,
+	'--node-address',
+	'127.0.0.1',
+];
+
+/**
+ * A cold start for the demo on the local cluster: its namespace deleted (waited for, up to 180 s) and the demo images
+ * removed from the node, so every object is created, every pod starts and every load runs. Returns how many images went.
+ */
+export async function resetExistingDemo(info, namespace = 'kdoctor-demo') {
+	const k8s = await import('@kubernetes/client-node');
+	const kc = new k8s.KubeConfig();
+	kc.loadFromFile(info.kubeconfig);
+	const core = kc.makeApiClient(k8s.CoreV1Api);
+	let deleting = true;
+	try {
+		await core.deleteNamespace({name: namespace});
+	} catch {
+		deleting = false;
+	}
+	const deadline = Date.now() + 180_000;
+	while (deleting) {
+		try {
+			await core.readNamespace({name: namespace});
+		} catch {
+			break;
+		}
+		if (Date.now() > deadline) throw new Error(`namespace ${namespace} was not deleted within 180 s`);
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	const ctr = ['--address', info.containerdSocket, '-n', info.containerdNamespace ?? 'k8s.io'];
+	const list = spawnSync('ctr', [...ctr, 'images', 'ls', '-q'], {encoding: 'utf8'})
+		.stdout.split('\n')
+		.filter((r) => r.startsWith('localhost/kdoctor-demo/'));
+	if (list.length) spawnSync('ctr', [...ctr, 'images', 'rm', ...list], {stdio: 'ignore'});
+	return list.length;
 }

@@ -5,7 +5,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+# kubeadm is for the Kind node image of test/world/kind-node.sh (kind runs `kubeadm init` inside the node).
+k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm)
 want=("${k8s_bins[@]}" etcd coredns pause testapp)
 images=(pause testapp coredns)
 # A testapp cached from an older version of its source is rebuilt (binary and image).

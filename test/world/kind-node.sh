@@ -15,7 +15,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$repo/test/cluster/lib.sh"
 
 # Bumped with every change to what goes into the image: an older image is rebuilt.
-NODE_REV=3
+NODE_REV=4
 KIND_MODULE_VERSION=${KDOCTOR_KIND_VERSION:-v0.32.0}
 CRICTL_VERSION=v1.34.0
 image=${KDOCTOR_KIND_NODE_IMAGE:-localhost/kdoctor-world/kind-node:$K8S_VERSION}
@@ -47,20 +47,8 @@ start=$(date +%s)
 mkdir -p "$wcache/bin" "$wcache/images"
 "$repo/test/cluster/build.sh" >&2 || fail 'test/cluster/build.sh failed (the Kubernetes binaries come from there)'
 go=$(find_go)
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+export GOTOOLCHAIN=local CGO_ENABLED=0
 
-# kubeadm from the same module build as the other Kubernetes binaries, stamped with the same version.
-if [ ! -x "$wcache/bin/kubeadm" ]; then
-	ldflags="-s -w"
-	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
-		ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-	done
-	(cd "$CACHE_DIR/src/kubernetes" && nice -n 10 "$go" build -trimpath -ldflags "$ldflags" -o "$wcache/bin/kubeadm.tmp" k8s.io/kubernetes/cmd/kubeadm) ||
-		fail 'building kubeadm failed'
-	mv "$wcache/bin/kubeadm.tmp" "$wcache/bin/kubeadm"
-	say "built kubeadm $K8S_VERSION"
-fi
 if [ ! -x "$wcache/bin/crictl" ]; then
 	tmp=$(mktemp -d)
 	(cd /tmp && GOBIN="$tmp" nice -n 10 "$go" install -trimpath -ldflags '-s -w' "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION") || fail 'building crictl failed'
@@ -88,7 +76,7 @@ debroot "$wcache/proxy-rootfs" iptables,conntrack
 
 # The images kubeadm asks for, each made from a binary: names exactly as `kubeadm config images list` prints them.
 pm=(podman --root "$wcache/podman/root" --runroot /run/kdoctor-kind-node --storage-driver vfs)
-mapfile -t wanted < <("$wcache/bin/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null)
+mapfile -t wanted < <("$BIN_DIR/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null)
 [ ${#wanted[@]} -ge 6 ] || fail "kubeadm config images list printed ${#wanted[@]} images"
 ref_of() { printf '%s\n' "${wanted[@]}" | grep -m1 "/$1:" || fail "kubeadm lists no $1 image"; }
 save_image() { # NAME REF CONTEXTDIR
@@ -186,7 +174,7 @@ cat >"$stage/etc/cni/net.d/10-kdoctor-bridge.conflist" <<-'EOF'
   ]
 }
 EOF
-install -m 0755 "$wcache/bin/kubeadm" "$BIN_DIR/kubelet" "$BIN_DIR/kubectl" "$stage/usr/bin/"
+install -m 0755 "$BIN_DIR/kubeadm" "$BIN_DIR/kubelet" "$BIN_DIR/kubectl" "$stage/usr/bin/"
 install -m 0755 "$wcache/bin/crictl" "$stage/usr/local/bin/crictl"
 printf '%s' "$K8S_VERSION" >"$stage/kind/version"
 cp "$wcache"/images/*.tar "$stage/kind/images/"
