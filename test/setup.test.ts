@@ -131,7 +131,7 @@ describe('kdoctor setup on recorded facts of an Apple Silicon Mac (2 GiB podman 
 		const arch = byId(json, 'images.gateway.arch');
 		expect(arch).toMatchObject({status: 'failed', finding: 'go-runtime-emulation-crash'});
 		expect(arch.summary).toContain('docker/gateway.Dockerfile:6: ENV …GOARCH=amd64 builds amd64 on this arm64 engine');
-		expect(arch.fix).toMatchObject({key: 'g', edit: {finding: 'go-runtime-emulation-crash', key: 'g', lines: [6]}});
+		expect(arch.fix).toMatchObject({key: 'a', edit: {finding: 'go-runtime-emulation-crash', key: 'a', lines: [6]}});
 		const base = byId(json, 'images.gateway.base');
 		expect(base).toMatchObject({status: 'warning', finding: 'base-image-policy'});
 		expect(base.summary).toContain('base image golang:1.24-alpine comes from docker.io');

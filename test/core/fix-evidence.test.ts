@@ -54,7 +54,7 @@ describe('fixes offered by what the evidence holds', () => {
 			'  Warning  Failed     3s (x4 over 30s)  kubelet  Error: configmap "gateway-config" not found\n    State:          Waiting\n      Reason:       CreateContainerConfigError';
 		const f = top(text, 'crashloop-config-error');
 		expect(f.remediations[0]!.key).toBe('c');
-		expect(f.remediations.map((r) => r.key)).not.toContain('g');
+		expect(f.remediations.map((r) => r.key)).not.toContain('p');
 		expect(offeredFixes(kb.kb.byId.get('crashloop-config-error')!, f).map((r) => r.key)).toEqual(f.remediations.map((r) => r.key));
 	});
 
@@ -63,7 +63,7 @@ describe('fixes offered by what the evidence holds', () => {
 			'Back-off restarting failed container gateway in pod gateway-7d9f_kubernaut-system(1b2c)\nFATAL: KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required';
 		const k = keys(text, 'crashloop-config-error');
 		expect(k[0]).toBe('v');
-		expect(k).toContain('g');
+		expect(k).toContain('p');
 		expect(k).not.toContain('c');
 		// The program's own wording, not "environment variable": the variable is still named for the fix.
 		const own = top(

@@ -77,4 +77,17 @@ describe('lintKb', () => {
 		expect(msgs).toContainEqual(expect.stringMatching(/reserved/));
 		expect(msgs).toContainEqual(expect.stringMatching(/unknown id "nope"/));
 	});
+
+	it('refuses g as a fix key: the screens scroll to the top with it', () => {
+		const kb = loadKb([
+			{
+				path: 'k.yaml',
+				text: entry().replace(
+					'    examples:',
+					'    remediations:\n      - {key: g, title: Go on, kind: info, change: none, verify: none, undo: none}\n    examples:',
+				),
+			},
+		]);
+		expect(lintKb(kb).map((p) => p.message)).toContainEqual(expect.stringMatching(/remediation key "g" is reserved for navigation/));
+	});
 });

@@ -114,3 +114,15 @@ export const FINDING: Finding = {
 	],
 	captures: {image: 'gateway:1a2b'},
 };
+
+/** How the run of a failed Deploy Gateway ends: the message, the resume command and the bundle. */
+export const FAILED_END: RunEvent = {
+	type: 'run-end',
+	at: s(182),
+	ok: false,
+	durationMs: 182_000,
+	runDir: '/tmp/r',
+	message: 'Deploy Gateway failed: the manifest asks for an image name the node does not hold',
+	resume: 'kdoctor up --resume r-0102-1000',
+	bundle: '/tmp/r/bundle.tar.gz',
+};

@@ -1,34 +1,16 @@
-import {cpSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {render} from 'ink-testing-library';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {createSetupFacts} from '../../src/adapters/setup-facts.js';
-import {loadCompiledKb} from '../../src/commands/context.js';
+import {describe, expect, it} from 'vitest';
 import {homeActions, type HomeAction, type HomeState} from '../../src/commands/home.js';
-import {createDoctorStore} from '../../src/state/store.js';
-import {setupIntents} from '../../src/ui/run-setup.js';
 import {HomeScreen} from '../../src/ui/screens/home-screen.js';
 import {SetupScreen} from '../../src/ui/screens/setup-screen.js';
 import {StoreProvider} from '../../src/ui/store-context.js';
 import {expectNoErrorFrames, KEYS, press, tick} from '../helpers/ink.js';
-import {recordedExec} from '../helpers/recorded-exec.js';
+import {recordedMacCheckout, recordedMacSetup} from '../helpers/recorded-mac.js';
 
 process.env.FORCE_COLOR = '0';
-const state = mkdtempSync(join(tmpdir(), 'kdoctor-setup-ui-'));
-const checkout = mkdtempSync(join(tmpdir(), 'kdoctor-setup-ui-checkout-'));
-const saved = process.env.KDOCTOR_STATE_DIR;
-beforeAll(() => {
-	process.env.KDOCTOR_STATE_DIR = state;
-	cpSync(fileURLToPath(new URL('../fixtures/kubernaut-checkout', import.meta.url)), checkout, {recursive: true});
-});
-afterAll(() => {
-	if (saved === undefined) delete process.env.KDOCTOR_STATE_DIR;
-	else process.env.KDOCTOR_STATE_DIR = saved;
-	rmSync(state, {recursive: true, force: true});
-	rmSync(checkout, {recursive: true, force: true});
-});
+const {checkout} = recordedMacCheckout('setup-ui');
 
 async function until(cond: () => boolean, ms = 10_000) {
 	const end = Date.now() + ms;
@@ -43,15 +25,7 @@ describe('the setup screen, on the recorded Mac', () => {
 		'fills in as checks end, previews the machine resize without running it, and applies the GOARCH fix after y',
 		{timeout: 30_000},
 		async () => {
-			const kb = await loadCompiledKb({});
-			const store = createDoctorStore();
-			const facts = createSetupFacts({
-				platform: 'darwin',
-				exec: recordedExec(),
-				env: {HOME: '/Users/dev', PATH: process.env.PATH},
-				isRoot: false,
-			});
-			const intents = setupIntents(kb, store, {profile: 'kubernaut-gateway', source: checkout}, facts);
+			const {store, intents} = await recordedMacSetup(checkout);
 			const r = render(
 				<StoreProvider store={store}>
 					<SetupScreen onIntent={intents.onIntent} heading="kdoctor setup — kubernaut-gateway" color={false} />
@@ -77,7 +51,7 @@ describe('the setup screen, on the recorded Mac', () => {
 				expect(r.lastFrame()).not.toContain('y apply (journaled)');
 
 				const file = join(checkout, 'docker/gateway.Dockerfile');
-				await press(r.stdin, 'g');
+				await press(r.stdin, 'a');
 				await until(() => (r.lastFrame() ?? '').includes('y apply (journaled)'));
 				expect(r.lastFrame()).toContain('+ENV CGO_ENABLED=0 GOOS=linux GOARCH=${TARGETARCH}');
 				expect(readFileSync(file, 'utf8')).toContain('GOARCH=amd64');

@@ -7,31 +7,19 @@ import {createJournal} from '../../src/adapters/journal.js';
 import {changeService} from '../../src/commands/changes.js';
 import {triageIntents} from '../../src/ui/run-triage.js';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {createTriage, type TriageSnapshot} from '../../src/core/cluster/engine.js';
-import type {LivePod} from '../../src/core/cluster/ports.js';
+import {createTriage, LIVE_KINDS, type TriageSnapshot} from '../../src/core/cluster/engine.js';
 import {createDoctorStore} from '../../src/state/store.js';
 import {TriageScreen, type TriageIntent} from '../../src/ui/screens/triage-screen.js';
 import {StoreProvider} from '../../src/ui/store-context.js';
 import {expectNoErrorFrames, KEYS, press, tick} from '../helpers/ink.js';
 import {realKb} from '../helpers/kb.js';
+import {jobPod} from '../helpers/live-pod.js';
 
 const kb = realKb();
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-const pod = (name: string, owner: string, c: LivePod['containers'][number], phase = 'Running'): LivePod => ({
-	uid: name,
-	name,
-	namespace: 'demo',
-	phase,
-	ready: false,
-	labels: {},
-	ownerKind: 'Job',
-	ownerName: owner,
-	createdAt: new Date().toISOString(),
-	containers: [c],
-	imagePullPolicy: {},
-});
+const pod = jobPod;
 
 /** A real snapshot from the engine: a crash loop with its log, and an image the node does not hold. */
 async function snapshot(): Promise<TriageSnapshot> {
@@ -49,24 +37,7 @@ async function snapshot(): Promise<TriageSnapshot> {
 		},
 		{namespace: 'demo', onUpdate: (s) => (last = s)},
 	);
-	for (const k of [
-		'replicasets',
-		'deployments',
-		'events',
-		'services',
-		'endpoints',
-		'statefulsets',
-		'daemonsets',
-		'jobs',
-		'persistentvolumeclaims',
-		'serviceaccounts',
-		'configmaps',
-		'secrets',
-		'ingresses',
-		'validatingwebhookconfigurations',
-		'mutatingwebhookconfigurations',
-	] as const)
-		t.sink.reset(k, []);
+	for (const k of LIVE_KINDS) if (k !== 'pods' && k !== 'nodes') t.sink.reset(k, []);
 	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: ['localhost/demo/worker:kd-1']}]);
 	t.sink.reset('pods', [
 		pod('gateway-1', 'gateway', {

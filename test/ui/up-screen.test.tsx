@@ -5,7 +5,7 @@ import {createDoctorStore, reduceUp, emptyUp, UP_TAIL_KEEP, type DoctorStore} fr
 import {UpScreen, type UpIntent} from '../../src/ui/screens/up-screen.js';
 import {StoreProvider} from '../../src/ui/store-context.js';
 import {expectNoErrorFrames, KEYS, press, tick} from '../helpers/ink.js';
-import {end, FINDING, line, PLAN, runStart, s, start, SUCCESS} from '../helpers/up-events.js';
+import {end, FAILED_END, FINDING, line, PLAN, runStart, s, start, SUCCESS} from '../helpers/up-events.js';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -200,16 +200,7 @@ describe('UpScreen', () => {
 					{...FINDING, id: 'image-not-loaded', title: 'The image was never loaded into the node', confidence: 0.31, remediations: []},
 				],
 			},
-			{
-				type: 'run-end',
-				at: s(182),
-				ok: false,
-				durationMs: 182_000,
-				runDir: '/tmp/r',
-				message: 'Deploy Gateway failed: the manifest asks for an image name the node does not hold',
-				resume: 'kdoctor up --resume r-0102-1000',
-				bundle: '/tmp/r/bundle.tar.gz',
-			},
+			FAILED_END,
 		]);
 		let f = frameOf(app);
 		expect(rowOf(f, 'Deploy Gateway')).toMatch(/^› ✗ Deploy Gateway +30s/);

@@ -8,7 +8,7 @@ import type {Example} from './schema.js';
 import {CAPTURE_KINDS} from '../text/captured.js';
 
 /** Keys the screens use for navigation and views (k9s style); a fix may not take them. */
-export const RESERVED_KEYS = new Set(['d', 'e', 'h', 'j', 'k', 'l', 'n', 'q', 's', 'u', 'y']);
+export const RESERVED_KEYS = new Set(['d', 'e', 'g', 'h', 'j', 'k', 'l', 'n', 'q', 's', 'u', 'y']);
 
 export type LintProblem = {id: string; severity: 'error' | 'warning'; message: string};
 

@@ -558,9 +558,9 @@ export const CHECKS: Check[] = [
 							...(pin.origin === 'dockerfile' && pin.line && /GOARCH=/.test(pin.text)
 								? {
 										fix: {
-											key: 'g',
+											key: 'a',
 											title: 'Build for the engine’s CPU: GOARCH=${TARGETARCH}',
-											edit: {finding: 'go-runtime-emulation-crash', key: 'g', file, lines: [pin.line], captures: {}},
+											edit: {finding: 'go-runtime-emulation-crash', key: 'a', file, lines: [pin.line], captures: {}},
 											destructive: false,
 										},
 									}

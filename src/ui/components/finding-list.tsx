@@ -12,7 +12,10 @@ type FindingListProps = {rows: Row[]; selected: number; width: number; showFile:
  */
 export function FindingList({rows, selected, width, showFile}: FindingListProps) {
 	const idWidth = Math.min(30, Math.max(...rows.map((r) => r.finding.id.length), 10));
-	const titleWidth = Math.max(20, width - idWidth - 14);
+	// A narrow terminal keeps the title and drops the id column (the details below name it).
+	const fileWidth = showFile ? Math.min(24, Math.max(...rows.map((r) => r.file.length), 4)) + 2 : 0;
+	const showId = width - idWidth - 14 - fileWidth >= 40;
+	const titleWidth = Math.max(10, width - (showId ? idWidth + 14 : 12) - fileWidth);
 	return (
 		<Box flexDirection="column">
 			{rows.map((row, i) => {
@@ -21,15 +24,17 @@ export function FindingList({rows, selected, width, showFile}: FindingListProps)
 				const isSel = i === selected;
 				const title = clip(f.title, titleWidth).padEnd(titleWidth);
 				return (
-					<Box key={`${row.file}:${f.id}`}>
+					<Text key={`${row.file}:${f.id}`} wrap="truncate-end">
 						<Text color={isSel ? 'cyan' : undefined}>{isSel ? '› ' : '  '}</Text>
 						<Text color={confident ? 'red' : 'yellow'}>{confident ? '✗' : '?'}</Text>
 						<Text>{` ${String(Math.round(f.confidence * 100)).padStart(3)}%  `}</Text>
 						<Text bold={isSel} inverse={isSel}>
 							{title}
 						</Text>
-						<Text dimColor>{`  ${f.id}${showFile ? `  ${row.file}` : ''}`}</Text>
-					</Box>
+						{showId || showFile ? (
+							<Text dimColor>{`${showId ? `  ${f.id}` : ''}${showFile ? `  ${clip(row.file, fileWidth - 2)}` : ''}`}</Text>
+						) : null}
+					</Text>
 				);
 			})}
 		</Box>

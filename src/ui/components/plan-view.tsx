@@ -2,7 +2,6 @@ import {Box} from 'ink';
 import {Text} from './text.js';
 import type {RemediationPlan} from '../../core/remediate/plan.js';
 import {quoteArg} from '../../plain/quote.js';
-import {clip} from './finding-list.js';
 
 type PlanViewProps = {plan: RemediationPlan; width: number; busy: boolean};
 
@@ -13,9 +12,9 @@ type PlanViewProps = {plan: RemediationPlan; width: number; busy: boolean};
  *   -        image: gateway:1a2b
  *   +        image: localhost/gateway:1a2b
  *   y apply · n cancel
+ * Diff lines wrap rather than clip: the change itself must never be cut off.
  */
-export function PlanView({plan, width, busy}: PlanViewProps) {
-	const w = Math.max(30, width - 4);
+export function PlanView({plan, busy}: PlanViewProps) {
 	return (
 		<Box flexDirection="column">
 			<Text>
@@ -51,7 +50,7 @@ export function PlanView({plan, width, busy}: PlanViewProps) {
 								}
 								dimColor={l.startsWith(' ')}
 							>
-								{clip(`  ${l}`, w)}
+								{`  ${l}`}
 							</Text>
 						))}
 				</Box>

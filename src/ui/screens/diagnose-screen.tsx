@@ -1,16 +1,17 @@
-import {Box, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Box, useApp, useInput, useStdin} from 'ink';
 import {Text} from '../components/text.js';
 import Fuse from 'fuse.js';
 import {useMemo} from 'react';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {Entry} from '../../core/kb/schema.js';
-import type {Row} from '../../state/store.js';
 import type {DiagnoseIntents} from '../../commands/remediation-intents.js';
 import {FindingDetail, Fixes} from '../components/finding-detail.js';
 import {clip, FindingList} from '../components/finding-list.js';
+import {Frame, keyHints} from '../components/frame.js';
 import {PlanView} from '../components/plan-view.js';
 import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
+import {useTerminalSize} from '../terminal-size.js';
 
 export type {DiagnoseIntents} from '../../commands/remediation-intents.js';
 
@@ -44,8 +45,8 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 	const search = useDoctor((s) => s.search);
 	const {exit} = useApp();
 	const {isRawModeSupported} = useStdin();
-	const {stdout} = useStdout();
-	const width = Math.min(stdout?.columns ?? 100, 160);
+	const {columns} = useTerminalSize();
+	const width = Math.min(columns, 160);
 
 	const visible = useMemo(() => {
 		if (!filter) return rows;
@@ -130,8 +131,9 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 			}
 			if (input === 'u') return intents.undo();
 			if (input === '+' && draftFile && intents.draft) return s.setView('draft');
-			if (key.upArrow || input === 'k') return s.select(selected - 1);
-			if (key.downArrow || input === 'j') return s.select(selected + 1);
+			// In the details ↑↓ scroll the page (the frame's keys); esc goes back to the list to pick another.
+			if ((key.upArrow || input === 'k') && view !== 'detail') return s.select(selected - 1);
+			if ((key.downArrow || input === 'j') && view !== 'detail') return s.select(selected + 1);
 			if (key.return || key.rightArrow) return s.setView('detail');
 			if (key.escape || key.leftArrow) {
 				s.say(undefined);
@@ -147,10 +149,14 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 	const lines = inputs.reduce((n, i) => n + (i.diagnosis?.stats.lines ?? 0), 0);
 	const files = inputs.map((i) => i.file).join(', ');
 	const rule = '─'.repeat(Math.max(10, width - 2));
+	const listing = view !== 'help' && view !== 'search' && view !== 'entry' && view !== 'draft' && !(view === 'preview' && plan);
+	const filterLine = filtering || filter ? 1 : 0;
+	// The selected row stays in view in the lists; the long views scroll line by line instead.
+	const focus = view === 'search' ? 1 + selected : listing && view === 'list' && rows.length > 0 ? filterLine + selected : undefined;
 
-	return (
-		<Box flexDirection="column">
-			<Text>
+	const header = (
+		<>
+			<Text wrap="truncate-end">
 				<Text bold>kdoctor diagnose</Text>
 				<Text>{` ${clip(files, Math.max(10, width - 60))} · ${lines.toLocaleString('en-US')} line${lines === 1 ? '' : 's'} · `}</Text>
 				{causes > 0 ? (
@@ -161,118 +167,153 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 				<Text dimColor>{`${rows.length - causes > 0 ? `, ${rows.length - causes} possible` : ''}   ? help`}</Text>
 			</Text>
 			<Text dimColor>{rule}</Text>
-			{view === 'help' ? (
-				<Box flexDirection="column">
-					{HELP.map(([k, what]) => (
-						<Text key={k}>
-							<Text color="green">{k.padEnd(12)}</Text>
-							{what}
-						</Text>
-					))}
-				</Box>
-			) : view === 'search' ? (
-				<Box flexDirection="column">
-					<Text>
-						<Text color="cyan">search KB: </Text>
-						{search}
-						<Text inverse> </Text>
-					</Text>
-					{kbHits.map((e, i) => (
-						<Text key={e.id}>
-							<Text color={i === selected ? 'cyan' : undefined}>{i === selected ? '› ' : '  '}</Text>
-							<Text bold={i === selected}>{e.id.padEnd(30)}</Text>
-							<Text dimColor>{`${e.layer.padEnd(9)} `}</Text>
-							<Text>{clip(e.title, Math.max(10, width - 45))}</Text>
-						</Text>
-					))}
-					{kbHits[selected] ? (
-						<Box marginTop={1}>
-							<Text dimColor>{kbHits[selected]!.summary.trim()}</Text>
-						</Box>
-					) : (
-						<Text dimColor>no entry matches</Text>
-					)}
-				</Box>
-			) : view === 'entry' && kbHits[selected] ? (
-				<EntryView entry={kbHits[selected]!} width={width} />
-			) : view === 'draft' && draftFile ? (
-				<Box flexDirection="column">
-					<Text>{`Draft a team entry from ${draftFile}: kdoctor kb new --from ${draftFile}`}</Text>
-					<Text dimColor>
-						It writes .kdoctor/knowledge/ID.yaml from the failing line (never over a file), opens it in $EDITOR, then lints and tests it.
-					</Text>
-				</Box>
-			) : view === 'preview' && plan ? (
-				<PlanView plan={plan} width={width} busy={busy} />
-			) : rows.length === 0 ? (
-				<Box flexDirection="column">
-					{inputs.some((i) => i.diagnosis?.status === 'empty') ? (
-						<Text color="yellow">The input is empty: there was nothing to look at (this is not a clean bill of health).</Text>
-					) : inputs.some((i) => i.diagnosis?.unmatched?.length) ? (
-						<Box flexDirection="column">
-							<Text color="yellow">No known cause matched. The lines that look most like the failure:</Text>
-							{inputs.flatMap((i) =>
-								(i.diagnosis?.unmatched ?? []).map((u) => (
-									<Text key={`${i.file}:${u.line}`}>
-										<Text color="cyan">{`  ${String(u.line).padStart(6)}`}</Text>
-										<Text>{`│ ${clip(u.text.trim(), Math.max(20, width - 30))}`}</Text>
-										<Text dimColor>{`  (${u.why})`}</Text>
-									</Text>
-								)),
-							)}
-						</Box>
-					) : (
-						<Text color="green">No known failure found in this output.</Text>
-					)}
-					<Text dimColor>
-						kdoctor knows {entries.size} failure classes; press s to search them{draftFile && intents.draft ? ', + to draft your own' : ''}.
-					</Text>
-				</Box>
-			) : (
-				<Box flexDirection="column">
-					{filtering || filter ? (
-						<Text>
-							<Text color="cyan">/</Text>
-							{filter}
-							{filtering ? <Text inverse> </Text> : null}
-							<Text dimColor>{`  ${visible.length} of ${rows.length}`}</Text>
-						</Text>
-					) : null}
-					{view === 'list' ? <FindingList rows={visible} selected={selected} width={width} showFile={inputs.length > 1} /> : null}
-					{current ? (
-						<Box marginTop={view === 'list' ? 1 : 0} flexDirection="column">
-							{view === 'list' ? <Text dimColor>{rule}</Text> : null}
-							<FindingDetail
-								finding={current.finding}
-								entry={entries.get(current.finding.id)!}
-								file={current.file}
-								width={width}
-								full={view === 'detail'}
-							/>
-						</Box>
-					) : null}
-				</Box>
-			)}
-			{message ? (
-				<Box marginTop={1}>
-					<Text color={message.kind === 'error' ? 'red' : message.kind === 'ok' ? 'green' : 'yellow'}>{message.text}</Text>
-				</Box>
-			) : null}
-			<Text dimColor>{rule}</Text>
-			<Text dimColor>
+		</>
+	);
+
+	const footer = (
+		<>
+			{message ? <Text color={message.kind === 'error' ? 'red' : message.kind === 'ok' ? 'green' : 'yellow'}>{message.text}</Text> : null}
+			<Text dimColor wrap="truncate-end">
 				{view === 'preview'
-					? plan?.status === 'ready'
-						? 'y apply  n/esc cancel  q quit'
-						: 'esc back  q quit'
+					? keyHints(
+							width,
+							[plan?.status === 'ready' && 'y apply', plan?.status === 'ready' ? 'n/esc cancel' : 'esc back', 'PgUp/PgDn scroll'],
+							['q quit'],
+						)
 					: view === 'entry'
-						? 'esc back to the search  q quit'
+						? keyHints(width, ['esc back to the search', '↑↓ scroll'], ['q quit'])
 						: view === 'draft'
-							? 'y draft it  n/esc cancel  q quit'
+							? keyHints(width, ['y draft it', 'n/esc cancel'], ['q quit'])
 							: view === 'search'
-								? 'type to search  ↑↓ move  enter open  esc back'
-								: `↑↓ move  enter details  esc back  / filter  s search KB  letters: fixes  u undo${draftFile && intents.draft ? '  + draft your own' : ''}  ? help  q quit`}
+								? keyHints(width, ['type to search', '↑↓ move', 'enter open'], ['esc back'])
+								: view === 'detail'
+									? keyHints(width, ['esc back', 'letters: fixes', '↑↓ PgUp/PgDn g/G scroll', 'u undo'], ['? help', 'q quit'])
+									: keyHints(
+											width,
+											[
+												'↑↓ move',
+												'enter details',
+												draftFile && intents.draft && '+ draft your own',
+												'letters: fixes',
+												'u undo',
+												'/ filter',
+												's search KB',
+												'esc back',
+											],
+											['? help', 'q quit'],
+										)}
 			</Text>
-		</Box>
+		</>
+	);
+
+	const body =
+		view === 'help' ? (
+			<Box flexDirection="column">
+				{HELP.map(([k, what]) => (
+					<Text key={k}>
+						<Text color="green">{k.padEnd(12)}</Text>
+						{what}
+					</Text>
+				))}
+			</Box>
+		) : view === 'search' ? (
+			<Box flexDirection="column">
+				<Text>
+					<Text color="cyan">search KB: </Text>
+					{search}
+					<Text inverse> </Text>
+				</Text>
+				{kbHits.map((e, i) => (
+					<Text key={e.id} wrap="truncate-end">
+						<Text color={i === selected ? 'cyan' : undefined}>{i === selected ? '› ' : '  '}</Text>
+						<Text bold={i === selected}>{e.id.padEnd(Math.min(30, Math.max(12, width - 40)))}</Text>
+						<Text dimColor>{` ${e.layer.padEnd(9)} `}</Text>
+						<Text>{clip(e.title, Math.max(10, width - 45))}</Text>
+					</Text>
+				))}
+				{kbHits[selected] ? (
+					<Box marginTop={1}>
+						<Text dimColor>{kbHits[selected]!.summary.trim()}</Text>
+					</Box>
+				) : (
+					<Text dimColor>no entry matches</Text>
+				)}
+			</Box>
+		) : view === 'entry' && kbHits[selected] ? (
+			<EntryView entry={kbHits[selected]!} width={width} />
+		) : view === 'draft' && draftFile ? (
+			<Box flexDirection="column">
+				<Text>{`Draft a team entry from ${draftFile}: kdoctor kb new --from ${draftFile}`}</Text>
+				<Text dimColor>
+					It writes .kdoctor/knowledge/ID.yaml from the failing line (never over a file), opens it in $EDITOR, then lints and tests it.
+				</Text>
+			</Box>
+		) : view === 'preview' && plan ? (
+			<PlanView plan={plan} width={width} busy={busy} />
+		) : rows.length === 0 ? (
+			<Box flexDirection="column">
+				{inputs.some((i) => i.diagnosis?.status === 'empty') ? (
+					<Text color="yellow">The input is empty: there was nothing to look at (this is not a clean bill of health).</Text>
+				) : inputs.some((i) => i.diagnosis?.unmatched?.length) ? (
+					<Box flexDirection="column">
+						<Text color="yellow">No known cause matched. The lines that look most like the failure:</Text>
+						{inputs.flatMap((i) =>
+							(i.diagnosis?.unmatched ?? []).map((u) => (
+								<Text key={`${i.file}:${u.line}`} wrap="truncate-end">
+									<Text color="cyan">{`  ${String(u.line).padStart(6)}`}</Text>
+									<Text>{`│ ${clip(u.text.trim(), Math.max(20, width - 30))}`}</Text>
+									<Text dimColor>{`  (${u.why})`}</Text>
+								</Text>
+							)),
+						)}
+					</Box>
+				) : (
+					<Text color="green">No known failure found in this output.</Text>
+				)}
+				<Text dimColor>
+					kdoctor knows {entries.size} failure classes; press s to search them{draftFile && intents.draft ? ', + to draft your own' : ''}.
+				</Text>
+			</Box>
+		) : (
+			<Box flexDirection="column">
+				{filtering || filter ? (
+					<Text>
+						<Text color="cyan">/</Text>
+						{filter}
+						{filtering ? <Text inverse> </Text> : null}
+						<Text dimColor>{`  ${visible.length} of ${rows.length}`}</Text>
+					</Text>
+				) : null}
+				{view === 'list' ? <FindingList rows={visible} selected={selected} width={width} showFile={inputs.length > 1} /> : null}
+				{current ? (
+					<Box marginTop={view === 'list' ? 1 : 0} flexDirection="column">
+						{view === 'list' ? <Text dimColor>{rule}</Text> : null}
+						<FindingDetail
+							finding={current.finding}
+							entry={entries.get(current.finding.id)!}
+							file={current.file}
+							width={width}
+							full={view === 'detail'}
+						/>
+					</Box>
+				) : null}
+			</Box>
+		);
+
+	return (
+		<Frame
+			header={header}
+			footer={footer}
+			scrollKey={`${view}:${view === 'detail' || view === 'entry' ? selected : ''}`}
+			focus={focus}
+			lineKeys={focus === undefined}
+			keys={!filtering && view !== 'search'}
+			onPage={
+				focus === undefined ? undefined : (n) => store.getState().select(Number.isFinite(n) ? selected + n : n < 0 ? 0 : listLength - 1)
+			}
+		>
+			{body}
+		</Frame>
 	);
 }
 

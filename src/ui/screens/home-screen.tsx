@@ -1,9 +1,11 @@
-import {Box, useApp, useInput, type Key} from 'ink';
+import {Box, useApp, useInput, type DOMElement, type Key} from 'ink';
+import {Frame, keyHints} from '../components/frame.js';
 import {Text} from '../components/text.js';
-import {useState} from 'react';
+import {useRef, useState} from 'react';
 import {homeActions, type HomeAction, type HomeState} from '../../commands/home.js';
 import {colorWanted, hue} from '../color.js';
 import {oneKeyAtATime} from '../keyboard.js';
+import {useTerminalSize} from '../terminal-size.js';
 
 function ago(iso: string | undefined, now: number): string {
 	if (!iso) return '';
@@ -28,6 +30,8 @@ export function HomeScreen({
 }) {
 	const on = color ?? colorWanted();
 	const {exit} = useApp();
+	const {columns} = useTerminalSize();
+	const selectedRef = useRef<DOMElement>(null);
 	const [profileIndex, setProfileIndex] = useState(
 		Math.max(
 			0,
@@ -66,8 +70,8 @@ export function HomeScreen({
 		}),
 	);
 	const last = state.last;
-	return (
-		<Box flexDirection="column">
+	const header = (
+		<>
 			<Text bold>kdoctor</Text>
 			{last ? (
 				<Text>
@@ -88,6 +92,23 @@ export function HomeScreen({
 					color={hue(on, state.cluster.healthy ? 'green' : 'yellow')}
 				>{`  cluster: ${state.cluster.healthy ? 'answering' : `not answering (${state.cluster.detail})`}`}</Text>
 			) : null}
+		</>
+	);
+	return (
+		<Frame
+			header={header}
+			footer={
+				asking ? (
+					<Text color={hue(on, 'yellow')}>{`${asking.confirm}. Start it? y yes · any other key no`}</Text>
+				) : (
+					<Text dimColor wrap="truncate-end">
+						{keyHints(columns, ['↑↓ choose the profile', 'a letter or enter', 'kdoctor --help lists every command'], ['q quit'])}
+					</Text>
+				)
+			}
+			focusRef={selectedRef}
+			keys={!asking}
+		>
 			<Text> </Text>
 			{actions.map((a) => (
 				<Text key={a.key} color={a.primary ? hue(on, 'cyan') : undefined} bold={a.primary}>
@@ -97,16 +118,13 @@ export function HomeScreen({
 			<Text> </Text>
 			<Text bold>Profiles</Text>
 			{state.profiles.map((p, i) => (
-				<Text
-					key={p.name}
-					inverse={i === profileIndex}
-				>{`${i === profileIndex ? '› ' : '  '}${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
+				<Box key={p.name} ref={i === profileIndex ? selectedRef : undefined}>
+					<Text
+						inverse={i === profileIndex}
+						wrap="truncate-end"
+					>{`${i === profileIndex ? '› ' : '  '}${p.name.padEnd(20)} ${p.description}${p.origin !== 'built-in' ? ` (${p.origin})` : ''}`}</Text>
+				</Box>
 			))}
-			{asking ? (
-				<Text color={hue(on, 'yellow')}>{`${asking.confirm}. Start it? y yes · any other key no`}</Text>
-			) : (
-				<Text dimColor>↑↓ choose the profile · a letter or enter · q quit · kdoctor --help lists every command</Text>
-			)}
-		</Box>
+		</Frame>
 	);
 }

@@ -1,6 +1,7 @@
-import {Box, useApp, useInput, type Key} from 'ink';
+import {Box, useApp, useInput, type DOMElement, type Key} from 'ink';
+import {Frame, keyHints} from '../components/frame.js';
 import {Text} from '../components/text.js';
-import {useEffect, useState} from 'react';
+import {useEffect, useRef, useState} from 'react';
 import {verdict} from '../../core/setup/checks.js';
 import {GROUP_TITLES, type CheckResult, type CheckStatus} from '../../core/setup/types.js';
 import {fixLines, MARK, STATUS_WORD} from '../../plain/setup-lines.js';
@@ -8,6 +9,7 @@ import type {SetupSlice} from '../../state/store.js';
 import {colorWanted, hue, type Hue} from '../color.js';
 import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
+import {useTerminalSize} from '../terminal-size.js';
 
 /** What a key press asks of the setup session; the composition root carries it out and reports into the store. */
 export type SetupIntent = {type: 'fix'; resultId: string} | {type: 'apply'} | {type: 'cancel-fix'} | {type: 'recheck'};
@@ -49,6 +51,8 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 	const s = useDoctor((st) => st.setup);
 	const {exit} = useApp();
 	const on = color ?? colorWanted();
+	const {columns} = useTerminalSize();
+	const focusRef = useRef<DOMElement>(null);
 	const [now, setNow] = useState(Date.now());
 	const rows = setupRows(s);
 	const results = resultRows(s);
@@ -95,23 +99,39 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 
 	if (s.help)
 		return (
-			<Box flexDirection="column">
-				<Text bold>kdoctor setup — keys</Text>
+			<Frame header={<Text bold>kdoctor setup — keys</Text>} footer={<Text dimColor>any key: back</Text>} scrollKey="help" lineKeys>
 				{HELP.map(([k, what]) => (
 					<Text key={k}>
 						{`  ${k.padEnd(12)}`}
 						{what}
 					</Text>
 				))}
-				<Text dimColor>any key: back</Text>
-			</Box>
+			</Frame>
 		);
 
 	const v = verdict(results);
 	let group: string | undefined;
 	return (
-		<Box flexDirection="column">
-			<Text bold>{heading}</Text>
+		<Frame
+			header={<Text bold>{heading}</Text>}
+			footer={
+				<>
+					{running.length > 0 ? (
+						<Text dimColor>{`${running.length} check${running.length > 1 ? 's' : ''} still running…`}</Text>
+					) : (
+						<Text
+							color={hue(on, v.ready ? 'green' : v.failed > 0 ? 'red' : 'yellow')}
+						>{`${v.ready ? 'Ready' : v.failed > 0 ? 'Not ready' : 'Not sure'}: ${v.failed} failed, ${v.warnings} warning${v.warnings === 1 ? '' : 's'}, ${v.unknown} could not be checked.`}</Text>
+					)}
+					<Text dimColor wrap="truncate-end">
+						{keyHints(columns, ['↑↓ select', 'enter details', 'letter: its fix', 'r re-check', 'PgUp/PgDn scroll'], ['? help', 'q quit'])}
+					</Text>
+				</>
+			}
+			scrollKey={s.fix ? 'fix' : 'list'}
+			focusRef={focusRef}
+			keys={!s.fix || s.fix.state === 'preview'}
+		>
 			{rows.map((r, i) => {
 				const g = r.kind === 'result' ? r.result.group : r.group;
 				const header = g !== group ? ((group = g), (<Text bold key={`g-${g}-${i}`}>{`\n${GROUP_TITLES[g]}`}</Text>)) : null;
@@ -128,7 +148,7 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 				const isSel = res === selected;
 				const fixKey = res.fix && res.status !== 'ok' ? `  [${res.fix.key}] ${res.fix.title}` : '';
 				return (
-					<Box key={`x-${res.id}-${i}`} flexDirection="column">
+					<Box key={`x-${res.id}-${i}`} flexDirection="column" ref={isSel && !s.fix && !s.detail ? focusRef : undefined}>
 						{header}
 						<Text inverse={isSel}>
 							{/* The marker, not only the inverse video: with NO_COLOR no style reaches the terminal. */}
@@ -139,18 +159,17 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 					</Box>
 				);
 			})}
-			{selected && s.detail && !s.fix ? <Detail r={selected} on={on} /> : null}
-			{s.fix ? <FixPane fix={s.fix} on={on} /> : null}
-			<Text> </Text>
-			{running.length > 0 ? (
-				<Text dimColor>{`${running.length} check${running.length > 1 ? 's' : ''} still running…`}</Text>
-			) : (
-				<Text
-					color={hue(on, v.ready ? 'green' : v.failed > 0 ? 'red' : 'yellow')}
-				>{`${v.ready ? 'Ready' : v.failed > 0 ? 'Not ready' : 'Not sure'}: ${v.failed} failed, ${v.warnings} warning${v.warnings === 1 ? '' : 's'}, ${v.unknown} could not be checked.`}</Text>
-			)}
-			<Text dimColor>↑↓ select · enter details · letter: its fix · r re-check · ? help · q quit</Text>
-		</Box>
+			{selected && s.detail && !s.fix ? (
+				<Box ref={focusRef} flexDirection="column">
+					<Detail r={selected} on={on} />
+				</Box>
+			) : null}
+			{s.fix ? (
+				<Box ref={focusRef} flexDirection="column">
+					<FixPane fix={s.fix} on={on} />
+				</Box>
+			) : null}
+		</Frame>
 	);
 }
 

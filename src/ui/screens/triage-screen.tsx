@@ -1,4 +1,6 @@
-import {Box, useApp, useInput, useStdout, type Key} from 'ink';
+import {Box, useApp, useInput, type DOMElement, type Key} from 'ink';
+import {useRef} from 'react';
+import {Frame, keyHints} from '../components/frame.js';
 import {Text} from '../components/text.js';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {TimelineItem, TriageSnapshot, TriageWorkload} from '../../core/cluster/engine.js';
@@ -7,6 +9,7 @@ import {colorWanted, hue} from '../color.js';
 import {clip} from '../components/finding-list.js';
 import {oneKeyAtATime} from '../keyboard.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
+import {useTerminalSize} from '../terminal-size.js';
 
 /** What a key press asks of the live session; the composition root carries it out and reports into the store. */
 export type TriageIntent =
@@ -41,8 +44,9 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 	const store = useDoctorStore();
 	const t = useDoctor((s) => s.triage);
 	const {exit} = useApp();
-	const {stdout} = useStdout();
-	const width = Math.max(60, (stdout?.columns ?? 100) - 1);
+	const {columns} = useTerminalSize();
+	const width = Math.max(20, Math.min(columns, 200) - 1);
+	const fixRef = useRef<DOMElement>(null);
 	const on = color ?? colorWanted();
 	const rows = visibleWorkloads(t.snapshot, t.filter);
 	const selected = rows.find((w) => w.key === t.selected) ?? rows[0];
@@ -89,8 +93,10 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 			0,
 			rows.findIndex((w) => w.key === selected?.key),
 		);
-		if (key.upArrow || input === 'k') return rows.length && set({selected: rows[Math.max(0, i - 1)]!.key});
-		if (key.downArrow || input === 'j') return rows.length && set({selected: rows[Math.min(rows.length - 1, i + 1)]!.key});
+		// Outside the list ↑↓ scroll the page (the frame's keys); esc goes back to pick another workload.
+		const listing = t.view === 'list';
+		if ((key.upArrow || input === 'k') && listing) return rows.length && set({selected: rows[Math.max(0, i - 1)]!.key});
+		if ((key.downArrow || input === 'j') && listing) return rows.length && set({selected: rows[Math.min(rows.length - 1, i + 1)]!.key});
 		if (!selected) return;
 		if (key.return) return set({view: 'detail', selected: selected.key});
 		if (input === 'l') return set({view: 'logs', selected: selected.key});
@@ -102,28 +108,55 @@ export function TriageScreen({onIntent, color}: {onIntent(i: TriageIntent): void
 		if (rem) onIntent({type: 'fix', workload: selected.key, key: rem.key});
 	}
 
+	const listing = t.view === 'list' || !selected;
+	const at = Math.max(
+		0,
+		rows.findIndex((w) => w.key === selected?.key),
+	);
+	const page = (n: number) => {
+		const to = Number.isFinite(n) ? Math.max(0, Math.min(rows.length - 1, at + n)) : n < 0 ? 0 : rows.length - 1;
+		if (rows[to]) set({selected: rows[to]!.key});
+	};
 	return (
-		<Box flexDirection="column">
-			<Header s={t.snapshot} where={t.where} readOnly={t.readOnly} on={on} />
+		<Frame
+			header={<Header s={t.snapshot} where={t.where} readOnly={t.readOnly} on={on} />}
+			footer={
+				<Text dimColor wrap="truncate-end">
+					{t.filtering ? `/${t.filter}▏  (enter keeps it, esc clears)` : footer(t, width)}
+				</Text>
+			}
+			scrollKey={t.fix ? `fix:${t.fix.state}` : `${t.view}:${listing ? '' : selected?.key}`}
+			focus={t.fix || t.view === 'help' || !listing || rows.length === 0 ? undefined : at}
+			focusRef={t.fix ? fixRef : undefined}
+			lineKeys={!listing || t.view === 'help'}
+			keys={!t.filtering && t.fix?.state !== 'asking'}
+			onPage={listing && !t.fix && t.view !== 'help' ? page : undefined}
+		>
 			{t.view === 'help' ? (
 				<Help />
-			) : t.view === 'list' || !selected ? (
+			) : listing ? (
 				<List rows={rows} selected={selected?.key} width={width} on={on} settled={t.snapshot?.healthy ?? 0} />
 			) : (
 				<Detail w={selected} view={t.view} width={width} readOnly={t.readOnly} on={on} />
 			)}
-			{t.fix ? <FixPanel fix={t.fix} on={on} /> : null}
-			<Text dimColor>{t.filtering ? `/${t.filter}▏  (enter keeps it, esc clears)` : footer(t)}</Text>
-		</Box>
+			{t.fix ? (
+				<Box ref={fixRef} flexDirection="column">
+					<FixPanel fix={t.fix} on={on} />
+				</Box>
+			) : null}
+		</Frame>
 	);
 }
 
-function footer(t: TriageSlice): string {
+function footer(t: TriageSlice, width: number): string {
+	const fixes = t.readOnly ? ['read-only'] : ['letters: fixes', 'u undo'];
 	const keys =
 		t.view === 'list'
-			? '↑↓ select · enter details · l logs · e events · d describe · / filter'
-			: 'esc back · l logs · e events · d describe';
-	return `${keys}${t.readOnly ? ' · read-only' : ' · letters: fixes · u undo'} · ? help · q quit${t.filter ? `   filter: ${t.filter}` : ''}`;
+			? ['↑↓ select', 'enter details', ...fixes, 'l logs', 'e events', 'd describe', '/ filter']
+			: ['esc back', ...fixes, '↑↓ PgUp/PgDn scroll', 'l logs', 'e events', 'd describe'];
+	// A filter in force is said first: it explains why rows are missing.
+	const shown = t.filter ? `filter: ${t.filter} · ` : '';
+	return shown + keyHints(width - shown.length, keys, ['? help', 'q quit']);
 }
 
 function Header({s, where, readOnly, on}: {s?: TriageSnapshot; where: string; readOnly: boolean; on: boolean}) {
@@ -200,7 +233,7 @@ function Detail({w, view, width, readOnly, on}: {w: TriageWorkload; view: string
 	const f = w.findings[0];
 	const timeline = w.timeline
 		.filter((x) => (view === 'logs' ? x.source === 'log' : view === 'events' ? x.source === 'event' : true))
-		.slice(-20);
+		.slice(-200);
 	return (
 		<Box flexDirection="column">
 			<Text bold>{`${w.kind.toLowerCase()}/${w.name}  (namespace ${w.namespace})`}</Text>

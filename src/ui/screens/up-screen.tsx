@@ -1,14 +1,15 @@
-import {Box, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Box, useApp, useInput, useStdin} from 'ink';
+import {Frame, keyHints} from '../components/frame.js';
 import {Text} from '../components/text.js';
 import {useEffect, useMemo, useState} from 'react';
 import {formatDuration} from '../../plain/up-lines.js';
 import type {UpSlice, UpStep} from '../../state/store.js';
 import {colorWanted, hue} from '../color.js';
 import {DiagnosisPanel} from '../components/diagnosis-panel.js';
-import {clip} from '../components/finding-list.js';
 import {Gantt} from '../components/gantt.js';
 import {StepTail} from '../components/step-tail.js';
 import {oneKeyAtATime} from '../keyboard.js';
+import {useTerminalSize} from '../terminal-size.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 
 /** What a key press asks the run to do; the composition root wires it. */
@@ -90,8 +91,8 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 	const message = useDoctor((s) => s.message);
 	const {exit} = useApp();
 	const {isRawModeSupported} = useStdin();
-	const {stdout} = useStdout();
-	const width = Math.min(stdout?.columns ?? 100, 160);
+	const {columns} = useTerminalSize();
+	const width = Math.min(columns, 160);
 
 	const steps = useMemo(() => order.map((id) => stepMap[id]!).filter(Boolean), [order, stepMap]);
 	const [wall, setWall] = useState(clock);
@@ -155,33 +156,58 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 	const selStep = selected ? stepMap[selected] : undefined;
 	const diagnosedTitle = diagnosis?.step ? (stepMap[diagnosis.step]?.title ?? diagnosis.step) : undefined;
 
+	const focus = help || !selected ? undefined : order.indexOf(selected) + 1;
 	return (
-		<Box flexDirection="column">
-			<Text wrap="truncate-end">
-				<Text bold>kdoctor up</Text>
-				<Text>{`  ${header}`}</Text>
-			</Text>
-			<Text wrap="truncate-end">
-				{end ? (
-					<Text color={hue(color, end.ok ? 'green' : 'red')}>
-						{end.ok
-							? `✓ finished in ${formatDuration(end.durationMs)}`
-							: c.failed > 0
-								? `✗ failed after ${formatDuration(end.durationMs)}`
-								: `⊘ stopped after ${formatDuration(end.durationMs)}`}
+		<Frame
+			header={
+				<>
+					<Text wrap="truncate-end">
+						<Text bold>kdoctor up</Text>
+						<Text>{`  ${header}`}</Text>
 					</Text>
-				) : cancelling ? (
-					<Text color={hue(color, 'yellow')}>stopping… (waiting for running steps to exit)</Text>
-				) : (
-					<Text color={hue(color, 'cyan')}>{c.running > 0 ? `${c.running} running` : run ? 'starting' : ''}</Text>
-				)}
-				<Text dimColor>
-					{run
-						? ` · ${c.done + c.skipped}/${steps.length} done${c.skipped ? ` (${c.skipped} cached)` : ''}${c.failed ? ` · ${c.failed} failed` : ''}${c.cancelled ? ` · ${c.cancelled} cancelled` : ''}${end ? '' : ` · mem ~${memoryInUse(steps)}/${run.budgetMiB} MiB`}   ? help`
-						: ''}
-				</Text>
-			</Text>
-			<Text dimColor>{rule}</Text>
+					<Text wrap="truncate-end">
+						{end ? (
+							<Text color={hue(color, end.ok ? 'green' : 'red')}>
+								{end.ok
+									? `✓ finished in ${formatDuration(end.durationMs)}`
+									: c.failed > 0
+										? `✗ failed after ${formatDuration(end.durationMs)}`
+										: `⊘ stopped after ${formatDuration(end.durationMs)}`}
+							</Text>
+						) : cancelling ? (
+							<Text color={hue(color, 'yellow')}>stopping… (waiting for running steps to exit)</Text>
+						) : (
+							<Text color={hue(color, 'cyan')}>{c.running > 0 ? `${c.running} running` : run ? 'starting' : ''}</Text>
+						)}
+						<Text dimColor>
+							{run
+								? ` · ${c.done + c.skipped}/${steps.length} done${c.skipped ? ` (${c.skipped} cached)` : ''}${c.failed ? ` · ${c.failed} failed` : ''}${c.cancelled ? ` · ${c.cancelled} cancelled` : ''}${end ? '' : ` · mem ~${memoryInUse(steps)}/${run.budgetMiB} MiB`}   ? help`
+								: ''}
+						</Text>
+					</Text>
+					<Text dimColor>{rule}</Text>
+				</>
+			}
+			footer={
+				<>
+					{message ? (
+						<Text color={hue(color, message.kind === 'error' ? 'red' : message.kind === 'ok' ? 'green' : 'yellow')}>{message.text}</Text>
+					) : null}
+					<Text dimColor wrap="truncate-end">
+						{help
+							? 'esc close help'
+							: keyHints(
+									width,
+									['↑↓ select', 'enter/t output', top && top.remediations.length > 0 && 'letters: fixes', 'PgUp/PgDn scroll'],
+									['? help', end ? 'q quit' : cancelling ? 'stopping…' : 'q stop'],
+								)}
+					</Text>
+				</>
+			}
+			scrollKey={help ? 'help' : 'run'}
+			focus={focus}
+			lineKeys={help}
+		>
 			{help ? (
 				<Box flexDirection="column">
 					{HELP.map(([k, what]) => (
@@ -250,21 +276,7 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 					) : null}
 				</Box>
 			)}
-			{message ? (
-				<Box marginTop={1}>
-					<Text color={hue(color, message.kind === 'error' ? 'red' : message.kind === 'ok' ? 'green' : 'yellow')}>{message.text}</Text>
-				</Box>
-			) : null}
-			<Text dimColor>{rule}</Text>
-			<Text dimColor wrap="truncate-end">
-				{clip(
-					help
-						? 'esc close help'
-						: `↑↓ select  enter/t output${top && top.remediations.length > 0 ? '  letters: fixes' : ''}  ? help  ${end ? 'q quit' : cancelling ? 'stopping…' : 'q stop'}`,
-					width - 1,
-				)}
-			</Text>
-		</Box>
+		</Frame>
 	);
 }
 
