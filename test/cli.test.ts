@@ -347,6 +347,31 @@ describe('kdoctor fix and undo', () => {
 		expect(readFileSync(log, 'utf8')).toBe('STEP 1/4: FROM golang:1.24 AS build\n');
 	});
 
+	it('one base-image fix covers every FROM line it names, each with its own approved image, and one undo takes all back', async () => {
+		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
+		const env = {KDOCTOR_STATE_DIR: join(work, 'state')};
+		const {readFileSync} = await import('node:fs');
+		const df = join(work, 'Dockerfile');
+		const original = 'FROM golang:1.24 AS build\nRUN go build ./...\nFROM alpine:3.19\nCOPY --from=build /app /app\n';
+		writeFileSync(df, original);
+		const preview = await runCli(['fix', 'base-image-policy', '--from', 'Dockerfile'], {cwd: work, env});
+		expect(preview.stdout).toContain('(and 1 more line it names)');
+		expect(preview.stdout).toContain('+FROM registry.access.redhat.com/ubi9/go-toolset:latest AS build');
+		expect(preview.stdout).toContain('+FROM registry.access.redhat.com/ubi9/ubi-minimal:latest');
+		expect(readFileSync(df, 'utf8')).toBe(original);
+		const applied = await runCli(['fix', 'base-image-policy', '--from', 'Dockerfile', '--yes'], {cwd: work, env});
+		expect(applied.code).toBe(0);
+		expect(readFileSync(df, 'utf8')).toBe(
+			'FROM registry.access.redhat.com/ubi9/go-toolset:latest AS build\nRUN go build ./...\nFROM registry.access.redhat.com/ubi9/ubi-minimal:latest\nCOPY --from=build /app /app\n',
+		);
+		// No line of the policy is left for a second run to find (at most a resemblance to a known case, below 0.5).
+		const again = await runCli(['diagnose', '--json', 'Dockerfile'], {cwd: work, env});
+		const left = JSON.parse(again.stdout).findings as {id: string; confidence: number}[];
+		expect(left.filter((f) => f.id === 'base-image-policy' && f.confidence >= 0.5)).toEqual([]);
+		expect((await runCli(['undo'], {cwd: work, env})).code).toBe(0);
+		expect(readFileSync(df, 'utf8')).toBe(original);
+	});
+
 	it('leaves non-UTF-8 and read-only files alone, keeps links, and refuses --yes on a merely possible finding', async () => {
 		const work = mkdtempSync(join(tmpdir(), 'kdoctor-fixcli-'));
 		const env = {KDOCTOR_STATE_DIR: join(work, 'state')};

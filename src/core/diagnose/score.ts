@@ -32,6 +32,8 @@ export type Finding = {
 	why: {signal: string; means: string; role: Signal['role']; weight: number; count: number}[];
 	remediations: {key: string; title: string; kind: RemediationKind}[];
 	captures: Record<string, string>;
+	/** Each matched line's own captures: an edit of the evidence file fills its template line by line (every FROM). */
+	lineCaptures?: Record<number, Record<string, string>>;
 	explainedBy?: string;
 	/** For a possible finding whose confusion is also possible: the one check that tells the two apart. */
 	tellApart?: {id: string; check: string}[];
@@ -158,6 +160,10 @@ function buildFinding(entry: Entry, matched: Matched[], confidence: number): Fin
 			});
 		}
 	}
+	const lineCaptures: Record<number, Record<string, string>> = {};
+	for (const m of sorted)
+		if (m.signal.role !== 'against')
+			for (const h of m.hits) if (Object.keys(h.captures).length > 0) lineCaptures[h.line] = {...h.captures, ...lineCaptures[h.line]};
 	const seen = new Set<string>();
 	const unique = evidence.filter((e) => {
 		const k = `${e.line}:${e.text}`;
@@ -179,6 +185,7 @@ function buildFinding(entry: Entry, matched: Matched[], confidence: number): Fin
 			.filter((r) => !r.needs || r.needs.some((id) => matched.some((m) => m.signal.id === id && m.signal.role !== 'against')))
 			.map((r) => ({key: r.key, title: displayTemplate(r.title, templateVars(r, captures)), kind: r.kind})),
 		captures,
+		...(Object.keys(lineCaptures).length > 1 ? {lineCaptures} : {}),
 	};
 }
 

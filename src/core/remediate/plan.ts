@@ -162,6 +162,16 @@ function planEdit(
 		candidates = ctx.fs.list(ctx.cwd, spec.glob);
 	}
 	const re = literalPattern(find.text, spec.boundary);
+	// In the evidence file each named line is filled from its own captures, so one fix covers every line it names.
+	const perLine = new Map<number, {re: RegExp; replace: string}>();
+	if (onlyLines && finding.lineCaptures)
+		for (const [line, own] of Object.entries(finding.lineCaptures)) {
+			const v = templateVars(rem, {...finding.captures, ...own});
+			const f = fillTemplate(spec.find, v);
+			const r = fillTemplate(spec.replace, v);
+			if (f.missing.length === 0 && r.missing.length === 0)
+				perLine.set(Number(line), {re: literalPattern(f.text, spec.boundary), replace: r.text});
+		}
 	const edits: FileEdit[] = [];
 	const skipped: string[] = [];
 	const seen = new Set<string>();
@@ -189,15 +199,17 @@ function planEdit(
 			continue;
 		}
 		let count = 0;
-		const swap = (text: string) =>
-			text.replace(re, () => {
+		const swap = (text: string, line?: number) => {
+			const own = line === undefined ? undefined : perLine.get(line);
+			return text.replace(own?.re ?? re, () => {
 				count++;
-				return replace.text;
+				return own?.replace ?? replace.text;
 			});
+		};
 		const after = onlyLines
 			? before
 					.split('\n')
-					.map((line, i) => (onlyLines!.has(i + 1) ? swap(line) : line))
+					.map((line, i) => (onlyLines!.has(i + 1) ? swap(line, i + 1) : line))
 					.join('\n')
 			: swap(before);
 		if (count === 0 || after === before) continue;
@@ -223,6 +235,9 @@ function planEdit(
 		};
 	}
 	skipped.push(...guarded);
+	const lines = edits.reduce((n, e) => n + e.count, 0);
+	if (perLine.size > 1 && lines > 1)
+		base = {...base, title: `${base.title} (and ${lines - 1} more line${lines === 2 ? '' : 's'} it names)`};
 	return {...base, status: 'ready', edits, ...(skipped.length > 0 ? {reason: `also found but left alone: ${skipped.join('; ')}`} : {})};
 }
 
