@@ -142,7 +142,7 @@ describe('edit-file remediations', () => {
 		expect(readFileSync(join(dir, 'manifests', 'gateway.yaml'), 'utf8')).toBe('hand edit\n');
 	});
 
-	it('edits the Dockerfile the evidence came from, mapping to an approved image', () => {
+	it('edits the Dockerfile the evidence came from, each FROM it names to its own approved image', () => {
 		const dockerfile = join(dir, 'Dockerfile');
 		const text =
 			'FROM docker.io/library/golang:1.24-alpine AS builder\nRUN go build ./...\nFROM builder AS test\nFROM alpine:3.20\nFROM registry.access.redhat.com/ubi9/ubi-minimal:latest\n';
@@ -153,9 +153,13 @@ describe('edit-file remediations', () => {
 		const entry = KB.kb.byId.get('policy')!;
 		const p = planRemediation(entry, entry.remediations[0]!, f, {fs, cwd: dir, evidenceFile: dockerfile});
 		expect(p.status).toBe('ready');
+		// One fix for every line the evidence names (a stage alias and an approved image are left as they are).
 		expect(p.edits![0]!.after).toBe(
-			text.replace('docker.io/library/golang:1.24-alpine', 'registry.access.redhat.com/ubi9/go-toolset:latest'),
+			text
+				.replace('docker.io/library/golang:1.24-alpine', 'registry.access.redhat.com/ubi9/go-toolset:latest')
+				.replace('FROM alpine:3.20', 'FROM registry.access.redhat.com/ubi9/ubi-minimal:latest'),
 		);
+		expect(p.edits![0]!.count).toBe(2);
 		expect(f.why[0]!.count).toBe(2);
 	});
 
