@@ -1,6 +1,5 @@
 import {Box, useApp, useInput, useStdin} from 'ink';
 import {Text} from '../components/text.js';
-import Fuse from 'fuse.js';
 import {useMemo} from 'react';
 import {REPORT_CONFIDENCE} from '../../core/diagnose/score.js';
 import type {Entry} from '../../core/kb/schema.js';
@@ -10,6 +9,7 @@ import {clip, FindingList} from '../components/finding-list.js';
 import {Frame, keyHints} from '../components/frame.js';
 import {PlanView} from '../components/plan-view.js';
 import {oneKeyAtATime} from '../keyboard.js';
+import {fuzzyFilter} from '../fuzzy.js';
 import {useDoctor, useDoctorStore} from '../store-context.js';
 import {useTerminalSize} from '../terminal-size.js';
 
@@ -48,20 +48,25 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 	const {columns} = useTerminalSize();
 	const width = Math.min(columns, 160);
 
-	const visible = useMemo(() => {
-		if (!filter) return rows;
-		const fuse = new Fuse(rows, {keys: ['finding.id', 'finding.title', 'finding.summary', 'file'], threshold: 0.4, ignoreLocation: true});
-		return fuse.search(filter).map((r) => r.item);
-	}, [rows, filter]);
+	const visible = useMemo(
+		() =>
+			fuzzyFilter(
+				rows,
+				filter,
+				(r) => [r.finding.id, r.finding.title, r.file],
+				(r) => [r.finding.summary],
+			),
+		[rows, filter],
+	);
 	const kbHits = useMemo(() => {
 		const all = [...entries.values()];
 		if (!search) return all.slice(0, 12);
-		const fuse = new Fuse(all, {
-			keys: [{name: 'id', weight: 2}, {name: 'title', weight: 2}, 'summary', 'signals.means'],
-			threshold: 0.4,
-			ignoreLocation: true,
-		});
-		return fuse.search(search, {limit: 12}).map((r) => r.item);
+		return fuzzyFilter(
+			all,
+			search,
+			(e) => [e.id, e.title],
+			(e) => [e.summary, ...e.signals.map((x) => x.means)],
+		).slice(0, 12);
 	}, [entries, search]);
 
 	// No confident cause in a file (stdin cannot be read twice): the failure can become the team's own entry.
