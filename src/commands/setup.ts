@@ -1,3 +1,4 @@
+import {OUTPUT_SCHEMA_VERSION} from '../core/output-schema.js';
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {createExec, reasonLine} from '../adapters/exec.js';
@@ -214,7 +215,7 @@ export async function setupCommand(
 	}
 	if (opts.json) {
 		out.write(
-			`${JSON.stringify({profile: input.profileName, engine: input.engine, platform: input.facts.platform, ready: v.ready, exitCode: v.exitCode, failed: v.failed, warnings: v.warnings, unknown: v.unknown, durationMs: ms, checks: results})}\n`,
+			`${JSON.stringify({profile: input.profileName, engine: input.engine, platform: input.facts.platform, ready: v.ready, exitCode: v.exitCode, failed: v.failed, warnings: v.warnings, unknown: v.unknown, durationMs: ms, checks: results, schemaVersion: OUTPUT_SCHEMA_VERSION})}\n`,
 		);
 	} else {
 		out.write(

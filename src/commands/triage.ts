@@ -1,3 +1,4 @@
+import {OUTPUT_SCHEMA_VERSION} from '../core/output-schema.js';
 import {createLivePort, type LiveOptions} from '../adapters/kube-live.js';
 import {diagnoseText} from '../core/diagnose/diagnose.js';
 import type {Facts, Finding} from '../core/diagnose/score.js';
@@ -148,6 +149,7 @@ export function triageJson(s: TriageSnapshot) {
 		couldNotLook: s.couldNotLook,
 		failing: s.failing.map(row),
 		settling: s.settling.map(row),
+		schemaVersion: OUTPUT_SCHEMA_VERSION,
 	};
 }
 

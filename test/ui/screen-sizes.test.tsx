@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import type {HomeState} from '../../src/commands/home.js';
-import {createTriage, LIVE_KINDS, type TriageSnapshot} from '../../src/core/cluster/engine.js';
+import type {TriageSnapshot} from '../../src/core/cluster/engine.js';
 import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
 import type {RunEvent} from '../../src/core/provision/events.js';
 import {createDoctorStore, type DoctorStore} from '../../src/state/store.js';
@@ -16,6 +16,7 @@ import {KEYS, press, tick} from '../helpers/ink.js';
 import {expectFits, renderSized, screenLines} from '../helpers/ink-sized.js';
 import {realKb} from '../helpers/kb.js';
 import {jobPod} from '../helpers/live-pod.js';
+import {engineSnapshot} from '../helpers/triage-snapshot.js';
 import {recordedMacCheckout, recordedMacSetup} from '../helpers/recorded-mac.js';
 import {end, FAILED_END, FINDING, line, runStart, s, start} from '../helpers/up-events.js';
 
@@ -131,42 +132,24 @@ const pod = jobPod;
 
 /** A real snapshot from the engine: thirty crash-looping jobs, each with a long log. */
 async function triageSnapshot(): Promise<TriageSnapshot> {
-	let last: TriageSnapshot | undefined;
 	const log = Array.from(
 		{length: 60},
 		(_, i) => `2026-11-23T10:00:${String(i % 60).padStart(2, '0')}.000Z line ${i} of the job's own output`,
 	)
 		.concat(['2026-11-23T10:01:00.000Z {"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required"}'])
 		.join('\n');
-	const t = createTriage(
-		{
-			diagnose: (text, facts) => diagnoseText(kb, text, facts),
-			logs: async (_n, _p, _c, o) => (o.previous ? log : ''),
-			now: () => Date.now(),
-			setTimer: (fn, ms) => setTimeout(fn, ms),
-			clearTimer: (x) => clearTimeout(x as NodeJS.Timeout),
-		},
-		{namespace: 'demo', onUpdate: (x) => (last = x)},
+	const pods = Array.from({length: 30}, (_, i) =>
+		pod(`worker-${i}-1`, `worker-${i}`, {
+			name: 'worker',
+			image: 'localhost/demo/worker:kd-1',
+			ready: false,
+			restartCount: 3,
+			waitingReason: 'CrashLoopBackOff',
+			lastTerminatedReason: 'Error',
+			lastExitCode: 1,
+		}),
 	);
-	for (const k of LIVE_KINDS) if (k !== 'pods' && k !== 'nodes') t.sink.reset(k, []);
-	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: []}]);
-	t.sink.reset(
-		'pods',
-		Array.from({length: 30}, (_, i) =>
-			pod(`worker-${i}-1`, `worker-${i}`, {
-				name: 'worker',
-				image: 'localhost/demo/worker:kd-1',
-				ready: false,
-				restartCount: 3,
-				waitingReason: 'CrashLoopBackOff',
-				lastTerminatedReason: 'Error',
-				lastExitCode: 1,
-			}),
-		),
-	);
-	for (let i = 0; i < 200 && !last?.complete; i++) await new Promise((r) => setTimeout(r, 10));
-	t.stop();
-	return last!;
+	return engineSnapshot(kb, pods, () => log);
 }
 
 describe('the triage screen fits the terminal it is given', () => {

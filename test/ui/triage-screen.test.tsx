@@ -6,67 +6,19 @@ import {afterEach, describe, expect, it, vi} from 'vitest';
 import {createJournal} from '../../src/adapters/journal.js';
 import {changeService} from '../../src/commands/changes.js';
 import {triageIntents} from '../../src/ui/run-triage.js';
-import {diagnoseText} from '../../src/core/diagnose/diagnose.js';
-import {createTriage, LIVE_KINDS, type TriageSnapshot} from '../../src/core/cluster/engine.js';
 import {createDoctorStore} from '../../src/state/store.js';
 import {TriageScreen, type TriageIntent} from '../../src/ui/screens/triage-screen.js';
 import {StoreProvider} from '../../src/ui/store-context.js';
 import {expectNoErrorFrames, KEYS, press, tick} from '../helpers/ink.js';
 import {realKb} from '../helpers/kb.js';
-import {jobPod} from '../helpers/live-pod.js';
+import {DEMO_NODES, DEMO_PODS, demoPreviousLog, engineSnapshot} from '../helpers/triage-snapshot.js';
 
 const kb = realKb();
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-const pod = jobPod;
-
 /** A real snapshot from the engine: a crash loop with its log, and an image the node does not hold. */
-async function snapshot(): Promise<TriageSnapshot> {
-	let last: TriageSnapshot | undefined;
-	const t = createTriage(
-		{
-			diagnose: (text, facts) => diagnoseText(kb, text, facts),
-			logs: async (_n, p, _c, o) =>
-				p === 'gateway-1' && o.previous
-					? '2026-11-23T10:00:01.000Z {"level":"fatal","msg":"KUBERNAUT_CONTROLLER_NAMESPACE environment variable is required","env_var":"KUBERNAUT_CONTROLLER_NAMESPACE"}'
-					: '',
-			now: () => Date.now(),
-			setTimer: (fn, ms) => setTimeout(fn, ms),
-			clearTimer: (x) => clearTimeout(x as NodeJS.Timeout),
-		},
-		{namespace: 'demo', onUpdate: (s) => (last = s)},
-	);
-	for (const k of LIVE_KINDS) if (k !== 'pods' && k !== 'nodes') t.sink.reset(k, []);
-	t.sink.reset('nodes', [{uid: 'n', name: 'n', ready: true, images: ['localhost/demo/worker:kd-1']}]);
-	t.sink.reset('pods', [
-		pod('gateway-1', 'gateway', {
-			name: 'gateway',
-			image: 'localhost/demo/gateway:kd-1',
-			ready: false,
-			restartCount: 3,
-			waitingReason: 'CrashLoopBackOff',
-			lastTerminatedReason: 'Error',
-			lastExitCode: 1,
-		}),
-		pod(
-			'worker-1',
-			'worker',
-			{
-				name: 'worker',
-				image: 'demo/worker:kd-1',
-				ready: false,
-				restartCount: 0,
-				waitingReason: 'ErrImageNeverPull',
-				waitingMessage: 'Container image "demo/worker:kd-1" is not present with pull policy of Never',
-			},
-			'Pending',
-		),
-	]);
-	for (let i = 0; i < 50 && !last?.complete; i++) await new Promise((r) => setTimeout(r, 10));
-	t.stop();
-	return last!;
-}
+const snapshot = () => engineSnapshot(kb, DEMO_PODS, demoPreviousLog, DEMO_NODES);
 
 async function setup(readOnly = false) {
 	const store = createDoctorStore();
