@@ -421,7 +421,8 @@ Examples:
 	program
 		.command('report')
 		.description(
-			'a Markdown hand-off of a kdoctor up run: timeline, findings with evidence, fixes applied, environment, a Gantt chart — secrets redacted',
+			'a Markdown hand-off of a kdoctor up run: timeline, findings with ' +
+				'evidence, fixes applied, environment, a Gantt chart — secrets redacted',
 		)
 		.argument('[run]', 'a run id, or a run folder (one copied from another machine too); default: the newest run')
 		.option('-o, --output <file>', 'write the report to FILE (atomically) and its Gantt chart beside it (report.md → report-gantt.svg)')
@@ -582,7 +583,8 @@ Examples:
 		.option('--dir <dir>', 'write it here instead of the nearest .kdoctor/knowledge')
 		.addHelpText(
 			'after',
-			'\nOpens the draft in $VISUAL or $EDITOR on a terminal. Exit status: 0 the draft passes kb lint and kb test, 1 it does not, 2 nothing drafted.',
+			'\nOpens the draft in $VISUAL or $EDITOR on a terminal. Exit status: 0 ' +
+				'the draft passes kb lint and kb test, 1 it does not, 2 nothing drafted.',
 		)
 		.action(async (opts: {from: string; id?: string; dir?: string}, cmd: Command) => {
 			const {kbNew} = await import('./commands/kb-new.js');
@@ -635,7 +637,8 @@ Examples:
 			await write(
 				opts.json
 					? `${JSON.stringify(v)}\n`
-					: `kdoctor ${v.version}\nnode ${v.node}\nknowledge base ${v.kbHash} (${v.entries} entries, ${v.cases} library cases${v.teamEntries ? `, ${v.teamEntries} from the team` : ''})\nJSON schema ${v.schemaVersion}\n`,
+					: `kdoctor ${v.version}\nnode ${v.node}\nknowledge base ${v.kbHash} (${v.entries} entries, ${v.cases} ` +
+							`library cases${v.teamEntries ? `, ${v.teamEntries} from the team` : ''})\nJSON schema ${v.schemaVersion}\n`,
 			);
 		});
 
@@ -735,7 +738,8 @@ export async function main(argv: string[]): Promise<void> {
 		// A programming error (a TypeError and its kin) is a bug: its stack and where to report it, exit 70 (EX_SOFTWARE).
 		if (isBug(error)) {
 			stderr(
-				`kdoctor: internal error: ${message}\n${(error as Error).stack ?? ''}\nThis is a bug in kdoctor ${pkg.version}, not something you did: please report it with the lines above at https://github.com/kdoctor-dev/kdoctor/issues\n`,
+				`kdoctor: internal error: ${message}\n${(error as Error).stack ?? ''}\nThis is a bug in kdoctor ${pkg.version}, ` +
+					`not something you did: please report it with the lines above at https://github.com/kdoctor-dev/kdoctor/issues\n`,
 			);
 			process.exitCode = 70;
 			return;

@@ -26,3 +26,14 @@ it('every file of src, test and bench is as prettier formats it', async () => {
 	expect(unformatted, 'run npx prettier --write src test bench').toEqual([]);
 	expect(files.length).toBeGreaterThan(100);
 }, 120_000);
+
+it('no line of src is over 140 characters (the formatter cannot break a long string or comment: they are split by hand)', () => {
+	const long = files
+		.filter((f) => relative(ROOT, f).startsWith('src'))
+		.flatMap((f) =>
+			readFileSync(f, 'utf8')
+				.split('\n')
+				.flatMap((l, i) => (l.length > 140 ? [`${relative(ROOT, f)}:${i + 1} (${l.length})`] : [])),
+		);
+	expect(long).toEqual([]);
+});

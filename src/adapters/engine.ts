@@ -107,7 +107,10 @@ function createCgroup(layout: CgroupLayout, rel: string): void {
 	mkdirSync(join(layout.memRoot, rel), {recursive: true});
 }
 
-/** Removes a per-build cgroup from every hierarchy podman created it in (v1 has one per controller), waiting for killed processes to leave. */
+/**
+ * Removes a per-build cgroup from every hierarchy podman created it in (v1 has one per controller), waiting for killed
+ * processes to leave.
+ */
 async function removeCgroup(layout: CgroupLayout, rel: string, waitMs = 3000): Promise<void> {
 	const roots = layout.version === 2 ? [layout.root] : listV1Hierarchies(layout.root);
 	const dirs = roots.flatMap((root) => [join(root, rel, 'run'), join(root, rel)]);
@@ -296,7 +299,9 @@ export function createEngine(exec: ExecPort, name: EngineName, opts: EngineOptio
 	const build = async (req: BuildRequest): Promise<BuildResult> => {
 		const support = await peakSupport();
 		let perBuild: string | undefined;
-		const own = `${(opts.cgroupParent ?? DEFAULT_BUILD_CGROUP).replace(/\/+$/, '').replace(/^(?!\/)/, '/')}/${sanitizeKey(req.key)}-${randomBytes(3).toString('hex')}`;
+		const own =
+			`${(opts.cgroupParent ?? DEFAULT_BUILD_CGROUP).replace(/\/+$/, '').replace(/^(?!\/)/, '/')}` +
+			`/${sanitizeKey(req.key)}-${randomBytes(3).toString('hex')}`;
 		// Never the budget cgroup itself: podman removes the cgroup it ran a build's containers in.
 		let parentArg: string | undefined = name === 'podman' && opts.cgroupParent && facts.platform === 'linux' ? own : undefined;
 		if (support.measures) {

@@ -154,7 +154,10 @@ function withoutRegistry(ref: string): string {
 	return first === 'localhost' || first.includes('.') || first.includes(':') ? ref.slice(slash + 1) : ref;
 }
 
-/** A cluster kdoctor did not create (k3s, kubeadm, a lab): images reach its containerd by `ctr images import`, or a registry it pulls from. */
+/**
+ * A cluster kdoctor did not create (k3s, kubeadm, a lab): images reach its containerd by `ctr images import`, or a
+ * registry it pulls from.
+ */
 export function createExistingProvider(exec: ExecPort, opts: ExistingOptions = {}): ExistingProvider {
 	const env = opts.env ?? process.env;
 	const ctr = opts.ctrPath ?? 'ctr';
@@ -173,7 +176,8 @@ export function createExistingProvider(exec: ExecPort, opts: ExistingOptions = {
 		const s = socket();
 		if (!s)
 			throw new Error(
-				`${what}: no containerd socket found (looked at ${(opts.socketCandidates ?? CONTAINERD_SOCKETS).join(', ')}); pass --containerd-socket, or --registry to push instead`,
+				`${what}: no containerd socket found (looked at ${(opts.socketCandidates ?? CONTAINERD_SOCKETS).join(', ')}); ` +
+					`pass --containerd-socket, or --registry to push instead`,
 			);
 		return s;
 	};

@@ -98,7 +98,10 @@ function fish(tree: CommandNode): string {
 export function completionScript(shell: string, tree: CommandNode): string {
 	if (shell === 'bash') return bash(tree);
 	if (shell === 'zsh')
-		return `# kdoctor completion for zsh: source <(kdoctor completion zsh) in ~/.zshrc\nautoload -U +X bashcompinit && bashcompinit\n${bash(tree)}`;
+		return (
+			`# kdoctor completion for zsh: source <(kdoctor completion zsh) in ` +
+			`~/.zshrc\nautoload -U +X bashcompinit && bashcompinit\n${bash(tree)}`
+		);
 	if (shell === 'fish') return fish(tree);
 	throw new InputError(`kdoctor completion ${shell}: say bash, zsh or fish`);
 }

@@ -106,10 +106,13 @@ async function runCommandPlan(plan: RemediationPlan, changes: ChangeService, fro
 		});
 	} else if (plan.kind === 'rerun') changes.verified(record, {ok: true, message: 'the re-run ended with exit 0', ms: Date.now() - started});
 	if (json) out.write(JSON.stringify({...planJson(plan), ran: true, exitCode: 0, output: said, verified}) + '\n');
-	else
-		out.write(
-			`ran it (exit 0)${said ? `: ${said}` : ''}\n${verified === undefined ? '' : verified ? `verified: ${shellLine(plan.check!.command)} no longer lists ${plan.check!.lacksLine}\n` : `NOT verified: ${shellLine(plan.check!.command)} still lists ${plan.check!.lacksLine}\n`}${plan.undo}\n`,
-		);
+	else {
+		const check = plan.check
+			? `${shellLine(plan.check.command)} ${verified ? 'no longer lists' : 'still lists'} ${plan.check.lacksLine}`
+			: '';
+		const checked = verified === undefined ? '' : `${verified ? 'verified' : 'NOT verified'}: ${check}\n`;
+		out.write(`ran it (exit 0)${said ? `: ${said}` : ''}\n${checked}${plan.undo}\n`);
+	}
 	return verified === false ? 1 : 0;
 }
 
@@ -139,7 +142,20 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 	if (opts.list) {
 		if (opts.json) {
 			out.write(
-				`${JSON.stringify({entries: entries.map((e) => ({id: e.id, at: e.at, kind: e.kind, finding: e.finding, title: e.title, where: where(e), undone: e.undone ?? null, undoable: undoable(e) === undefined, why: undoable(e) ?? null})), problems})}\n`,
+				JSON.stringify({
+					entries: entries.map((e) => ({
+						id: e.id,
+						at: e.at,
+						kind: e.kind,
+						finding: e.finding,
+						title: e.title,
+						where: where(e),
+						undone: e.undone ?? null,
+						undoable: undoable(e) === undefined,
+						why: undoable(e) ?? null,
+					})),
+					problems,
+				}) + '\n',
 			);
 			return 0;
 		}
@@ -147,7 +163,8 @@ export async function undoCommand(out: Out, opts: UndoOptions = {}): Promise<num
 		for (const e of entries) {
 			const why = undoable(e);
 			out.write(
-				`${e.id}\n  ${e.at}  ${e.kind}  ${e.title}\n  ${where(e)}\n  ${why === undefined ? 'undoable: kdoctor undo ' + e.id : why.startsWith('undone') ? why : `not undoable: ${why}`}\n`,
+				`${e.id}\n  ${e.at}  ${e.kind}  ${e.title}\n  ${where(e)}\n  ` +
+					`${why === undefined ? 'undoable: kdoctor undo ' + e.id : why.startsWith('undone') ? why : `not undoable: ${why}`}\n`,
 			);
 		}
 		for (const p of problems) out.write(`${p.file}\n  ${p.why}\n`);

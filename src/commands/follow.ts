@@ -32,7 +32,12 @@ export async function followCommand(
 			said.set(f.id, f.confidence);
 			if (opts.json) {
 				out.write(
-					`${JSON.stringify({event: before === undefined ? 'found' : 'changed', line: lines, finding: findingJson(f), schemaVersion: OUTPUT_SCHEMA_VERSION})}\n`,
+					JSON.stringify({
+						event: before === undefined ? 'found' : 'changed',
+						line: lines,
+						finding: findingJson(f),
+						schemaVersion: OUTPUT_SCHEMA_VERSION,
+					}) + '\n',
 				);
 				continue;
 			}
@@ -41,7 +46,8 @@ export async function followCommand(
 			const at = f.evidence[0]?.line ? `line ${f.evidence[0].line}: ${f.evidence[0].text.trim()}` : (f.evidence[0]?.text.trim() ?? '');
 			const when = `${((Date.now() - started) / 1000).toFixed(1)}s`;
 			out.write(
-				`${paint.dim(when.padStart(7))} ${mark} ${f.id} ${pct}${before === undefined ? '' : paint.dim(` (was ${Math.round(before * 100)}%)`)}  ${at}\n`,
+				`${paint.dim(when.padStart(7))} ${mark} ${f.id} ` +
+					`${pct}${before === undefined ? '' : paint.dim(` (was ${Math.round(before * 100)}%)`)}  ${at}\n`,
 			);
 		}
 	};
@@ -57,7 +63,7 @@ export async function followCommand(
 		quiet: () => new Promise((resolve) => setTimeout(resolve, EVERY_MS)),
 		onUpdate,
 	});
-	if (opts.json) out.write(`${JSON.stringify({event: 'end', ...diagnosisJson(file, d)})}\n`);
+	if (opts.json) out.write(JSON.stringify({event: 'end', ...diagnosisJson(file, d)}) + '\n');
 	else out.write(`${paint.dim('── the input ended: the whole diagnosis of what was read ──')}\n${diagnosisText(file, d, paint, false)}`);
 	// Empty or binary: nothing could be looked at, as diagnose says.
 	if (d.status !== 'ok') return 2;

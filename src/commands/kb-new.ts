@@ -79,7 +79,8 @@ export async function kbNew(opts: KbNewOptions, out: Out): Promise<number> {
 	for (const r of failed) out.write(`  FAIL ${r.kind} ${r.name}: ${r.message}\n`);
 	out.write(`  kb lint: ${problems.length} errors; kb test: ${results.length - failed.length} passed, ${failed.length} failed\n`);
 	out.write(
-		`next: write its title, summary and fix in ${shown}; kdoctor diagnose ${opts.from} now names ${draft.id}; kdoctor kb test ${draft.id} after each edit\n`,
+		`next: write its title, summary and fix in ${shown}; kdoctor diagnose ${opts.from} ` +
+			`now names ${draft.id}; kdoctor kb test ${draft.id} after each edit\n`,
 	);
 	return problems.length + failed.length > 0 ? 1 : 0;
 }

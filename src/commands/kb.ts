@@ -74,7 +74,8 @@ export function kbShow(c: CompiledKb, id: string, out: Out, json: boolean): numb
 	if (e.remediations.length) out.write('\nremediations:\n');
 	for (const r of e.remediations)
 		out.write(
-			`  [${r.key}] ${r.title} (${r.kind}${r.destructive ? ', destructive' : ''})\n      change: ${r.change}\n      verify: ${r.verify}\n      undo:   ${r.undo}\n`,
+			`  [${r.key}] ${r.title} (${r.kind}${r.destructive ? ', destructive' : ''})\n  ` +
+				`    change: ${r.change}\n      verify: ${r.verify}\n      undo:   ${r.undo}\n`,
 		);
 	if (e.references.length) out.write(`\nreferences:\n${e.references.map((r) => `  ${r}\n`).join('')}`);
 	return 0;
@@ -113,16 +114,18 @@ export function kbEval(c: CompiledKb, casesText: string, expected: Record<string
 	for (const o of r.outcomes) {
 		if (o.negative)
 			out.write(
-				`${o.falseAlarm ? 'FALSE ALARM' : 'ok         '} ${o.id} (negative) ${o.ranked[0] ? `top: ${o.ranked[0].id} ${o.ranked[0].confidence}` : ''}\n`,
+				`${o.falseAlarm ? 'FALSE ALARM' : 'ok         '} ${o.id} (negative) ` +
+					`${o.ranked[0] ? `top: ${o.ranked[0].id} ${o.ranked[0].confidence}` : ''}\n`,
 			);
 		else
 			out.write(
-				`${o.rank === 1 ? 'top-1      ' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}      ` : 'MISS       '} ${o.id} expected ${right(o) || '?'}; got ${
-					o.ranked
-						.slice(0, 3)
-						.map((x) => `${x.id} ${x.confidence}`)
-						.join(', ') || 'nothing'
-				}\n`,
+				`${(o.rank === 1 ? 'top-1' : o.rank !== null && o.rank <= 3 ? `top-${o.rank}` : 'MISS').padEnd(11)} ${o.id} ` +
+					`expected ${right(o) || '?'}; got ${
+						o.ranked
+							.slice(0, 3)
+							.map((x) => `${x.id} ${x.confidence}`)
+							.join(', ') || 'nothing'
+					}\n`,
 			);
 	}
 	const missed = r.confusions.filter((cf) => cf.top1 < cf.cases);
@@ -138,7 +141,10 @@ export function kbEval(c: CompiledKb, casesText: string, expected: Record<string
 	}
 	const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
 	out.write(
-		`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ${r.top1Confident}/${r.positives}, confident and wrong ${r.confidentWrong}/${r.positives}, false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`,
+		`\ntop-1 ${r.top1}/${r.positives} (${pct(r.top1, r.positives)}), top-3 ` +
+			`${r.top3}/${r.positives} (${pct(r.top3, r.positives)}), confident top-1 ` +
+			`${r.top1Confident}/${r.positives}, confident and wrong ${r.confidentWrong}/${r.positives}, ` +
+			`false alarms ${r.falseAlarms}/${r.negatives} (${pct(r.falseAlarms, r.negatives)})\n`,
 	);
 	return 0;
 }

@@ -56,7 +56,8 @@ export async function diagnoseLiveCommand(
 	} else if (rows.length === 0) {
 		out.write(
 			snap.pods === 0
-				? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ${opts.context ? `context ${opts.context}` : 'the current context'})\n`
+				? `namespace ${opts.namespace} has no pods (does it exist? kdoctor looked with ` +
+						`${opts.context ? `context ${opts.context}` : 'the current context'})\n`
 				: `namespace ${opts.namespace}: all ${snap.pods} pods are ready\n`,
 		);
 	} else {
@@ -65,7 +66,8 @@ export async function diagnoseLiveCommand(
 			rows
 				.map((r) =>
 					diagnosisText(
-						`${opts.namespace}/${r.kind.toLowerCase()}/${r.workload}${r.w.troubled.length ? ` (${r.w.troubled.length} pod${r.w.troubled.length === 1 ? '' : 's'} not ready)` : ''}`,
+						`${opts.namespace}/${r.kind.toLowerCase()}/${r.workload}` +
+							`${r.w.troubled.length ? ` (${r.w.troubled.length} pod${r.w.troubled.length === 1 ? '' : 's'} not ready)` : ''}`,
 						diagnosis(r.w),
 						paint,
 						opts.verbose,

@@ -91,7 +91,9 @@ export function createRemediationIntents(compiled: CompiledKb, store: DoctorStor
 					verified
 						? {
 								kind: 'ok',
-								text: `Applied: ${entry.files.length} file${entry.files.length === 1 ? '' : 's'} changed (${entry.files.map((f) => f.path).join(', ')}). Next: ${plan.verify}. Press u to undo.`,
+								text:
+									`Applied: ${entry.files.length} file${entry.files.length === 1 ? '' : 's'} changed ` +
+									`(${entry.files.map((f) => f.path).join(', ')}). Next: ${plan.verify}. Press u to undo.`,
 							}
 						: {kind: 'error', text: 'Applied, but a file does not read back as written; press u to undo'},
 				);

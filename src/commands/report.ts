@@ -235,7 +235,8 @@ export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltR
 		secretSources.push(`the Secrets and secret-named values of the profile's ${manifests.files.length} manifest files`);
 	} else
 		notes.push(
-			`The manifests of profile ${run.profile} were not found here (${manifests.missing}): their Secrets' values could only be redacted where a key names them.`,
+			`The manifests of profile ${run.profile} were not found here (${manifests.missing}): ` +
+				`their Secrets' values could only be redacted where a key names them.`,
 		);
 	// … and secret-named variables of this environment (a token exported in the shell that ran the steps).
 	for (const v of secretValuesInEnv(process.env)) redactor.add(v);
@@ -266,7 +267,9 @@ export function buildReport(runDir: string, opts: {chart?: string} = {}): BuiltR
 		notes,
 	};
 	const model = buildReportModel(inputs, redactor, duration);
-	const title = `kdoctor up ${model.profile} · run ${model.runId} · ${model.result === 'failed' && model.failedStep ? `failed at ${model.failedStep}` : model.result} · ${duration(model.durationMs)}`;
+	const title =
+		`kdoctor up ${model.profile} · run ${model.runId} · ` +
+		`${model.result === 'failed' && model.failedStep ? `failed at ${model.failedStep}` : model.result} · ${duration(model.durationMs)}`;
 	const svg = redactor.scrub(ganttSvg({title, spanMs: model.spanMs, steps: model.steps}, duration));
 	const body = redactor.scrub(renderMarkdown(model, duration, opts));
 	return {model, svg, markdown: body + redactionFooter(redactor.count, model.secretSources), redactions: redactor.count};
@@ -296,7 +299,7 @@ export async function reportCommand(arg: string | undefined, opts: ReportOptions
 	}
 	if (opts.json) {
 		const r = buildReport(runDir);
-		const text = `${JSON.stringify({...r.model, redactions: r.redactions})}\n`;
+		const text = JSON.stringify({...r.model, redactions: r.redactions}) + '\n';
 		if (opts.output) writeOut(opts.output, text);
 		else out.write(text);
 		return 0;

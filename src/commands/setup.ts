@@ -197,15 +197,19 @@ export async function setupCommand(
 		const preview = previewSetupFix(c, r);
 		if (!opts.yes || !preview.ready) {
 			if (opts.json)
-				out.write(`${JSON.stringify({check: r.id, fix: r.fix, preview: preview.lines, applied: false, ready: preview.ready})}\n`);
+				out.write(JSON.stringify({check: r.id, fix: r.fix, preview: preview.lines, applied: false, ready: preview.ready}) + '\n');
 			else
 				out.write(
-					`${preview.lines.join('\n')}\n${preview.ready ? 'preview only: add --yes to apply (journaled; kdoctor undo reverts what can be reverted)' : `cannot apply: ${preview.reason ?? ''}`}\n`,
+					`${preview.lines.join('\n')}\n` +
+						(preview.ready
+							? 'preview only: add --yes to apply (journaled; kdoctor undo reverts what can be reverted)'
+							: `cannot apply: ${preview.reason ?? ''}`) +
+						'\n',
 				);
 			return preview.ready ? 0 : 1;
 		}
 		const applied = await applySetupFix(c, input, r);
-		if (opts.json) out.write(`${JSON.stringify({check: r.id, fix: r.fix, applied: true, ...applied})}\n`);
+		if (opts.json) out.write(JSON.stringify({check: r.id, fix: r.fix, applied: true, ...applied}) + '\n');
 		else {
 			for (const x of applied.ran) out.write(`$ ${commandText(x.argv)}  → exit ${x.exitCode}${x.output ? `: ${x.output}` : ''}\n`);
 			out.write(`${applied.ok ? 'done' : 'NOT done'}: ${applied.message}\n`);
@@ -215,7 +219,19 @@ export async function setupCommand(
 	}
 	if (opts.json) {
 		out.write(
-			`${JSON.stringify({profile: input.profileName, engine: input.engine, platform: input.facts.platform, ready: v.ready, exitCode: v.exitCode, failed: v.failed, warnings: v.warnings, unknown: v.unknown, durationMs: ms, checks: results, schemaVersion: OUTPUT_SCHEMA_VERSION})}\n`,
+			JSON.stringify({
+				profile: input.profileName,
+				engine: input.engine,
+				platform: input.facts.platform,
+				ready: v.ready,
+				exitCode: v.exitCode,
+				failed: v.failed,
+				warnings: v.warnings,
+				unknown: v.unknown,
+				durationMs: ms,
+				checks: results,
+				schemaVersion: OUTPUT_SCHEMA_VERSION,
+			}) + '\n',
 		);
 	} else {
 		out.write(

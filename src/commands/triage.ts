@@ -157,14 +157,17 @@ export function triageText(s: TriageSnapshot, color: boolean): string {
 	const paint = makePaint(color);
 	const where = s.namespace ? `namespace ${s.namespace}` : 'all namespaces';
 	const lines = [
-		`${where}: ${s.pods} pods in ${s.workloads} workloads; ${s.healthy} healthy, ${s.failing.length} failing, ${s.settling.length} settling${s.complete ? '' : ' (incomplete: not everything could be read in time)'}`,
+		`${where}: ${s.pods} pods in ${s.workloads} workloads; ${s.healthy} healthy, ${s.failing.length} failing, ` +
+			`${s.settling.length} settling${s.complete ? '' : ' (incomplete: not everything could be read in time)'}`,
 	];
 	for (const c of s.couldNotLook) lines.push(paint.yellow(`could not look: ${c}`));
 	for (const w of s.failing) {
 		const f = w.findings[0];
 		lines.push(
 			'',
-			`${paint.red('✗')} ${paint.bold(`${w.kind.toLowerCase()}/${w.name}`)}${f ? `  ${f.title}  ${paint.dim(`[${f.id} · ${Math.round(f.confidence * 100)}%]`)}` : '  no known cause'}`,
+			`${paint.red('✗')} ` +
+				`${paint.bold(`${w.kind.toLowerCase()}/${w.name}`)}` +
+				`${f ? `  ${f.title}  ${paint.dim(`[${f.id} · ${Math.round(f.confidence * 100)}%]`)}` : '  no known cause'}`,
 		);
 		if (w.final) lines.push(`    ${w.final}`);
 		for (const e of f?.evidence.slice(0, 4) ?? []) lines.push(`    ${paint.cyan('cluster')}  ${e.text.trim()}`);

@@ -252,7 +252,14 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 		if (info.budgetSource.startsWith('assumed')) io.note(`note: budget ${info.budgetSource}\n`);
 		if (opts.json)
 			io.write(
-				`${JSON.stringify({profile: loaded.name, budgetMiB: plan.budgetMiB, budgetSource: info.budgetSource, images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])), steps: plan.steps, schedule: plan.schedule})}\n`,
+				JSON.stringify({
+					profile: loaded.name,
+					budgetMiB: plan.budgetMiB,
+					budgetSource: info.budgetSource,
+					images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])),
+					steps: plan.steps,
+					schedule: plan.schedule,
+				}) + '\n',
 			);
 		else io.write(`${formatPlan(plan)}\n`);
 		return 0;
@@ -446,7 +453,9 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 				? `${loaded.name} is up in ${Math.round(took / 1000)}s: namespace ${profile.namespace}, kubeconfig ${cluster.kubeconfigPath}`
 				: result.cancelled
 					? `stopped: every child process ended; built images are kept (the next run skips them)`
-					: `${result.failed!.id} failed: ${result.failed!.note ?? 'see the step output'}${clusterUp && !opts.cleanup && opts.provider === 'kind' ? `; cluster ${cluster.name} kept for inspection` : ''}`;
+					: `${result.failed!.id} failed: ` +
+						`${result.failed!.note ?? 'see the step output'}` +
+						`${clusterUp && !opts.cleanup && opts.provider === 'kind' ? `; cluster ${cluster.name} kept for inspection` : ''}`;
 	const resume = result.ok ? undefined : `kdoctor up ${resumeFlags}`;
 	emit({type: 'run-end', at: Date.now(), ok: result.ok, durationMs: took, runDir, message, resume, bundle});
 	writeFileAtomic(

@@ -64,7 +64,9 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 		return out.join('\n') + '\n';
 	}
 	out.push(
-		`${head}: ${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}${possible.length > 0 ? `, ${possible.length} possible` : ''}`,
+		`${head}: ` +
+			`${causes.length > 0 ? paint.red(`${causes.length} likely cause${causes.length === 1 ? '' : 's'}`) : 'no confident cause'}` +
+			`${possible.length > 0 ? `, ${possible.length} possible` : ''}`,
 	);
 	d.findings.forEach((f, i) => {
 		if (!verbose && i >= 5) return;
@@ -72,7 +74,8 @@ export function diagnosisText(file: string, d: Diagnosis, paint: Paint, verbose 
 		const mark = f.confidence >= REPORT_CONFIDENCE ? paint.red('✗') : paint.yellow('?');
 		out.push('');
 		out.push(
-			`${mark} ${paint.bold(f.title)}  ${paint.dim(`[${f.id} · ${f.layer} · ${pct}]`)}${f.explainedBy ? paint.dim(` (explained by ${f.explainedBy})`) : ''}`,
+			`${mark} ${paint.bold(f.title)}  ` +
+				`${paint.dim(`[${f.id} · ${f.layer} · ${pct}]`)}${f.explainedBy ? paint.dim(` (explained by ${f.explainedBy})`) : ''}`,
 		);
 		if (i === 0 || verbose) out.push(indent(wrapText(f.summary, 96), '    '));
 		for (const e of f.evidence.slice(0, i === 0 || verbose ? 6 : 2)) {

@@ -63,7 +63,8 @@ export function createPlainUpRenderer(write: (s: string) => void, opts: {color: 
 				line(
 					ev.at,
 					'run',
-					`${paint.bold('kdoctor up')} ${ev.profile} · ${ev.provider} · ${ev.engine} · run ${ev.runId} · budget ${ev.budgetMiB} MiB (${ev.budgetSource}) · ${ev.steps.length} steps`,
+					`${paint.bold('kdoctor up')} ${ev.profile} · ${ev.provider} · ${ev.engine} · run ` +
+						`${ev.runId} · budget ${ev.budgetMiB} MiB (${ev.budgetSource}) · ${ev.steps.length} steps`,
 				);
 				line(ev.at, 'run', `logs ${ev.runDir}`);
 				return;

@@ -106,7 +106,9 @@ const SAMPLE_MAX = 10;
 export function representatives(pods: PodFacts[]): PodFacts[] {
 	const byState = new Map<string, PodFacts[]>();
 	for (const p of pods) {
-		const sig = `${p.phase}|${p.unschedulableMessage ? 'unschedulable' : ''}|${p.containers.map((c) => `${c.waitingReason ?? ''}/${c.lastTerminatedReason ?? c.terminatedReason ?? ''}`).join(',')}`;
+		const sig =
+			`${p.phase}|${p.unschedulableMessage ? 'unschedulable' : ''}` +
+			`|${p.containers.map((c) => `${c.waitingReason ?? ''}/${c.lastTerminatedReason ?? c.terminatedReason ?? ''}`).join(',')}`;
 		const list = byState.get(sig);
 		if (!list) byState.set(sig, [p]);
 		else if (list.length < SAMPLE_PER_STATE) list.push(p);
@@ -435,7 +437,9 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 				),
 			),
 		];
-		const text = `service ${namespace}/${name} (${svc.type}): no pod matches the selector ${sel}${carried.length ? ` (pods carry ${carried.join(', ')})` : ' (no pod carries those label keys)'}\n  Endpoints: <none>`;
+		const text =
+			`service ${namespace}/${name} (${svc.type}): no pod matches the selector ` +
+			`${sel}${carried.length ? ` (pods carry ${carried.join(', ')})` : ' (no pod carries those label keys)'}\n  Endpoints: <none>`;
 		const w: TriageWorkload = {
 			key,
 			namespace,
@@ -581,7 +585,9 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 						// A container that never started has no log to read: its status says why.
 						.filter((previous) => (previous ? c.restartCount > 0 : !NOT_STARTED.has(c.waitingReason ?? '') && p.phase !== 'Pending'))
 						.map(async (previous) => {
-							const cacheKey = `${p.namespace}/${p.name}/${c.name}/${previous ? `prev-${c.restartCount}` : `cur-${c.restartCount}-${c.waitingReason ?? c.terminatedReason ?? 'run'}`}`;
+							const cacheKey =
+								`${p.namespace}/${p.name}/${c.name}` +
+								`/${previous ? `prev-${c.restartCount}` : `cur-${c.restartCount}-${c.waitingReason ?? c.terminatedReason ?? 'run'}`}`;
 							let got = logCache.get(cacheKey);
 							if (!got) {
 								try {
@@ -650,7 +656,10 @@ export function createTriage(deps: TriageDeps, opts: {namespace?: string; onUpda
 						.map((c): TimelineItem => ({
 							at: p.createdAt,
 							source: 'status',
-							text: `${c.name}: ${c.waitingReason ?? ''}${c.lastTerminatedReason ? ` (last: ${c.lastTerminatedReason}, exit ${c.lastExitCode ?? '?'})` : ''} restarts ${c.restartCount}`,
+							text:
+								`${c.name}: ` +
+								`${c.waitingReason ?? ''}${c.lastTerminatedReason ? ` (last: ${c.lastTerminatedReason}, exit ${c.lastExitCode ?? '?'})` : ''} ` +
+								`restarts ${c.restartCount}`,
 							pod: p.name,
 						})),
 				),

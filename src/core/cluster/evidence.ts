@@ -135,7 +135,8 @@ export function liveEvidence(
 			if (c.lastTerminatedReason) {
 				push('pod.terminatedReason', c.lastTerminatedReason);
 				lines.push(
-					`  container ${c.name}: Last State: Terminated, Reason: ${c.lastTerminatedReason}, Exit Code: ${c.lastExitCode ?? '?'}, Restart Count: ${c.restartCount}`,
+					`  container ${c.name}: Last State: Terminated, Reason: ${c.lastTerminatedReason}, ` +
+						`Exit Code: ${c.lastExitCode ?? '?'}, Restart Count: ${c.restartCount}`,
 				);
 			}
 			const code = c.exitCode ?? c.lastExitCode;

@@ -74,7 +74,8 @@ export function missingRefs(ns: string, refs: TemplateRefs | undefined, m: Mirro
 	const claims = byName(m.claims);
 	if (refs.serviceAccount && m.listed.has('serviceaccounts') && !sas.has(`${ns}/${refs.serviceAccount}`)) {
 		lines.push(
-			`kdoctor: the pod template names serviceaccount "${refs.serviceAccount}", which does not exist in ${ns}: serviceaccounts "${refs.serviceAccount}" not found`,
+			`kdoctor: the pod template names serviceaccount "${refs.serviceAccount}", which ` +
+				`does not exist in ${ns}: serviceaccounts "${refs.serviceAccount}" not found`,
 		);
 		fact(facts, 'ref.missing', 'serviceaccount', `serviceaccount ${ns}/${refs.serviceAccount} does not exist`);
 		names.push(`serviceaccount/${refs.serviceAccount}`);
@@ -291,11 +292,13 @@ export function otherProblems(m: Mirror): ObjectProblem[] {
 			if (!services.has(key)) {
 				if (m.listed.has('services'))
 					lines.push(
-						`kdoctor: ${w.kind.toLowerCase()}/${w.name} calls service ${key}, which does not exist: failed calling webhook "${s.webhook}": service "${s.name}" not found`,
+						`kdoctor: ${w.kind.toLowerCase()}/${w.name} calls service ${key}, which does ` +
+							`not exist: failed calling webhook "${s.webhook}": service "${s.name}" not found`,
 					);
 			} else if (m.listed.has('endpoints') && (endpoints.get(key)?.ready ?? 0) === 0) {
 				lines.push(
-					`kdoctor: ${w.kind.toLowerCase()}/${w.name} calls service ${key}, which has no ready endpoint: failed calling webhook "${s.webhook}": no endpoints available for service "${s.name}"`,
+					`kdoctor: ${w.kind.toLowerCase()}/${w.name} calls service ${key}, which has no ready endpoint: ` +
+						`failed calling webhook "${s.webhook}": no endpoints available for service "${s.name}"`,
 				);
 			}
 		}
@@ -329,7 +332,8 @@ export function otherProblems(m: Mirror): ObjectProblem[] {
 		if (missing.length === 0) continue;
 		const lines = missing.map(
 			(p) =>
-				`service ${s.namespace}/${s.name}: targetPort "${p.targetPort}" (port ${p.port}) is not a port name any selected container declares, so the Service has no endpoint on it`,
+				`service ${s.namespace}/${s.name}: targetPort "${p.targetPort}" (port ${p.port}) is ` +
+				`not a port name any selected container declares, so the Service has no endpoint on it`,
 		);
 		out.push({
 			key: `${s.namespace}/Service/${s.name}#port`,

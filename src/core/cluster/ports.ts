@@ -235,7 +235,10 @@ export type LiveSink = {
 
 /** The live cluster as the triage engine reaches it: watches, logs, and (optionally) the node's image store. */
 export interface LivePort {
-	/** Mirrors pods, events, deployments, replicasets, services, endpoints (of the namespace, or all) and nodes into the sink until the signal aborts. */
+	/**
+	 * Mirrors pods, events, deployments, replicasets, services, endpoints (of the namespace, or all) and nodes into the
+	 * sink until the signal aborts.
+	 */
 	subscribe(namespace: string | undefined, sink: LiveSink, signal: AbortSignal): void;
 	/** Last lines of a container's log, each prefixed by its RFC 3339 time (the API's timestamps=true). */
 	logs(namespace: string, pod: string, container: string, opts: {previous?: boolean; tailLines?: number}): Promise<string>;

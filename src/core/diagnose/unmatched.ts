@@ -6,11 +6,17 @@ export type UnmatchedLine = {line: number; text: string; why: 'first error' | 'l
 // eslint-disable-next-line no-control-regex
 export const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
 /** Words a failing line says in any tool's language; INFO/DEBUG lines are not failures even when they quote one. */
-export const ERRORISH =
-	/\b(?:error|fatal|failed|failure|panic|exception|traceback|killed|denied|refused|timed out|timeout|cannot|can't|unable to|not found|no such|invalid|forbidden|unauthorized|exit (?:code|status) [1-9]\d*)\b/i;
+const ERROR_WORDS = [
+	'error|fatal|failed|failure|panic|exception|traceback|killed|denied|refused|timed out|timeout',
+	"cannot|can't|unable to|not found|no such|invalid|forbidden|unauthorized|exit (?:code|status) [1-9]\\d*",
+];
+export const ERRORISH = new RegExp(String.raw`\b(?:${ERROR_WORDS.join('|')})\b`, 'i');
 const QUIET = /^\s*(?:\S+\s+)?(?:\[?(?:INFO|DEBUG|TRACE)\]?\b|level=(?:info|debug)\b|"level":\s*"(?:info|debug)")/i;
-const EXIT =
-	/\b(?:exit (?:code|status)|exited with code|returned a non-zero code|Process completed with exit code|Error: Job failed|make: \*\*\*|npm ERR! code|command terminated with exit code)\b/i;
+const EXIT_WORDS = [
+	'exit (?:code|status)|exited with code|returned a non-zero code|Process completed with exit code',
+	'Error: Job failed|make: \\*\\*\\*|npm ERR! code|command terminated with exit code',
+];
+const EXIT = new RegExp(String.raw`\b(?:${EXIT_WORDS.join('|')})\b`, 'i');
 const MAX_TEXT = 400;
 
 function clean(s: string): string {

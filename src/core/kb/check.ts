@@ -29,7 +29,9 @@ export function lintKb(kb: Kb): LintProblem[] {
 				out.push({
 					id: entry.id,
 					severity: 'error',
-					message: `${s.id}: capture "${s.capture.name}" names no known kind of value (src/core/text/captured.ts): a capture that can reach a command must say what it names`,
+					message:
+						`${s.id}: capture "${s.capture.name}" names no known kind of value ` +
+						`(src/core/text/captured.ts): a capture that can reach a command must say what it names`,
 				});
 			// The scanner finds candidate lines by these literals; a followedBy line is read directly instead.
 			for (const p of [s.pattern, s.unlessSeen]) {
@@ -96,7 +98,9 @@ export function testKb(compiled: CompiledKb, only?: string): ExampleResult[] {
 			const first = d.findings[0];
 			let ok = found !== undefined && (possible ? found.confidence < REPORT_CONFIDENCE : found.confidence >= REPORT_CONFIDENCE);
 			let message = found
-				? `confidence ${found.confidence}${possible && found.confidence >= REPORT_CONFIDENCE ? ' (the text cannot decide: it must stay possible, below 0.5)' : ''}`
+				? `confidence ` +
+					`${found.confidence}` +
+					`${possible && found.confidence >= REPORT_CONFIDENCE ? ' (the text cannot decide: it must stay possible, below 0.5)' : ''}`
 				: 'not found';
 			if (ok && top && first?.id !== entry.id) {
 				ok = false;

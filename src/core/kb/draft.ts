@@ -118,7 +118,9 @@ export function draftEntry(input: DraftInput): Draft | {reason: string} {
 			id,
 			title: `${titleFrom(raw)} (drafted: say what went wrong)`,
 			layer: 'workload',
-			summary: `Drafted by kdoctor kb new from ${input.file}, line ${line.line}. Replace this with the cause in two or three sentences a tired person can read.`,
+			summary:
+				`Drafted by kdoctor kb new from ${input.file}, line ${line.line}. Replace ` +
+				`this with the cause in two or three sentences a tired person can read.`,
 			signals: [
 				{
 					id: 'message',

@@ -46,7 +46,13 @@ export async function collectBundle(
 			const events = await kube.events(namespace);
 			save(
 				'events.txt',
-				`${events.map((e) => `${e.lastSeen}  ${e.type.padEnd(7)}  ${e.reason.padEnd(22)}  ${e.kind}/${e.object}  ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`).join('\n')}\n`,
+				events
+					.map(
+						(e) =>
+							`${e.lastSeen}  ${e.type.padEnd(7)}  ${e.reason.padEnd(22)}  ${e.kind}/${e.object}  ${e.message}` +
+							(e.count > 1 ? ` (x${e.count})` : ''),
+					)
+					.join('\n') + '\n',
 			);
 		});
 		await attempt('pods', async () => {

@@ -96,7 +96,8 @@ export async function certificateObjects(
 			const pair = await certs.serving(ca, s.service, names.dns, names.ips, spec.validDays, signal);
 			objects.push(tlsSecret(s.secret, namespace, pair));
 			lines.push(
-				`secret/${s.secret}: new, ECDSA P-256 signed by the CA, SANs ${[...names.dns, ...names.ips].join(', ')} (${short(certs.inspect(pair.cert)!)})`,
+				`secret/${s.secret}: new, ECDSA P-256 signed by the CA, SANs ` +
+					`${[...names.dns, ...names.ips].join(', ')} (${short(certs.inspect(pair.cert)!)})`,
 			);
 		}
 	}
@@ -112,7 +113,8 @@ export async function certificateObjects(
 		const pair = await certs.signing(s.commonName, s.organization, spec.validDays, signal);
 		objects.push(tlsSecret(s.secret, namespace, pair));
 		lines.push(
-			`secret/${s.secret}: new, RSA 2048 self-signed, CN=${s.commonName} (${short(certs.inspect(pair.cert)!)}; because secret/${s.secret} ${reason})`,
+			`secret/${s.secret}: new, RSA 2048 self-signed, CN=${s.commonName} ` +
+				`(${short(certs.inspect(pair.cert)!)}; because secret/${s.secret} ${reason})`,
 		);
 	}
 	return {objects, lines};

@@ -85,14 +85,16 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 			if (!holder) continue;
 			ports.push(p.hostPort);
 			held.push(
-				`listen tcp4 :${p.hostPort}: bind: address already in use (held by ${holder.pid ? `pid ${holder.pid}` : 'another process'}${holder.command ? `, ${holder.command}` : ''})`,
+				`listen tcp4 :${p.hostPort}: bind: address already in use (held by ` +
+					`${holder.pid ? `pid ${holder.pid}` : 'another process'}${holder.command ? `, ${holder.command}` : ''})`,
 			);
 		}
 		if (held.length > 0) {
 			for (const h of held) ctx.line(h, 'stderr');
 			const d = deps.diagnose(held.join('\n'), simpleFacts({'port.inUse': [held.length]}, 'host'));
 			throw diagnosed(
-				`host port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use: free ${held.length > 1 ? 'them' : 'it'} or change the profile's cluster.ports`,
+				`host port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} already in use: ` +
+					`free ${held.length > 1 ? 'them' : 'it'} or change the profile's cluster.ports`,
 				d,
 			);
 		}
@@ -102,7 +104,8 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 	const preflight = async (_s: PlannedStep, ctx: StepContext): Promise<StepOutcome> => {
 		const notes: string[] = [];
 		ctx.line(
-			`engine: ${deps.engineInfo.engine} ${deps.engineInfo.version}, ${deps.engineInfo.arch}, ${deps.engineInfo.cpus} CPUs, ${deps.engineInfo.memTotalMiB} MiB (budget ${deps.engineInfo.budgetMiB} MiB from ${deps.engineInfo.budgetSource})`,
+			`engine: ${deps.engineInfo.engine} ${deps.engineInfo.version}, ${deps.engineInfo.arch}, ${deps.engineInfo.cpus} CPUs, ` +
+				`${deps.engineInfo.memTotalMiB} MiB (budget ${deps.engineInfo.budgetMiB} MiB from ${deps.engineInfo.budgetSource})`,
 		);
 		// With --recreate the old cluster's own node holds these ports until the cluster step deletes it: checked there.
 		if (!opts.reuse && !opts.recreate && !plan.imagesOnly) notes.push(await checkPorts(ctx));
@@ -145,7 +148,11 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		const last = r.tail.filter((l) => l.trim()).at(-1) ?? `exit code ${r.exitCode}`;
 		if (r.timedOut)
 			throw diagnosed(
-				`the build did not finish in ${DEFAULTS.buildTimeoutMs / 60_000} minutes${r.peakMiB ? ` (peak ${Math.round(r.peakMiB)} MiB of a ${deps.engineInfo.budgetMiB} MiB budget: builds near the memory limit thrash rather than fail)` : ''}`,
+				`the build did not finish in ${DEFAULTS.buildTimeoutMs / 60_000} minutes` +
+					(r.peakMiB
+						? ` (peak ${Math.round(r.peakMiB)} MiB of a ${deps.engineInfo.budgetMiB} MiB budget: ` +
+							'builds near the memory limit thrash rather than fail)'
+						: ''),
 				d,
 			);
 		throw diagnosed(`the build failed: ${last}`, d);
@@ -256,7 +263,9 @@ export function createFlow(deps: FlowDeps, opts: FlowOptions): StepHandler {
 		for (const c of containerImages(objects)) {
 			if (c.pullPolicy !== 'Never' || held.includes(c.image)) continue;
 			const similar = similarImages(held, c.image);
-			const text = `kdoctor pre-deploy check: ${c.object} container ${c.container} asks for "${c.image}" with imagePullPolicy Never, which the node does not hold: it would wait in ErrImageNeverPull\nimages in the node:\n${held.join('\n')}`;
+			const text =
+				`kdoctor pre-deploy check: ${c.object} container ${c.container} asks for "${c.image}" with imagePullPolicy Never, ` +
+				`which the node does not hold: it would wait in ErrImageNeverPull\nimages in the node:\n${held.join('\n')}`;
 			throw diagnosed(
 				`${c.object} asks for ${c.image}, which the node does not hold${similar.length ? ` (it holds ${similar.join(', ')})` : ''}`,
 				deps.diagnose(

@@ -66,7 +66,9 @@ export type PlanInput = {
 /** A run id that sorts by time and is unique enough for one machine: 20261123-101500-3f2a. */
 export function makeRunId(now: Date, random: () => number): string {
 	const p = (n: number, w = 2) => String(n).padStart(w, '0');
-	const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+	const stamp =
+		`${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}` +
+		`-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
 	return `${stamp}-${Math.floor(random() * 0x10000)
 		.toString(16)
 		.padStart(4, '0')}`;

@@ -220,7 +220,9 @@ export function createChangeService(p: ChangePorts) {
 					return {...base, status: 'nothing-to-change', reason: `a rollout restart of deployment/${k.deployment} has nothing to restore`};
 				return {
 					...base,
-					change: `sets ${k.field} of container ${k.container} in deployment/${k.deployment} (namespace ${k.namespace}) back from ${k.after} to ${k.before ?? 'unset'}, as kdoctor found it at ${e.at}`,
+					change:
+						`sets ${k.field} of container ${k.container} in deployment/${k.deployment} (namespace ` +
+						`${k.namespace}) back from ${k.after} to ${k.before ?? 'unset'}, as kdoctor found it at ${e.at}`,
 					verify: `the Deployment reads ${k.field} = ${k.before ?? 'unset'}; refused if it is no longer ${k.after}`,
 				};
 			}
@@ -268,7 +270,8 @@ export function createChangeService(p: ChangePorts) {
 		const now = c && currentValue(c, k.field);
 		if (now !== k.after)
 			throw new Error(
-				`${k.field} of deployment/${k.deployment} is now ${now ?? 'unset'}, not the ${k.after} kdoctor set: changed since, not undoing (${e.id})`,
+				`${k.field} of deployment/${k.deployment} is now ${now ?? 'unset'}, ` +
+					`not the ${k.after} kdoctor set: changed since, not undoing (${e.id})`,
 			);
 		await kube.patchDeployment(k.namespace, k.deployment, k.undoPatch);
 		return `deployment/${k.deployment} container ${k.container}: ${k.field} back to ${k.before ?? 'unset'}`;

@@ -75,7 +75,9 @@ export function planKubeFix(entry: Entry, rem: Remediation, ctx: KubeFixContext)
 			status: 'ready',
 			patch: full,
 			undoPatch: containerPatch(container.name, undoPatch),
-			diff: `deployment/${ctx.deployment.name} container ${container.name} (namespace ${ctx.namespace})\n${before === undefined ? '' : `- ${field}: ${before}\n`}+ ${field}: ${after}\n`,
+			diff:
+				`deployment/${ctx.deployment.name} container ${container.name} (namespace ` +
+				`${ctx.namespace})\n${before === undefined ? '' : `- ${field}: ${before}\n`}+ ${field}: ${after}\n`,
 			kubectl: [
 				'kubectl',
 				'-n',
@@ -167,7 +169,9 @@ export function planKubeFix(entry: Entry, rem: Remediation, ctx: KubeFixContext)
 				status: 'ready',
 				patch,
 				undoPatch: {},
-				diff: `deployment/${ctx.deployment.name} (namespace ${ctx.namespace}): rollout restart\n+ template annotation kubectl.kubernetes.io/restartedAt: ${at}\n`,
+				diff:
+					`deployment/${ctx.deployment.name} (namespace ${ctx.namespace}): rollout ` +
+					`restart\n+ template annotation kubectl.kubernetes.io/restartedAt: ${at}\n`,
 				kubectl: ['kubectl', '-n', ctx.namespace, 'rollout', 'restart', `deployment/${ctx.deployment.name}`],
 			};
 		}

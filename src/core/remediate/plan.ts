@@ -154,7 +154,9 @@ function planEdit(
 			return {
 				...base,
 				status: 'missing-input',
-				reason: `the evidence is in ${ctx.evidenceFile}, which is not a file this fix edits (${spec.glob.join(', ')}): diagnose that file itself`,
+				reason:
+					`the evidence is in ${ctx.evidenceFile}, which is not a file this ` +
+					`fix edits (${spec.glob.join(', ')}): diagnose that file itself`,
 			};
 		candidates = [resolve(ctx.cwd, ctx.evidenceFile)];
 		onlyLines = new Set(finding.lines);

@@ -66,7 +66,8 @@ export function ganttSvg(input: GanttInput, formatMs: (ms: number) => string, wi
 	const x = (ms: number) => plotX + (Math.min(Math.max(ms, 0), span) / span) * plotW;
 	const out: string[] = [];
 	out.push(
-		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT)}" font-size="12" role="img" aria-label="${escapeXml(input.title)}">`,
+		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+			`font-family="${escapeXml(FONT)}" font-size="12" role="img" aria-label="${escapeXml(input.title)}">`,
 	);
 	out.push(`<title>${escapeXml(input.title)}</title>`);
 	out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
@@ -91,7 +92,9 @@ export function ganttSvg(input: GanttInput, formatMs: (ms: number) => string, wi
 		const maxChars = Math.floor((labelW - 16) / CHAR_W);
 		const label = (s.failed ? '✗ ' : '') + (s.id.length > maxChars ? `${s.id.slice(0, maxChars - 1)}…` : s.id);
 		out.push(
-			`<text x="8" y="${y + 15}" fill="${s.failed ? GANTT_COLORS.failed : s.spans.length === 0 ? '#9ca3af' : '#111827'}"${s.failed ? ' font-weight="bold"' : ''}>${escapeXml(label)}</text>`,
+			`<text x="8" y="${y + 15}" ` +
+				`fill="${s.failed ? GANTT_COLORS.failed : s.spans.length === 0 ? '#9ca3af' : '#111827'}` +
+				`"${s.failed ? ' font-weight="bold"' : ''}>${escapeXml(label)}</text>`,
 		);
 		if (s.spans.length === 0) {
 			out.push(
@@ -104,7 +107,11 @@ export function ganttSvg(input: GanttInput, formatMs: (ms: number) => string, wi
 			const w = Math.max(2, x(sp.endMs) - x1);
 			const stroke = s.cached ? ` stroke="${GANTT_COLORS.done}" stroke-width="1"` : '';
 			out.push(
-				`<rect x="${x1.toFixed(1)}" y="${barY}" width="${w.toFixed(1)}" height="${BAR_H}" rx="2" fill="${fill(sp, s)}"${stroke}><title>${escapeXml(`${s.id} attempt ${sp.attempt}: ${sp.retried ? 're-run' : s.cached ? 'cached' : sp.state}, ${formatMs(sp.endMs - sp.startMs)}`)}</title></rect>`,
+				`<rect x="${x1.toFixed(1)}" y="${barY}" width="${w.toFixed(1)}" height="${BAR_H}" rx="2" ` +
+					`fill="${fill(sp, s)}"${stroke}` +
+					`><title>${escapeXml(`${s.id} attempt ${sp.attempt}: ${sp.retried ? 're-run' : s.cached ? 'cached' : sp.state}, `)}` +
+					`${escapeXml(formatMs(sp.endMs - sp.startMs))}` +
+					`</title></rect>`,
 			);
 		}
 		const last = s.spans[s.spans.length - 1]!;

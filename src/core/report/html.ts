@@ -117,7 +117,9 @@ export function markdownToHtml(md: string, images: Record<string, string> = {}):
 				? ''
 				: `<thead><tr>${head.map((h, k) => `<th${align[k] ?? ''}>${cellHtml(h, images)}</th>`).join('')}</tr></thead>`;
 			out.push(
-				`<table>${headHtml}<tbody>${rows.map((r) => `<tr>${r.map((c, k) => `<td${align[k] ?? ''}>${cellHtml(c, images)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
+				`<table>${headHtml}` +
+					`<tbody>${rows.map((r) => `<tr>${r.map((c, k) => `<td${align[k] ?? ''}>${cellHtml(c, images)}</td>`).join('')}</tr>`).join('')}` +
+					`</tbody></table>`,
 			);
 			continue;
 		}
@@ -145,13 +147,19 @@ export function markdownToHtml(md: string, images: Record<string, string> = {}):
 	return out.join('\n');
 }
 
-const STYLE = `body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#111827}
+const STYLE = `body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;
+color:#111827}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace;font-size:13px}
 code{background:#f3f4f6;padding:0 .25em;border-radius:3px}pre{background:#f3f4f6;padding:.8em;overflow-x:auto}pre code{padding:0}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #e5e7eb;padding:.25em .5em;vertical-align:top}th{background:#f9fafb;text-align:left}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #e5e7eb;padding:.25em .5em;vertical-align:top}
+th{background:#f9fafb;text-align:left}
 blockquote{margin:.5em 0;padding:0 1em;border-left:3px solid #d1d5db;color:#374151}figure{margin:1em 0;overflow-x:auto}`;
 
 /** One self-contained HTML file: the report with its chart inline, no script, no outside resource. */
 export function renderHtml(title: string, md: string, images: Record<string, string>): string {
-	return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title>\n<style>\n${STYLE}\n</style>\n</head>\n<body>\n${markdownToHtml(md, images)}\n</body>\n</html>\n`;
+	return (
+		`<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, ` +
+		`initial-scale=1">\n<title>${esc(title)}</title>\n<style>\n${STYLE}` +
+		`\n</style>\n</head>\n<body>\n${markdownToHtml(md, images)}\n</body>\n</html>\n`
+	);
 }

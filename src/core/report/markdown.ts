@@ -116,7 +116,9 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 	if (m.failedLog && m.failedLog.lines.length > 0) {
 		const shown = m.failedLog.lines.length;
 		out.push(
-			`### Output of ${mdCode(m.failedLog.step)} (${shown === m.failedLog.total ? `all ${shown} lines` : `last ${shown} of ${m.failedLog.total} lines`} of ${mdCode(m.failedLog.file)})`,
+			`### Output of ${mdCode(m.failedLog.step)} ` +
+				`(${shown === m.failedLog.total ? `all ${shown} lines` : `last ${shown} of ${m.failedLog.total} lines`} ` +
+				`of ${mdCode(m.failedLog.file)})`,
 			'',
 			fenced(m.failedLog.lines),
 			'',
@@ -133,7 +135,8 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 				: 'no';
 			const result = x.verified === true ? `✓ ${x.result}` : x.verified === false ? `✗ ${x.result}` : x.result;
 			out.push(
-				`| ${when(x.at)} | ${mdCode(x.finding, true)} | ${mdCode(`[${x.key}]`, true)} ${mdText(x.title)} | ${mdText(x.target)}${x.change ? `: ${mdText(x.change)}` : ''} | ${mdText(result)} | ${mdText(undone)} |`,
+				`| ${when(x.at)} | ${mdCode(x.finding, true)} | ${mdCode(`[${x.key}]`, true)} ${mdText(x.title)} | ` +
+					`${mdText(x.target)}${x.change ? `: ${mdText(x.change)}` : ''} | ${mdText(result)} | ${mdText(undone)} |`,
 			);
 		}
 	}
@@ -155,7 +158,8 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 	else {
 		const total = m.bundle.files.reduce((a, f) => a + f.bytes, 0);
 		out.push(
-			`${mdCode(m.bundle.dir)}: ${m.bundle.files.length}${m.bundle.truncated ? '+' : ''} files, ${bytes(total)} (listed, not copied here: they are the run's raw evidence and are not redacted)`,
+			`${mdCode(m.bundle.dir)}: ${m.bundle.files.length}${m.bundle.truncated ? '+' : ''} files, ` +
+				`${bytes(total)} (listed, not copied here: they are the run's raw evidence and are not redacted)`,
 			'',
 			'| file | size |',
 			'|---|---:|',
@@ -173,5 +177,8 @@ export function renderMarkdown(m: ReportModel, fmt: (ms: number) => string, opts
 export function redactionFooter(count: number, sources: string[]): string {
 	const what =
 		count === 0 ? 'No value needed redacting' : `${count} value${count === 1 ? ' was' : 's were'} redacted (shown as ‹redacted›)`;
-	return `\n---\n\n${what}. Looked for: values of keys, variables, flags and headers named like secrets; credentials in URLs; private keys${sources.length ? `; ${sources.map(mdText).join('; ')}` : ''}.\n`;
+	return (
+		`\n---\n\n${what}. Looked for: values of keys, variables, flags and headers named like secrets; ` +
+		`credentials in URLs; private keys${sources.length ? `; ${sources.map(mdText).join('; ')}` : ''}.\n`
+	);
 }

@@ -326,7 +326,8 @@ function environment(inputs: ReportInputs, redact: Redactor): {label: string; va
 		if (e.machine)
 			add(
 				'podman machine',
-				`${e.machine.name}: ${e.machine.cpus} CPUs, ${e.machine.memoryMiB} MiB, ${e.machine.diskGiB} GiB disk, ${e.machine.rootful ? 'rootful' : 'rootless'}, ${e.machine.state}`,
+				`${e.machine.name}: ${e.machine.cpus} CPUs, ${e.machine.memoryMiB} MiB, ${e.machine.diskGiB} ` +
+					`GiB disk, ${e.machine.rootful ? 'rootful' : 'rootless'}, ${e.machine.state}`,
 			);
 	}
 	add('budget', run.budgetMiB !== undefined ? `${run.budgetMiB} MiB${e?.budgetSource ? ` (${e.budgetSource})` : ''}` : undefined);
@@ -380,7 +381,8 @@ export function buildReportModel(inputs: ReportInputs, redact: Redactor, formatM
 			...inputs.notes,
 			...(inputs.damagedEvents > 0
 				? [
-						`events.jsonl: ${inputs.damagedEvents} line${inputs.damagedEvents === 1 ? ' could not be read and was' : 's could not be read and were'} left out`,
+						`events.jsonl: ${inputs.damagedEvents} ` +
+							`line${inputs.damagedEvents === 1 ? ' could not be read and was' : 's could not be read and were'} left out`,
 					]
 				: []),
 		],

@@ -201,14 +201,18 @@ const RULES: Rule[] = [
 	// An env entry given as name and value: `- name: DB_PASSWORD` / `  value: x`, {name: X, value: y}, {"name":"X","value":"y"}.
 	{
 		re: new RegExp(
-			String.raw`(\\?["']?name\\?["']?:[ \t]*\\?["']?)(${NAME})(\\?["']?[ \t]*,?[ \t]*(?:\n[ \t]*)?\\?["']?value\\?["']?:[ \t]*)(${QUOTED}|[^\s,}\]"']+)`,
+			String.raw`(\\?["']?name\\?["']?:[ \t]*\\?["']?)(${NAME})` +
+				String.raw`(\\?["']?[ \t]*,?[ \t]*(?:\n[ \t]*)?\\?["']?value\\?["']?:[ \t]*)(${QUOTED}|[^\s,}\]"']+)`,
 			'g',
 		),
 		replace: (m, found) => {
 			const value = unquote(m[4]!);
 			if (!isSecretName(m[2]!) || isPlaceholder(value)) return undefined;
 			found(value);
-			return `${m[1]}${m[2]}${m[3]}${m[4]!.startsWith('"') || m[4]!.startsWith('\\"') || m[4]!.startsWith("'") ? quoteLike(m[4]!, REDACTED) : REDACTED}`;
+			return (
+				`${m[1]}${m[2]}${m[3]}` +
+				`${m[4]!.startsWith('"') || m[4]!.startsWith('\\"') || m[4]!.startsWith("'") ? quoteLike(m[4]!, REDACTED) : REDACTED}`
+			);
 		},
 	},
 	// A flag: --password x, --db-password=x, --token "x".
@@ -285,7 +289,16 @@ const RULES: Rule[] = [
 	},
 	// Tokens that say what they are by their shape: JWTs, GitHub and GitLab tokens, AWS access key ids, Slack tokens.
 	{
-		re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bglpat-[A-Za-z0-9_-]{20,}\b|\bAKIA[0-9A-Z]{16}\b|\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+		re: new RegExp(
+			[
+				String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`,
+				String.raw`\bgh[pousr]_[A-Za-z0-9]{30,}\b`,
+				String.raw`\bglpat-[A-Za-z0-9_-]{20,}\b`,
+				String.raw`\bAKIA[0-9A-Z]{16}\b`,
+				String.raw`\bxox[abprs]-[A-Za-z0-9-]{10,}`,
+			].join('|'),
+			'g',
+		),
 		replace: (m, found) => {
 			found(m[0]);
 			return REDACTED;

@@ -112,7 +112,8 @@ export const CHECKS: Check[] = [
 			if (can)
 				return result('ok', `amd64 images can run, emulated (${what})`, {
 					details: [
-						'Emulated Go programs are slow and crash at start-up (fatal error: lfstack.push): kdoctor builds for arm64 and the images checks below look for amd64 pins',
+						'Emulated Go programs are slow and crash at start-up (fatal error: lfstack.push): ' +
+							'kdoctor builds for arm64 and the images checks below look for amd64 pins',
 					],
 					finding: 'go-runtime-emulation-crash',
 				});
@@ -173,7 +174,8 @@ export const CHECKS: Check[] = [
 			if (picked.provider !== engine)
 				return result(
 					'warning',
-					`${engine} ${mine.version ?? ''}; but kind run by hand (or by a test harness) would use ${picked.provider ?? 'no engine'}: clusters and images would not be where kdoctor looks`,
+					`${engine} ${mine.version ?? ''}; but kind run by hand (or by a test harness) would use ` +
+						`${picked.provider ?? 'no engine'}: clusters and images would not be where kdoctor looks`,
 					{details, hint: `export KIND_EXPERIMENTAL_PROVIDER=${engine} (add it to your shell profile)`},
 				);
 			return ok(`${engine} ${mine.version ?? mine.versionLine ?? ''}; kind uses it too (${picked.why})`, details);
@@ -275,9 +277,11 @@ export const CHECKS: Check[] = [
 			const mode = rootless ? 'rootless' : 'rootful';
 			const version = info.version?.Version ?? (await facts.tool('podman')).version;
 			return ok(
-				`podman ${version ? `${version} ` : ''}answers${machine ? ` in machine ${machine.Name}` : ''}, ${mode}, cgroup ${info.host?.cgroupVersion ?? '?'} (${info.host?.cgroupManager ?? '?'})`,
+				`podman ${version ? `${version} ` : ''}answers${machine ? ` in machine ${machine.Name}` : ''}, ` +
+					`${mode}, cgroup ${info.host?.cgroupVersion ?? '?'} (${info.host?.cgroupManager ?? '?'})`,
 				[
-					`runs ${info.host?.os ?? '?'}/${info.host?.arch ?? '?'} on ${info.host?.distribution?.distribution ?? '?'} ${info.host?.distribution?.version ?? ''}, kernel ${info.host?.kernel ?? '?'}`,
+					`runs ${info.host?.os ?? '?'}/${info.host?.arch ?? '?'} on ${info.host?.distribution?.distribution ?? '?'} ` +
+						`${info.host?.distribution?.version ?? ''}, kernel ${info.host?.kernel ?? '?'}`,
 				],
 			);
 		},
@@ -317,7 +321,13 @@ export const CHECKS: Check[] = [
 				`${what}: ${budgetText}`,
 				...need.builds.map(
 					(b) =>
-						`build ${b.image}: ${b.miB} MiB (${b.source === 'learned' ? `measured by an earlier run${b.oomKilled ? ', raised after an out-of-memory kill' : ''}` : b.source === 'profile' ? "the profile's estimate" : 'the default until a run measures it'})`,
+						`build ${b.image}: ${b.miB} MiB (` +
+						(b.source === 'learned'
+							? `measured by an earlier run${b.oomKilled ? ', raised after an out-of-memory kill' : ''}`
+							: b.source === 'profile'
+								? "the profile's estimate"
+								: 'the default until a run measures it') +
+						')',
 				),
 				`the Kind node keeps ${need.clusterMiB} MiB while the cluster exists`,
 				`one build at a time needs ${need.minimumMiB} MiB; every build at once beside the node ${need.parallelMiB} MiB`,
@@ -366,7 +376,8 @@ export const CHECKS: Check[] = [
 			if (budget < need.parallelMiB)
 				return result(
 					'warning',
-					`${what}, ${budget} MiB for builds: enough for one build at a time, not for all ${need.builds.length} at once (${need.parallelMiB} MiB); the run will be slower`,
+					`${what}, ${budget} MiB for builds: enough for one build at a time, not for all ` +
+						`${need.builds.length} at once (${need.parallelMiB} MiB); the run will be slower`,
 					{details, finding: 'engine-vm-resources', ...(fix(want) ? {fix: fix(want)} : {}), ...(hint ? {hint} : {})},
 				);
 			if (machine && cpus > 0 && cpus < 2)
@@ -546,7 +557,9 @@ export const CHECKS: Check[] = [
 							group: 'images',
 							title,
 							status: 'failed',
-							summary: `${img.dockerfile}${pin.line ? `:${pin.line}` : ''}: ${pin.text} builds ${pin.arch} on this ${engineArch} engine: the binary runs under emulation and Go crashes at start-up (fatal error: lfstack.push)`,
+							summary:
+								`${img.dockerfile}${pin.line ? `:${pin.line}` : ''}: ${pin.text} builds ${pin.arch} on this ${engineArch} ` +
+								`engine: the binary runs under emulation and Go crashes at start-up (fatal error: lfstack.push)`,
 							details: [
 								pin.origin === 'profile'
 									? "set by the profile's platform: remove it so the engine builds natively"
@@ -587,7 +600,8 @@ export const CHECKS: Check[] = [
 							group: 'images',
 							title,
 							...ok(
-								`${img.dockerfile}: ${facts2.bases.map((b) => b.image).join(', ') || 'no FROM'}; builds for the engine's CPU (${engineArch || '?'})`,
+								`${img.dockerfile}: ${facts2.bases.map((b) => b.image).join(', ') || 'no FROM'}; ` +
+									`builds for the engine's CPU (${engineArch || '?'})`,
 								details,
 							),
 						});
@@ -692,7 +706,8 @@ export const CHECKS: Check[] = [
 						title: `Cluster ${name}`,
 						...result(
 							'failed',
-							`cluster ${name} exists but its node ${stopped.map((n) => `${n.name} is ${n.state}`).join(', ')}: kind create fails with "node(s) already exist", --reuse finds no API server`,
+							`cluster ${name} exists but its node ${stopped.map((n) => `${n.name} is ${n.state}`).join(', ')}: ` +
+								`kind create fails with "node(s) already exist", --reuse finds no API server`,
 							{
 								finding: 'kind-cluster-exists',
 								fix: {
@@ -740,7 +755,8 @@ export const CHECKS: Check[] = [
 							title: 'Kind node containers',
 							...result(
 								'failed',
-								`${orphans.length} Kind node container${orphans.length > 1 ? 's' : ''} without a cluster: ${orphans.map((n) => `${n.name} (${n.state})`).join(', ')}`,
+								`${orphans.length} Kind node container${orphans.length > 1 ? 's' : ''} ` +
+									`without a cluster: ${orphans.map((n) => `${n.name} (${n.state})`).join(', ')}`,
 								{
 									finding: 'container-name-conflict',
 									fix: {

@@ -79,7 +79,8 @@ export function HomeScreen({
 					<Text color={hue(on, last.ok ? 'green' : 'red')}>
 						{last.ok ? 'up' : last.cancelled ? 'stopped' : `failed at ${last.failedStep ?? '?'}`}
 					</Text>
-					{` — profile ${last.profile}, ${ago(last.startedAt, now)}${last.durationMs !== undefined ? `, took ${Math.round(last.durationMs / 1000)}s` : ''}`}
+					{` — profile ${last.profile}, ` +
+						`${ago(last.startedAt, now)}${last.durationMs !== undefined ? `, took ${Math.round(last.durationMs / 1000)}s` : ''}`}
 				</Text>
 			) : (
 				<Text>{state.firstRun ? 'No run yet on this machine: start by checking it.' : 'No run recorded.'}</Text>

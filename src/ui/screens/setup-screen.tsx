@@ -119,9 +119,10 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 					{running.length > 0 ? (
 						<Text dimColor>{`${running.length} check${running.length > 1 ? 's' : ''} still running…`}</Text>
 					) : (
-						<Text
-							color={hue(on, v.ready ? 'green' : v.failed > 0 ? 'red' : 'yellow')}
-						>{`${v.ready ? 'Ready' : v.failed > 0 ? 'Not ready' : 'Not sure'}: ${v.failed} failed, ${v.warnings} warning${v.warnings === 1 ? '' : 's'}, ${v.unknown} could not be checked.`}</Text>
+						<Text color={hue(on, v.ready ? 'green' : v.failed > 0 ? 'red' : 'yellow')}>
+							{`${v.ready ? 'Ready' : v.failed > 0 ? 'Not ready' : 'Not sure'}: ${v.failed} failed, ` +
+								`${v.warnings} warning${v.warnings === 1 ? '' : 's'}, ${v.unknown} could not be checked.`}
+						</Text>
 					)}
 					<Text dimColor wrap="truncate-end">
 						{keyHints(columns, ['↑↓ select', 'enter details', 'letter: its fix', 'r re-check', 'PgUp/PgDn scroll'], ['? help', 'q quit'])}

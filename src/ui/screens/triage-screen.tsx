@@ -302,13 +302,16 @@ function Describe({w, width}: {w: TriageWorkload; width: number}) {
 		<Box flexDirection="column" marginTop={1}>
 			{w.pods.map((p) => (
 				<Box key={p.name} flexDirection="column">
-					<Text
-						bold
-					>{`${p.name}  ${p.phase}${p.ready ? ' ready' : ' not ready'}${p.unschedulableMessage ? `  unschedulable: ${p.unschedulableMessage}` : ''}`}</Text>
+					<Text bold>
+						{`${p.name}  ` +
+							`${p.phase}${p.ready ? ' ready' : ' not ready'}${p.unschedulableMessage ? `  unschedulable: ${p.unschedulableMessage}` : ''}`}
+					</Text>
 					{p.containers.map((c) => (
 						<Text key={c.name}>
 							{clip(
-								`  ${c.name}  ${c.image}  restarts ${c.restartCount}${c.waitingReason ? `  waiting: ${c.waitingReason}` : ''}${c.lastTerminatedReason ? `  last: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})` : ''}`,
+								`  ${c.name}  ${c.image}  restarts ` +
+									`${c.restartCount}${c.waitingReason ? `  waiting: ${c.waitingReason}` : ''}` +
+									`${c.lastTerminatedReason ? `  last: ${c.lastTerminatedReason} (exit ${c.lastExitCode ?? '?'})` : ''}`,
 								width,
 							)}
 						</Text>

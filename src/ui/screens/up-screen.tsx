@@ -151,7 +151,8 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 	const c = counts(steps);
 	const elapsed = run ? (end ? end.durationMs : now - run.at) : 0;
 	const header = run
-		? `${run.profile} · ${run.provider} · ${run.engine} · run ${run.runId} · budget ${run.budgetMiB} MiB (${run.budgetSource}) · ${formatDuration(elapsed)}`
+		? `${run.profile} · ${run.provider} · ${run.engine} · run ${run.runId} · budget ` +
+			`${run.budgetMiB} MiB (${run.budgetSource}) · ${formatDuration(elapsed)}`
 		: 'waiting for the plan…';
 	const selStep = selected ? stepMap[selected] : undefined;
 	const diagnosedTitle = diagnosis?.step ? (stepMap[diagnosis.step]?.title ?? diagnosis.step) : undefined;
@@ -181,7 +182,10 @@ export function UpScreen({onCancel, onIntent, clock = Date.now, tickMs = 100, co
 						)}
 						<Text dimColor>
 							{run
-								? ` · ${c.done + c.skipped}/${steps.length} done${c.skipped ? ` (${c.skipped} cached)` : ''}${c.failed ? ` · ${c.failed} failed` : ''}${c.cancelled ? ` · ${c.cancelled} cancelled` : ''}${end ? '' : ` · mem ~${memoryInUse(steps)}/${run.budgetMiB} MiB`}   ? help`
+								? ` · ${c.done + c.skipped}/${steps.length} ` +
+									`done${c.skipped ? ` (${c.skipped} cached)` : ''}${c.failed ? ` · ${c.failed} failed` : ''}` +
+									`${c.cancelled ? ` · ${c.cancelled} cancelled` : ''}${end ? '' : ` · mem ~${memoryInUse(steps)}/${run.budgetMiB} MiB`} ` +
+									`  ? help`
 								: ''}
 						</Text>
 					</Text>
