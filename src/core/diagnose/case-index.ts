@@ -6,8 +6,18 @@ import {ERRORISH} from './unmatched.js';
  */
 export type LibraryCase = {id: string; url?: string; label: string; text: string};
 
-/** A case of the library as a unit vector of weighted words and word pairs. */
-export type Doc = {c: LibraryCase; vec: Map<string, number>};
+/**
+ * A case of the library: its term counts and the length of its weighted vector. The unit vector itself is never
+ * built: a term's weight is worked out when a query shares it (building 1,200 vectors cost half the start).
+ */
+export type Doc = {c: LibraryCase; tf: Map<string, number>; norm: number};
+
+/** The case's unit-vector weight of one term (0 when it lacks it). */
+export function weightOf(doc: Doc, k: string, idf: Map<string, number>): number {
+	const f = doc.tf.get(k);
+	if (f === undefined) return 0;
+	return ((1 + Math.log(f)) * (idf.get(k) ?? 0)) / doc.norm;
+}
 
 export type CaseIndex = {docs: Doc[]; idf: Map<string, number>};
 
@@ -64,7 +74,15 @@ export function buildCaseIndex(cases: LibraryCase[]): CaseIndex {
 	const idf = new Map<string, number>();
 	// A term every case has says nothing; one seen once is kept (it may be the telling word).
 	for (const [k, d] of df) idf.set(k, Math.log((n + 1) / (d + 1)));
-	return {docs: cases.map((c, i) => ({c, vec: vectorise(tfs[i]!, idf)})), idf};
+	const docs = cases.map((c, i) => {
+		let sq = 0;
+		for (const [k, f] of tfs[i]!) {
+			const x = (1 + Math.log(f)) * idf.get(k)!;
+			sq += x * x;
+		}
+		return {c, tf: tfs[i]!, norm: Math.sqrt(sq) || 1};
+	});
+	return {docs, idf};
 }
 
 /** Reads the library's JSONL (the fields public-dev uses: id, url, label, symptom); a bad line names its file and line. */

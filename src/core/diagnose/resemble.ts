@@ -2,7 +2,17 @@ import type {CompiledKb} from '../kb/compile.js';
 import type {Kb} from '../kb/load.js';
 import {visible} from '../text/visible.js';
 import type {Finding} from './score.js';
-import {buildCaseIndex, parseCaseLibrary, terms, vectorise, words, type CaseIndex, type Doc, type LibraryCase} from './case-index.js';
+import {
+	buildCaseIndex,
+	parseCaseLibrary,
+	terms,
+	vectorise,
+	weightOf,
+	words,
+	type CaseIndex,
+	type Doc,
+	type LibraryCase,
+} from './case-index.js';
 
 /** Below this similarity nothing is said (chosen on blind-c and blind-d replayed at their first-run KBs). */
 export const RESEMBLE_MIN = 0.15;
@@ -19,12 +29,12 @@ function window(text: string): string {
 	return `${text.slice(0, MAX_INPUT / 4)}\n${text.slice(-(MAX_INPUT * 3) / 4)}`;
 }
 
-function dot(a: Map<string, number>, b: Map<string, number>): number {
+/** The query's unit vector against a case's, term by term of the (small) query. */
+function dot(q: Map<string, number>, doc: Doc, idf: Map<string, number>): number {
 	let s = 0;
-	const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-	for (const [k, x] of small) {
-		const y = big.get(k);
-		if (y !== undefined) s += x * y;
+	for (const [k, x] of q) {
+		const f = doc.tf.get(k);
+		if (f !== undefined) s += x * (((1 + Math.log(f)) * (idf.get(k) ?? 0)) / doc.norm);
 	}
 	return s;
 }
@@ -37,7 +47,7 @@ function bestLine(text: string, doc: Doc, idf: Map<string, number>): {line: numb
 		const ws = words(lines[i]!);
 		if (ws.length === 0) continue;
 		let s = 0;
-		for (const w of new Set(ws)) s += (doc.vec.get(w) ?? 0) * (idf.get(w) ?? 0);
+		for (const w of new Set(ws)) s += weightOf(doc, w, idf) * (idf.get(w) ?? 0);
 		if (s > 0 && (!best || s > best.score)) best = {line: i + 1, text: lines[i]!, score: s};
 	}
 	return best && {line: best.line, text: best.text};
@@ -66,7 +76,7 @@ export function resemble(kb: CompiledKb, index: CaseIndex, text: string, opts: {
 	let nearest: {doc: Doc; sim: number} | undefined;
 	for (const doc of index.docs) {
 		if (own(doc.c)) continue;
-		const sim = dot(q, doc.vec);
+		const sim = dot(q, doc, index.idf);
 		if (sim < RESEMBLE_MIN) continue;
 		if (!nearest || sim > nearest.sim) nearest = {doc, sim};
 		const b = best.get(doc.c.label);
