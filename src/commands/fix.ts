@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {createFsPort} from '../adapters/fs-port.js';
 import {InputError} from '../adapters/input.js';
@@ -9,6 +8,7 @@ import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
 import {offeredFixes, planRemediation, withheldReason, type RemediationPlan} from '../core/remediate/plan.js';
+import {tryRunRecord} from './run-record.js';
 import {quoteArg, shellLine} from '../plain/quote.js';
 import {changeService, newestFirst, undoable, where, type ChangeService} from './changes.js';
 import {diagnoseInputs} from './diagnose.js';
@@ -119,11 +119,8 @@ async function runCommandPlan(plan: RemediationPlan, changes: ChangeService, fro
 /** The run.json beside a `kdoctor up` run.log (or one folder up, for a step log), when the evidence is one. */
 function runOfLog(logFile: string): {invocation?: string[]; cwd?: string} | undefined {
 	for (const dir of [dirname(resolve(logFile)), dirname(dirname(resolve(logFile)))]) {
-		try {
-			return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {invocation?: string[]; cwd?: string};
-		} catch {
-			// not a run folder
-		}
+		const run = tryRunRecord(dir);
+		if (run) return run;
 	}
 	return undefined;
 }

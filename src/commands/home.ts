@@ -1,3 +1,4 @@
+import {tryRunRecord} from './run-record.js';
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../adapters/journal.js';
@@ -43,18 +44,8 @@ export function lastRun(dir = stateDir()): LastRun | undefined {
 		const id = readFileSync(join(dir, 'runs', 'latest'), 'utf8').trim();
 		if (!isRunId(id)) return undefined;
 		const runDir = join(dir, 'runs', id);
-		const j = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {
-			runId?: string;
-			profile?: string;
-			ok?: boolean;
-			cancelled?: boolean;
-			failedStep?: string;
-			findings?: {id: string; title: string; confidence: number}[];
-			startedAt?: string;
-			durationMs?: number;
-			namespace?: string;
-			kubeconfig?: string;
-		};
+		const j = tryRunRecord(runDir);
+		if (!j) return undefined;
 		const f = j.findings?.[0];
 		return {
 			runId: j.runId ?? id,

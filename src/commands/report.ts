@@ -11,7 +11,8 @@ import type {RunEvent} from '../core/provision/events.js';
 import {ganttSvg} from '../core/report/gantt-svg.js';
 import {renderHtml} from '../core/report/html.js';
 import {redactionFooter, renderMarkdown} from '../core/report/markdown.js';
-import {buildReportModel, runRecordProblem, type ReportInputs, type ReportModel, type RunRecord} from '../core/report/model.js';
+import {buildReportModel, type ReportInputs, type ReportModel, type RunRecord} from '../core/report/model.js';
+import {readRunRecord, textOf} from './run-record.js';
 import {Redactor, secretValuesInDocuments, secretValuesInEnv} from '../core/report/redact.js';
 import {cleanLine, formatDuration} from '../plain/up-lines.js';
 import {kdoctorVersion, loadProfiles, pickProfile, profilePaths, profileSourceDir} from './profiles.js';
@@ -80,35 +81,6 @@ export function locateRun(arg: string | undefined): string {
 }
 
 /** Text of a file, or undefined for binary data (a NUL byte or invalid UTF-8). */
-function textOf(bytes: Buffer): string | undefined {
-	if (bytes.includes(0)) return undefined;
-	try {
-		return new TextDecoder('utf-8', {fatal: true}).decode(bytes);
-	} catch {
-		return undefined;
-	}
-}
-
-/** run.json, checked: every way it can be wrong is one line that says so. */
-export function readRunRecord(runDir: string, reader: ConfinedReader = confinedReader(runDir)): RunRecord {
-	const path = join(runDir, 'run.json');
-	if (!existsSync(path))
-		throw new InputError(`${runDir}: no run.json here: not a run folder kdoctor up wrote (its runs are in ${join(stateDir(), 'runs')})`);
-	const bytes = reader.read('run.json');
-	if (!bytes) throw new InputError(`${path}: ${reader.refused[0]?.replace(/^run\.json: /, '') ?? 'cannot be read'}`);
-	const text = textOf(bytes);
-	if (text === undefined) throw new InputError(`${path}: binary data, not a run.json kdoctor up wrote`);
-	let value: unknown;
-	try {
-		value = JSON.parse(text);
-	} catch (error) {
-		throw new InputError(`${path}: damaged JSON (${(error as Error).message.split('\n')[0]}): the run was cut off or the file was changed`);
-	}
-	const problem = runRecordProblem(value);
-	if (problem) throw new InputError(`${path}: not a run.json kdoctor up wrote (${problem})`);
-	return value as RunRecord;
-}
-
 function readEvents(reader: ConfinedReader): {events: RunEvent[]; damaged: number} {
 	const bytes = reader.read('events.jsonl');
 	if (!bytes) return {events: [], damaged: 0};

@@ -7,6 +7,7 @@ import {createEngine} from '../adapters/engine.js';
 import {createExec, killAllChildren} from '../adapters/exec.js';
 import {createExistingProvider} from '../adapters/existing.js';
 import {writeFileAtomic} from '../adapters/fs-port.js';
+import {writeRunRecord} from './run-record.js';
 import {createHost} from '../adapters/host.js';
 import {InputError} from '../adapters/input.js';
 import {privateStateDir, stateDir} from '../adapters/state-dir.js';
@@ -458,37 +459,30 @@ export async function upCommand(kb: CompiledKb, opts: UpOptions, configPath: str
 						`${clusterUp && !opts.cleanup && opts.provider === 'kind' ? `; cluster ${cluster.name} kept for inspection` : ''}`;
 	const resume = result.ok ? undefined : `kdoctor up ${resumeFlags}`;
 	emit({type: 'run-end', at: Date.now(), ok: result.ok, durationMs: took, runDir, message, resume, bundle});
-	writeFileAtomic(
-		join(runDir, 'run.json'),
-		`${JSON.stringify(
-			{
-				runId,
-				profile: loaded.name,
-				kdoctor: kdoctorVersion(),
-				// The command as it was typed (after `kdoctor`), so a fix can re-run it exactly with changed settings.
-				invocation: opts.invocation,
-				cwd: process.cwd(),
-				provider: opts.provider,
-				cluster: cluster.name,
-				kubeconfig: cluster.kubeconfigPath,
-				namespace: profile.namespace,
-				engine: info,
-				budgetMiB: plan.budgetMiB,
-				coverage: plan.coverage,
-				images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])),
-				steps: [...result.results.values()],
-				ok: result.ok,
-				cancelled: result.cancelled,
-				failedStep: result.failed?.id,
-				findings,
-				bundle,
-				startedAt: new Date(started).toISOString(),
-				durationMs: took,
-			},
-			null,
-			2,
-		)}\n`,
-	);
+	writeRunRecord(runDir, {
+		runId,
+		profile: loaded.name,
+		kdoctor: kdoctorVersion(),
+		// The command as it was typed (after `kdoctor`), so a fix can re-run it exactly with changed settings.
+		invocation: opts.invocation,
+		cwd: process.cwd(),
+		provider: opts.provider,
+		cluster: cluster.name,
+		kubeconfig: cluster.kubeconfigPath,
+		namespace: profile.namespace,
+		engine: info,
+		budgetMiB: plan.budgetMiB,
+		coverage: plan.coverage,
+		images: Object.fromEntries([...plan.images].map(([n, i]) => [n, i.ref])),
+		steps: [...result.results.values()],
+		ok: result.ok,
+		cancelled: result.cancelled,
+		failedStep: result.failed?.id,
+		findings,
+		bundle,
+		startedAt: new Date(started).toISOString(),
+		durationMs: took,
+	});
 	writeFileAtomic(join(stateDir(), 'runs', 'latest'), `${runId}\n`);
 	await io.done?.();
 	return result.ok ? 0 : result.cancelled ? 130 : 1;

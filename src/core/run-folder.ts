@@ -2,6 +2,8 @@
  * The layout of a `kdoctor up` run folder (runs/<run id>/), in one place. Names in it come from run.json and
  * runs/latest, which may be copies from another machine: only names of the shapes kdoctor writes are used as paths.
  */
+/** The run's record, written last by `kdoctor up` (its absence means the run was cut off). */
+export const RUN_FILE = 'run.json';
 const RUN_ID = /^[\w][\w.-]{0,99}$/;
 const STEP_ID = /^[\w][\w.:-]{0,99}$/;
 
