@@ -87,14 +87,13 @@ export function Frame({header, footer, children, scrollKey = '', focus, focusRef
 
 	useLayoutEffect(() => {
 		if (!head.current || !body.current || !content.current || !foot.current) return;
+		const placed = focusRef?.current ? placeIn(focusRef.current, content.current) : undefined;
 		const next = {
 			head: measureElement(head.current).height,
 			body: measureElement(body.current).height,
 			content: measureElement(content.current).height,
 			foot: measureElement(foot.current).height,
-			...(focusRef?.current
-				? {focusTop: placeIn(focusRef.current, content.current)?.top, focusHeight: placeIn(focusRef.current, content.current)?.height}
-				: {}),
+			...(focusRef?.current ? {focusTop: placed?.top, focusHeight: placed?.height} : {}),
 		};
 		const unchanged =
 			h &&

@@ -154,10 +154,9 @@ export function DiagnoseScreen({entries, intents}: DiagnoseScreenProps) {
 	const lines = inputs.reduce((n, i) => n + (i.diagnosis?.stats.lines ?? 0), 0);
 	const files = inputs.map((i) => i.file).join(', ');
 	const rule = '─'.repeat(Math.max(10, width - 2));
-	const listing = view !== 'help' && view !== 'search' && view !== 'entry' && view !== 'draft' && !(view === 'preview' && plan);
 	const filterLine = filtering || filter ? 1 : 0;
 	// The selected row stays in view in the lists; the long views scroll line by line instead.
-	const focus = view === 'search' ? 1 + selected : listing && view === 'list' && rows.length > 0 ? filterLine + selected : undefined;
+	const focus = view === 'search' ? 1 + selected : view === 'list' && rows.length > 0 ? filterLine + selected : undefined;
 
 	const header = (
 		<>

@@ -160,14 +160,9 @@ export function SetupScreen({onIntent, color, heading}: {onIntent(i: SetupIntent
 					</Box>
 				);
 			})}
-			{selected && s.detail && !s.fix ? (
+			{s.fix || (selected && s.detail) ? (
 				<Box ref={focusRef} flexDirection="column">
-					<Detail r={selected} on={on} />
-				</Box>
-			) : null}
-			{s.fix ? (
-				<Box ref={focusRef} flexDirection="column">
-					<FixPane fix={s.fix} on={on} />
+					{s.fix ? <FixPane fix={s.fix} on={on} /> : <Detail r={selected!} on={on} />}
 				</Box>
 			) : null}
 		</Frame>
