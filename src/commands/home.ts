@@ -1,7 +1,7 @@
-import {tryRunRecord} from './run-record.js';
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {stateDir} from '../adapters/journal.js';
+import {tryRunRecord} from './run-record.js';
 import {isRunId, stepLogPath} from '../core/run-folder.js';
 import {loadProfiles} from './profiles.js';
 

@@ -12,11 +12,13 @@ export type LibraryCase = {id: string; url?: string; label: string; text: string
  */
 export type Doc = {c: LibraryCase; tf: Map<string, number>; norm: number};
 
+/** A term's weight before normalising: its log-damped count times its idf. */
+const termWeight = (count: number, idf: number) => (1 + Math.log(count)) * idf;
+
 /** The case's unit-vector weight of one term (0 when it lacks it). */
 export function weightOf(doc: Doc, k: string, idf: Map<string, number>): number {
 	const f = doc.tf.get(k);
-	if (f === undefined) return 0;
-	return ((1 + Math.log(f)) * (idf.get(k) ?? 0)) / doc.norm;
+	return f === undefined ? 0 : termWeight(f, idf.get(k) ?? 0) / doc.norm;
 }
 
 export type CaseIndex = {docs: Doc[]; idf: Map<string, number>};
@@ -56,7 +58,7 @@ export function vectorise(tf: Map<string, number>, idf: Map<string, number>): Ma
 	for (const [k, f] of tf) {
 		const w = idf.get(k);
 		if (w === undefined) continue;
-		const x = (1 + Math.log(f)) * w;
+		const x = termWeight(f, w);
 		v.set(k, x);
 		norm += x * x;
 	}
@@ -77,7 +79,7 @@ export function buildCaseIndex(cases: LibraryCase[]): CaseIndex {
 	const docs = cases.map((c, i) => {
 		let sq = 0;
 		for (const [k, f] of tfs[i]!) {
-			const x = (1 + Math.log(f)) * idf.get(k)!;
+			const x = termWeight(f, idf.get(k)!);
 			sq += x * x;
 		}
 		return {c, tf: tfs[i]!, norm: Math.sqrt(sq) || 1};

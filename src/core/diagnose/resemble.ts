@@ -32,10 +32,7 @@ function window(text: string): string {
 /** The query's unit vector against a case's, term by term of the (small) query. */
 function dot(q: Map<string, number>, doc: Doc, idf: Map<string, number>): number {
 	let s = 0;
-	for (const [k, x] of q) {
-		const f = doc.tf.get(k);
-		if (f !== undefined) s += x * (((1 + Math.log(f)) * (idf.get(k) ?? 0)) / doc.norm);
-	}
+	for (const [k, x] of q) s += x * weightOf(doc, k, idf);
 	return s;
 }
 
