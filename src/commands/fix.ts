@@ -8,10 +8,10 @@ import {REPORT_CONFIDENCE} from '../core/diagnose/score.js';
 import type {CompiledKb} from '../core/kb/compile.js';
 import type {JournalEntry, JournalPort} from '../core/ports.js';
 import {offeredFixes, planRemediation, withheldReason, type RemediationPlan} from '../core/remediate/plan.js';
-import {tryRunRecord} from './run-record.js';
 import {quoteArg, shellLine} from '../plain/quote.js';
 import {changeService, newestFirst, undoable, where, type ChangeService} from './changes.js';
 import {diagnoseInputs} from './diagnose.js';
+import {tryRunRecord} from './run-record.js';
 
 type Out = {write(s: string): void};
 

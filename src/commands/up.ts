@@ -7,7 +7,6 @@ import {createEngine} from '../adapters/engine.js';
 import {createExec, killAllChildren} from '../adapters/exec.js';
 import {createExistingProvider} from '../adapters/existing.js';
 import {writeFileAtomic} from '../adapters/fs-port.js';
-import {writeRunRecord} from './run-record.js';
 import {createHost} from '../adapters/host.js';
 import {InputError} from '../adapters/input.js';
 import {privateStateDir, stateDir} from '../adapters/state-dir.js';
@@ -25,6 +24,7 @@ import {expandBuildArgs} from '../core/provision/profile.js';
 import {runGraph, type RunGraphResult} from '../core/provision/runner.js';
 import {ScheduleError} from '../core/provision/schedule.js';
 import {filesMatching, kdoctorVersion, loadProfiles, pickProfile, profilePaths, profileSourceDir} from './profiles.js';
+import {writeRunRecord} from './run-record.js';
 import {sleep} from '../core/sleep.js';
 
 export type UpOptions = {
